@@ -1,0 +1,135 @@
+// Package config defines webhookd's configuration: every key, its flag, its
+// WEBHOOKD_* environment variable, its default and its meaning, in one table.
+// The table is the single source of truth for flags, the README's
+// configuration section and the docker-compose check.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the parsed configuration of `webhookd serve`.
+type Config struct {
+	Addr            string
+	DataDir         string
+	EventStore      string // "embedded" or an esdb:// URL
+	RedisURL        string // optional; enables shared rate limits
+	Dev             bool
+	LogLevel        string
+	LogFormat       string
+	EventTypesFile  string
+	AllowCIDRs      string // SSRF allow-list, comma-separated CIDRs
+	Introspection   bool
+	ShutdownTimeout time.Duration
+	PublicURL       string
+}
+
+// Key describes one configuration key.
+type Key struct {
+	Flag    string
+	Env     string
+	Default string
+	Help    string
+}
+
+// Keys lists every configuration key webhookd understands.
+func Keys() []Key {
+	return []Key{
+		{Flag: "addr", Env: "WEBHOOKD_ADDR", Default: ":8080", Help: "HTTP listen address"},
+		{Flag: "data-dir", Env: "WEBHOOKD_DATA_DIR", Default: "./data", Help: "directory for the embedded event store and read models"},
+		{Flag: "eventstore", Env: "WEBHOOKD_EVENTSTORE", Default: "embedded", Help: "`embedded`, or an EventStoreDB URL such as esdb://host:2113?tls=false"},
+		{Flag: "redis-url", Env: "WEBHOOKD_REDIS_URL", Default: "", Help: "optional Redis URL (redis://host:6379/0) for rate limits shared across instances"},
+		{Flag: "dev", Env: "WEBHOOKD_DEV", Default: "false", Help: "development mode: demo account and key, GraphQL explorer, loopback callbacks allowed"},
+		{Flag: "log-level", Env: "WEBHOOKD_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
+		{Flag: "log-format", Env: "WEBHOOKD_LOG_FORMAT", Default: "text", Help: "text or json"},
+		{Flag: "event-types-file", Env: "WEBHOOKD_EVENT_TYPES_FILE", Default: "", Help: "YAML or JSON file of extra event types"},
+		{Flag: "allow-cidrs", Env: "WEBHOOKD_ALLOW_CIDRS", Default: "", Help: "comma-separated CIDRs exempt from the SSRF guard (development and tests)"},
+		{Flag: "introspection", Env: "WEBHOOKD_INTROSPECTION", Default: "true", Help: "allow GraphQL introspection"},
+		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
+		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL, used in links the UI shows"},
+	}
+}
+
+// EnvNames returns the set of WEBHOOKD_* variables the binary reads.
+func EnvNames() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range Keys() {
+		m[k.Env] = true
+	}
+	return m
+}
+
+// Parse reads configuration from args (flags win), then the environment,
+// then defaults. lookupEnv is os.LookupEnv in production; tests pass a map.
+func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	values := map[string]*string{}
+	for _, k := range Keys() {
+		def := k.Default
+		if v, ok := lookupEnv(k.Env); ok {
+			def = v
+		}
+		values[k.Flag] = fs.String(k.Flag, def, fmt.Sprintf("%s (env %s)", k.Help, k.Env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	get := func(f string) string { return strings.TrimSpace(*values[f]) }
+	c := Config{
+		Addr: get("addr"), DataDir: get("data-dir"), EventStore: get("eventstore"),
+		RedisURL: get("redis-url"), LogLevel: get("log-level"), LogFormat: get("log-format"),
+		EventTypesFile: get("event-types-file"), AllowCIDRs: get("allow-cidrs"), PublicURL: get("public-url"),
+	}
+	var err error
+	if c.Dev, err = parseBool("dev", get("dev")); err != nil {
+		return Config{}, err
+	}
+	if c.Introspection, err = parseBool("introspection", get("introspection")); err != nil {
+		return Config{}, err
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil {
+		return Config{}, fmt.Errorf("shutdown-timeout: %w", err)
+	}
+	return c, c.validate()
+}
+
+// FromEnvironment parses args with the process environment.
+func FromEnvironment(name string, args []string) (Config, error) {
+	return Parse(name, args, os.LookupEnv)
+}
+
+func parseBool(key, v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not a boolean", key, v)
+	}
+	return b, nil
+}
+
+func (c Config) validate() error {
+	if c.EventStore != "embedded" && !strings.HasPrefix(c.EventStore, "esdb://") && !strings.HasPrefix(c.EventStore, "esdb+discover://") && !strings.HasPrefix(c.EventStore, "kurrentdb://") {
+		return fmt.Errorf("eventstore: %q is neither \"embedded\" nor an esdb:// URL", c.EventStore)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log-level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log-format: %q is not text or json", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("shutdown-timeout must be positive")
+	}
+	return nil
+}

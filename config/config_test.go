@@ -1,0 +1,67 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestParse(t *testing.T) {
+	t.Run("Defaults", func(t *testing.T) {
+		c, err := Parse("serve", nil, env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Addr != ":8080" || c.DataDir != "./data" || c.EventStore != "embedded" || c.ShutdownTimeout != 30*time.Second || !c.Introspection || c.Dev {
+			t.Fatalf("unexpected defaults: %+v", c)
+		}
+	})
+	t.Run("EnvThenFlagWins", func(t *testing.T) {
+		c, err := Parse("serve", []string{"--addr", "127.0.0.1:9"}, env(map[string]string{
+			"WEBHOOKD_ADDR": ":1", "WEBHOOKD_EVENTSTORE": "esdb://es:2113?tls=false", "WEBHOOKD_DEV": "true",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Addr != "127.0.0.1:9" || c.EventStore != "esdb://es:2113?tls=false" || !c.Dev {
+			t.Fatalf("got %+v", c)
+		}
+	})
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"ErrEventStore":   {[]string{"--eventstore", "postgres://x"}, "eventstore"},
+		"ErrLogLevel":     {[]string{"--log-level", "loud"}, "log-level"},
+		"ErrBool":         {[]string{"--dev", "maybe"}, "dev"},
+		"ErrDuration":     {[]string{"--shutdown-timeout", "soon"}, "shutdown-timeout"},
+		"ErrExtraArg":     {[]string{"stray"}, "unexpected argument"},
+		"ErrUnknownFlag":  {[]string{"--nope"}, "nope"},
+		"ErrNonPositive":  {[]string{"--shutdown-timeout", "0s"}, "positive"},
+		"ErrLogFormatBad": {[]string{"--log-format", "xml"}, "log-format"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("serve", tc.args, env(nil))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestKeysAreUniqueAndPrefixed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range Keys() {
+		if !strings.HasPrefix(k.Env, "WEBHOOKD_") || k.Help == "" {
+			t.Errorf("key %+v: env must start with WEBHOOKD_ and have help", k)
+		}
+		if seen[k.Env] || seen[k.Flag] {
+			t.Errorf("duplicate key %s/%s", k.Flag, k.Env)
+		}
+		seen[k.Env], seen[k.Flag] = true, true
+	}
+}

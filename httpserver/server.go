@@ -1,0 +1,153 @@
+// Package httpserver is webhookd's HTTP adapter: it mounts the GraphQL
+// endpoint, the REST routes, the UI and the operational endpoints
+// (/healthz, /readyz, /metrics) on one mux, and runs the listener with a
+// graceful shutdown.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/webhookd/webhookd/metrics"
+)
+
+// ReadinessCheck reports nil once a component is ready to serve, or an
+// error that says what it is still waiting for.
+type ReadinessCheck func(ctx context.Context) error
+
+// Server serves webhookd over HTTP.
+type Server struct {
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+
+	mux    *http.ServeMux
+	srv    *http.Server
+	ln     net.Listener
+	mu     sync.Mutex
+	checks map[string]ReadinessCheck
+}
+
+// New returns a server with the operational routes mounted.
+func New(logger *slog.Logger, m *metrics.Metrics) *Server {
+	s := &Server{Logger: logger, Metrics: m, mux: http.NewServeMux(), checks: map[string]ReadinessCheck{}}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.mux.HandleFunc("GET /readyz", s.serveReady)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
+	return s
+}
+
+// Handle mounts a handler on a route pattern (net/http ServeMux syntax),
+// counting its requests under the pattern's name.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.count(pattern, h))
+}
+
+// AddReadinessCheck registers a check that /readyz consults.
+func (s *Server) AddReadinessCheck(name string, check ReadinessCheck) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checks[name] = check
+}
+
+// Ready runs every readiness check and returns the first failure.
+func (s *Server) Ready(ctx context.Context) error {
+	s.mu.Lock()
+	checks := make(map[string]ReadinessCheck, len(s.checks))
+	for k, v := range s.checks {
+		checks[k] = v
+	}
+	s.mu.Unlock()
+	for name, check := range checks {
+		if err := check(ctx); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.Ready(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: %v\n", err)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Listen binds addr. It is separate from Serve so that callers (and tests
+// using port 0) learn the bound address before serving starts.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	return nil
+}
+
+// Addr returns the bound address, once Listen has succeeded.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until Shutdown. It returns nil after a graceful shutdown.
+func (s *Server) Serve() error {
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx ends. Long-lived connections (subscriptions) are cut then.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return s.srv.Close()
+	}
+	return err
+}
+
+func (s *Server) count(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		s.Metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(rec.status/100)+"xx").Inc()
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack, which the
+// websocket and SSE transports need.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

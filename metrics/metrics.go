@@ -1,0 +1,45 @@
+// Package metrics owns webhookd's Prometheus registry and the collectors the
+// other packages report to. One registry per process instance (rather than
+// the global default) keeps tests that start several servers independent.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics is the set of webhookd's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// EventsAppended counts events appended to the store, by category.
+	EventsAppended *prometheus.CounterVec
+	// ProjectionLag is how many events each projection is behind the log.
+	ProjectionLag *prometheus.GaugeVec
+	// HTTPRequests counts HTTP requests by route and status class.
+	HTTPRequests *prometheus.CounterVec
+}
+
+// New returns a registry with Go runtime and process collectors plus
+// webhookd's own.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		EventsAppended: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_events_appended_total", Help: "Events appended to the event store, by stream category.",
+		}, []string{"category"}),
+		ProjectionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "webhookd_projection_lag_events", Help: "Events between the log head and each projection's checkpoint.",
+		}, []string{"projection"}),
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_http_requests_total", Help: "HTTP requests served, by route and status class.",
+		}, []string{"route", "code"}),
+	}
+	r.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.EventsAppended, m.ProjectionLag, m.HTTPRequests,
+	)
+	return m
+}
