@@ -1,0 +1,270 @@
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+var checkpointBucket = []byte("checkpoints")
+
+// catchUpPage is how many events one catch-up read, and one transaction,
+// covers. Larger pages amortise the fsync; 1,000 keeps a transaction's
+// memory small even for large events.
+const catchUpPage = 1000
+
+// Runner feeds events from the store to a set of projections that share one
+// read-model database and one checkpoint.
+type Runner struct {
+	Name        string
+	Store       eventstore.Store
+	DB          *bbolt.DB
+	Codec       *eventstore.Codec
+	Projections []Projection
+	Logger      *slog.Logger
+	// OnCommit, when set, receives the changes of each committed batch.
+	OnCommit func([]Change)
+	// OnProgress, when set, is called after each committed batch.
+	OnProgress func(pos eventstore.Position)
+
+	mu       sync.Mutex
+	pos      eventstore.Position
+	ready    bool
+	advanced chan struct{} // closed and replaced whenever pos moves
+}
+
+// Open creates the projections' buckets and loads the checkpoint.
+func (r *Runner) Open() error {
+	r.advanced = make(chan struct{})
+	return r.DB.Update(func(tx *bbolt.Tx) error {
+		cp, err := tx.CreateBucketIfNotExists(checkpointBucket)
+		if err != nil {
+			return err
+		}
+		if v := cp.Get([]byte(r.Name)); len(v) == 8 {
+			r.pos = eventstore.Position(binary.BigEndian.Uint64(v))
+		}
+		for _, p := range r.Projections {
+			for _, b := range p.Buckets() {
+				if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+					return fmt.Errorf("projection %s: bucket %s: %w", p.Name(), b, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Position returns the checkpoint: the last log position applied.
+func (r *Runner) Position() eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pos
+}
+
+// Ready reports nil once the runner has caught up with the log as it stood
+// when Run started.
+func (r *Runner) Ready(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.ready {
+		return fmt.Errorf("projections catching up (at position %d)", r.pos)
+	}
+	return nil
+}
+
+// WaitFor blocks until the projections have applied position pos, so a
+// caller that just appended can read its own write.
+func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	for {
+		r.mu.Lock()
+		done, ch := r.pos >= pos, r.advanced
+		r.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for projection position %d: %w", pos, ctx.Err())
+		}
+	}
+}
+
+// Run catches up in pages, marks the runner ready, then follows the live
+// subscription until ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	if err := r.CatchUp(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.ready = true
+	r.mu.Unlock()
+	return r.follow(ctx)
+}
+
+// CatchUp applies every event in the log after the checkpoint, a page per
+// transaction, and returns when a page comes back short.
+func (r *Runner) CatchUp(ctx context.Context) error {
+	for {
+		recs, err := r.Store.ReadAll(ctx, r.Position(), catchUpPage)
+		if err != nil {
+			return fmt.Errorf("projections %s: read after %d: %w", r.Name, r.Position(), err)
+		}
+		if len(recs) > 0 {
+			if err := r.apply(recs); err != nil {
+				return err
+			}
+		}
+		if len(recs) < catchUpPage {
+			return nil
+		}
+	}
+}
+
+func (r *Runner) follow(ctx context.Context) error {
+	sub, err := r.Store.SubscribeAll(ctx, r.Position(), eventstore.Filter{})
+	if err != nil {
+		return fmt.Errorf("projections %s: subscribe: %w", r.Name, err)
+	}
+	defer sub.Close()
+	// A reader goroutine feeds a bounded channel so the apply loop can take
+	// whatever has arrived as one batch (one transaction, one fsync).
+	feed := make(chan eventstore.RecordedEvent, catchUpPage)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(feed)
+		for {
+			rec, err := sub.Next(ctx)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			select {
+			case feed <- rec:
+			case <-ctx.Done():
+				readErr <- ctx.Err()
+				return
+			}
+		}
+	}()
+	batch := make([]eventstore.RecordedEvent, 0, catchUpPage)
+	for {
+		rec, ok := <-feed
+		if !ok {
+			err := <-readErr
+			if ctx.Err() != nil || errors.Is(err, eventstore.ErrSubscriptionClosed) {
+				return nil
+			}
+			return fmt.Errorf("projections %s: subscription: %w", r.Name, err)
+		}
+		batch = append(batch[:0], rec)
+	drain:
+		for len(batch) < catchUpPage {
+			select {
+			case rec, ok := <-feed:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, rec)
+			default:
+				break drain
+			}
+		}
+		if err := r.apply(batch); err != nil {
+			return err
+		}
+	}
+}
+
+// apply folds a batch into every projection and moves the checkpoint, all
+// in one transaction.
+func (r *Runner) apply(recs []eventstore.RecordedEvent) error {
+	var changes []Change
+	last := recs[len(recs)-1].Position
+	err := r.DB.Update(func(tx *bbolt.Tx) error {
+		for _, rec := range recs {
+			if rec.Position <= r.pos {
+				continue // already applied: a subscription restart may repeat
+			}
+			ev, err := r.Codec.Decode(rec)
+			if err != nil {
+				// An unknown type is skipped (a newer binary wrote it);
+				// a known type that fails to decode is a real fault.
+				if r.Codec.Known(rec.Type) {
+					return fmt.Errorf("projections %s: %w", r.Name, err)
+				}
+				ev = nil
+			}
+			for _, p := range r.Projections {
+				c, err := p.Apply(tx, rec, ev)
+				if err != nil {
+					return fmt.Errorf("projection %s at position %d (%s): %w", p.Name(), rec.Position, rec.Type, err)
+				}
+				changes = append(changes, c...)
+			}
+		}
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], uint64(last))
+		return tx.Bucket(checkpointBucket).Put([]byte(r.Name), buf[:])
+	})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	if last > r.pos {
+		r.pos = last
+	}
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+	r.mu.Unlock()
+	if r.OnProgress != nil {
+		r.OnProgress(last)
+	}
+	if r.OnCommit != nil && len(changes) > 0 {
+		r.OnCommit(changes)
+	}
+	return nil
+}
+
+// Rebuild drops every projection's buckets and the checkpoint, then replays
+// the whole log. It never triggers side effects: only read models change.
+// progress, when set, is called after each page with the position reached.
+func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position, time.Duration)) error {
+	start := time.Now()
+	err := r.DB.Update(func(tx *bbolt.Tx) error {
+		for _, p := range r.Projections {
+			for _, b := range p.Buckets() {
+				if err := tx.DeleteBucket([]byte(b)); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+					return err
+				}
+			}
+		}
+		return tx.Bucket(checkpointBucket).Delete([]byte(r.Name))
+	})
+	if err != nil {
+		return fmt.Errorf("projections %s: reset: %w", r.Name, err)
+	}
+	r.mu.Lock()
+	r.pos = 0
+	r.mu.Unlock()
+	if err := r.Open(); err != nil {
+		return err
+	}
+	prev := r.OnProgress
+	r.OnProgress = func(p eventstore.Position) {
+		if progress != nil {
+			progress(p, time.Since(start))
+		}
+	}
+	defer func() { r.OnProgress = prev }()
+	return r.CatchUp(ctx)
+}
