@@ -1,0 +1,33 @@
+package netguard
+
+import (
+	"net/http"
+	"time"
+)
+
+// NewHTTPClient returns a client for requests to customer URLs. It dials
+// only through g, never follows redirects (a redirect could point inside
+// the network, and a webhook's 3xx is a failed delivery anyway; the 3xx
+// response is returned as is), and ignores HTTP(S)_PROXY from the
+// environment, since a proxy would do the resolving and bypass the guard.
+// timeout bounds the whole request including reading the body.
+func NewHTTPClient(g *Guard, timeout time.Duration) *http.Client {
+	t := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           g.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   16, // the per-webhook concurrency cap is below this
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: timeout,
+	}
+	return &http.Client{
+		Transport: t,
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
