@@ -1,0 +1,114 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+// ReadStream returns up to limit events of stream from revision from on. A
+// stream whose early events were removed by retention starts at its first
+// retained event; one whose events were all removed returns no events and
+// no error. A stream never written returns ErrStreamNotFound.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []eventstore.RecordedEvent
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketStreams).Get([]byte(stream)) == nil {
+			return eventstore.ErrStreamNotFound
+		}
+		log := tx.Bucket(bucketLog)
+		prefix := appendStreamKey(nil, stream, 0)
+		prefix = prefix[:len(prefix)-8]
+		c := tx.Bucket(bucketStreamIdx).Cursor()
+		for k, pos := c.Seek(appendStreamKey(nil, stream, from)); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, pos = c.Next() {
+			r, err := s.decodeAt(tx, pos, log.Get(pos))
+			if err != nil {
+				return err
+			}
+			out = append(out, r.copyOut(eventstore.Position(getUint64(pos))))
+			if len(out) == limit {
+				break
+			}
+			if len(out)%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	return out, nil
+}
+
+// ReadAll returns up to limit events after position after, in commit order.
+// A damaged record ends the page before it; the read that starts at it
+// returns a *eventstore.CorruptionError.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	out, _, err := s.readPage(ctx, after, limit, limit, eventstore.Filter{})
+	if err != nil {
+		return nil, fmt.Errorf("read all after %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// readPage reads events after position after that match filter, stopping
+// after limit matches or scan records looked at, whichever comes first. It
+// returns the position of the last record looked at (after, if none), so a
+// filtered reader moves past events it skipped.
+func (s *Store) readPage(ctx context.Context, after eventstore.Position, limit, scan int, filter eventstore.Filter) ([]eventstore.RecordedEvent, eventstore.Position, error) {
+	if limit <= 0 {
+		return nil, after, nil
+	}
+	var out []eventstore.RecordedEvent
+	last := after
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketLog).Cursor()
+		var seek [8]byte
+		binary.BigEndian.PutUint64(seek[:], uint64(after)+1)
+		for k, v := c.Seek(seek[:]); k != nil && scan > 0; k, v = c.Next() {
+			scan--
+			r, err := s.decodeAt(tx, k, v)
+			if err != nil && len(out) > 0 {
+				return nil // deliver what precedes the damage; the next read reports it
+			}
+			if err != nil {
+				return err
+			}
+			last = eventstore.Position(getUint64(k))
+			if !matchType(filter, r.typ) {
+				continue
+			}
+			out = append(out, r.copyOut(last))
+			if len(out) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, last, err
+}
+
+// matchType is Filter.Match on the raw type bytes, without allocating a
+// string for every record scanned.
+func matchType(f eventstore.Filter, typ []byte) bool {
+	if len(f.TypePrefixes) == 0 {
+		return true
+	}
+	for _, p := range f.TypePrefixes {
+		if len(typ) >= len(p) && string(typ[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
+}
