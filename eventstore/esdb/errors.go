@@ -19,10 +19,10 @@ import (
 func (s *Store) appendError(ctx context.Context, stream string, expected eventstore.ExpectedRevision, err error) error {
 	var e *esdb.Error
 	if !errors.As(err, &e) || e.Code() != esdb.ErrorCodeWrongExpectedVersion {
-		return fmt.Errorf("append %s: %w", stream, mapCommonError(err))
+		return fmt.Errorf("append %s: %w", stream, mapCommonError(ctx, err))
 	}
 	w := &eventstore.WrongExpectedVersionError{Stream: stream, Expected: expected}
-	if exists, actual, ok := parseActual(e); ok {
+	if exists, actual, ok := parseActual(e.Error()); ok {
 		w.ActualExists, w.Actual = exists, actual
 		return w
 	}
@@ -42,13 +42,10 @@ func (s *Store) appendError(ctx context.Context, stream string, expected eventst
 // "wrong expected version: expecting '<e>' but got '<current>'".
 var actualRe = regexp.MustCompile(`but got '([^']*)'`)
 
-// parseActual extracts the stream's current revision from a
+// parseActual extracts the stream's current revision from the text of a
 // WrongExpectedVersion error. ok is false when the text is not recognised.
-func parseActual(e *esdb.Error) (exists bool, actual uint64, ok bool) {
-	if e.Err() == nil {
-		return false, 0, false
-	}
-	m := actualRe.FindStringSubmatch(e.Err().Error())
+func parseActual(msg string) (exists bool, actual uint64, ok bool) {
+	m := actualRe.FindStringSubmatch(msg)
 	if m == nil {
 		return false, 0, false
 	}
@@ -71,7 +68,7 @@ func (s *Store) lastRevision(ctx context.Context, stream string) (exists bool, r
 	defer rs.Close()
 	ev, err := rs.Recv()
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(mapReadError(err), eventstore.ErrStreamNotFound):
+	case errors.Is(err, io.EOF), errors.Is(mapReadError(ctx, err), eventstore.ErrStreamNotFound):
 		return false, 0, nil
 	case err != nil:
 		return false, 0, err
@@ -81,21 +78,34 @@ func (s *Store) lastRevision(ctx context.Context, stream string) (exists bool, r
 
 // mapReadError maps a failed read: a stream that does not exist, or was
 // deleted, is ErrStreamNotFound to the port.
-func mapReadError(err error) error {
+func mapReadError(ctx context.Context, err error) error {
 	var e *esdb.Error
 	if errors.As(err, &e) && (e.Code() == esdb.ErrorCodeResourceNotFound || e.Code() == esdb.ErrorCodeStreamDeleted) {
 		return eventstore.ErrStreamNotFound
 	}
-	return mapCommonError(err)
+	return mapCommonError(ctx, err)
 }
 
-// mapCommonError maps failures any call can meet: a closed client is the
-// port's ErrClosed. Everything else passes through wrapped, keeping the
-// *esdb.Error for callers that log it.
-func mapCommonError(err error) error {
+// mapCommonError maps failures any call can meet. The client reports a call
+// cut short by its context as a gRPC status that does not wrap the
+// context's error, so the context is asked first; a closed client is the
+// port's ErrClosed. Everything else passes through, keeping the *esdb.Error
+// for callers that log it.
+func mapCommonError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w (%v)", cerr, err)
+	}
 	var e *esdb.Error
 	if errors.As(err, &e) && e.Code() == esdb.ErrorCodeConnectionClosed {
 		return fmt.Errorf("%w: %v", eventstore.ErrClosed, err)
+	}
+	return err
+}
+
+// ctxErr is mapCommonError for errors already in the port's terms.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%v)", cerr, err)
 	}
 	return err
 }

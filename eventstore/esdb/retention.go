@@ -72,7 +72,7 @@ func (r *retention) set(ctx context.Context, category string, age time.Duration)
 	}
 	meta := maxAgeMetadata(age)
 	if _, err := r.client.SetStreamMetadata(ctx, categoryStream(category), esdb.AppendToStreamOptions{}, meta); err != nil {
-		return fmt.Errorf("set max age of %s: %w", category, mapCommonError(err))
+		return fmt.Errorf("set max age of %s: %w", category, mapCommonError(ctx, err))
 	}
 	r.mu.Lock()
 	r.ages[category] = cachedAge{age: age, fetched: r.now()}
@@ -88,7 +88,7 @@ func (r *retention) applyToNewStream(ctx context.Context, stream string) error {
 		return err
 	}
 	if _, err := r.client.SetStreamMetadata(ctx, stream, esdb.AppendToStreamOptions{}, maxAgeMetadata(age)); err != nil {
-		return fmt.Errorf("set max age of new stream: %w", mapCommonError(err))
+		return fmt.Errorf("set max age of new stream: %w", mapCommonError(ctx, err))
 	}
 	return nil
 }
@@ -109,7 +109,7 @@ func (r *retention) age(ctx context.Context, category string) (time.Duration, er
 	case errors.As(err, &e) && e.Code() == esdb.ErrorCodeResourceNotFound:
 		// Never set: no limit.
 	case err != nil:
-		return 0, fmt.Errorf("read max age of %s: %w", category, mapCommonError(err))
+		return 0, fmt.Errorf("read max age of %s: %w", category, mapCommonError(ctx, err))
 	case meta.MaxAge() != nil:
 		age = *meta.MaxAge()
 	}

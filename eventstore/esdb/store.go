@@ -93,8 +93,8 @@ func slogLogger(level esdb.LogLevel, format string, args ...any) {
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	if s.closed.Load() {
-		return eventstore.AppendResult{}, eventstore.ErrClosed
+	if err := s.usable(ctx); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	}
 	proposed, err := toEventData(events)
 	if err != nil {
@@ -105,27 +105,49 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err != nil {
 		return eventstore.AppendResult{}, s.appendError(ctx, stream, expected, err)
 	}
-	out := eventstore.AppendResult{NextRevision: res.NextExpectedVersion, Position: toPosition(res.CommitPosition)}
+	out := eventstore.AppendResult{NextRevision: res.NextExpectedVersion}
+	if res.CommitPosition == 0 && res.PreparePosition == 0 {
+		// The server sends no position for an idempotent re-append, so
+		// look up where the original landed.
+		out.Position, err = s.positionOf(ctx, stream, res.NextExpectedVersion)
+	} else {
+		out.Position = toPosition(esdb.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition})
+	}
+	if err != nil {
+		return out, fmt.Errorf("append %s: %w", stream, ctxErr(ctx, err))
+	}
 	// An append whose last revision equals its length minus one created the
 	// stream (or idempotently repeated the creating append), so this is
 	// where a new stream gets its category's retention.
 	if res.NextExpectedVersion+1 == uint64(len(events)) {
 		if err := s.retention.applyToNewStream(ctx, stream); err != nil {
-			return out, fmt.Errorf("append %s: %w", stream, err)
+			return out, fmt.Errorf("append %s: %w", stream, ctxErr(ctx, err))
 		}
 	}
 	return out, nil
 }
 
+// positionOf returns the port position of the event at rev in stream.
+func (s *Store) positionOf(ctx context.Context, stream string, rev uint64) (eventstore.Position, error) {
+	got, err := s.ReadStream(ctx, stream, rev, 1)
+	if err != nil {
+		return 0, err
+	}
+	if len(got) == 0 {
+		return 0, fmt.Errorf("event %d of %s vanished", rev, stream)
+	}
+	return got[0].Position, nil
+}
+
 // ReadStream implements eventstore.Store. A limit of zero or less reads to
 // the end of the stream.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
-	if s.closed.Load() {
-		return nil, eventstore.ErrClosed
+	if err := s.usable(ctx); err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
 	rs, err := s.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.Revision(from)}, count(limit))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, mapReadError(err))
+		return nil, fmt.Errorf("read %s: %w", stream, mapReadError(ctx, err))
 	}
 	defer rs.Close()
 	var out []eventstore.RecordedEvent
@@ -135,7 +157,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", stream, mapReadError(err))
+			return nil, fmt.Errorf("read %s: %w", stream, mapReadError(ctx, err))
 		}
 		out = append(out, toRecorded(ev.OriginalEvent()))
 	}
@@ -145,15 +167,15 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 // '$') are skipped, so a page may need several server reads to fill. A limit
 // of zero or less reads to the end of the log.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
-	if s.closed.Load() {
-		return nil, eventstore.ErrClosed
+	if err := s.usable(ctx); err != nil {
+		return nil, fmt.Errorf("read $all: %w", err)
 	}
 	var out []eventstore.RecordedEvent
 	for {
 		want := count(limit - len(out))
 		got, last, raw, err := s.readAllPage(ctx, after, want)
 		if err != nil {
-			return nil, fmt.Errorf("read $all after %d: %w", after, err)
+			return nil, fmt.Errorf("read $all after %d: %w", after, mapCommonError(ctx, err))
 		}
 		out = append(out, got...)
 		// Fewer raw events than asked for means the end of the log; else the
@@ -169,14 +191,17 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 // user events among them, the position of the last raw event read and how
 // many raw events there were, so the caller can page past system events.
 func (s *Store) readAllPage(ctx context.Context, after eventstore.Position, n uint64) ([]eventstore.RecordedEvent, eventstore.Position, uint64, error) {
-	// Forward reads of $all are inclusive of the start position (the server
-	// keeps records at or past it), so one more than asked is read to make
-	// room for the event at after itself, which is dropped below.
+	from, err := s.startBefore(ctx, after)
+	if err != nil {
+		return nil, after, 0, err
+	}
+	// The start record itself comes back (forward reads include it) and is
+	// dropped, so ask for one more.
 	ask := n
 	if after != eventstore.Start && ask < math.MaxUint64 {
 		ask++
 	}
-	rs, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: fromPosition(after)}, ask)
+	rs, err := s.client.ReadAll(ctx, esdb.ReadAllOptions{From: from}, ask)
 	if err != nil {
 		return nil, after, 0, err
 	}
@@ -192,13 +217,13 @@ func (s *Store) readAllPage(ctx context.Context, after eventstore.Position, n ui
 			return nil, after, 0, err
 		}
 		rec := ev.OriginalEvent()
-		pos := toPosition(rec.Position.Commit)
+		pos := toPosition(rec.Position)
 		if pos <= after {
 			continue
 		}
 		last = pos
 		raw++
-		if !isSystem(rec.EventType) {
+		if keep(rec, after, eventstore.Filter{}) {
 			out = append(out, toRecorded(rec))
 		}
 	}
@@ -208,10 +233,19 @@ func (s *Store) readAllPage(ctx context.Context, after eventstore.Position, n ui
 // SetMaxAge implements eventstore.Store; see retention for how a per-stream
 // setting is made to act per category.
 func (s *Store) SetMaxAge(ctx context.Context, category string, age time.Duration) error {
+	if err := s.usable(ctx); err != nil {
+		return fmt.Errorf("set max age of %s: %w", category, err)
+	}
+	return s.retention.set(ctx, category, age)
+}
+
+// usable refuses calls on a closed store or with a finished context before
+// anything is sent, so a cancelled append is known not to have been written.
+func (s *Store) usable(ctx context.Context) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
 	}
-	return s.retention.set(ctx, category, age)
+	return ctx.Err()
 }
 
 // Close ends every open subscription and disconnects from the server.
@@ -219,6 +253,12 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.closeSubscriptions()
+	return s.client.Close()
+}
+
+// closeSubscriptions ends every live subscription and refuses new ones.
+func (s *Store) closeSubscriptions() {
 	s.mu.Lock()
 	subs := s.subs
 	s.subs = nil
@@ -226,7 +266,6 @@ func (s *Store) Close() error {
 	for sub := range subs {
 		sub.Close()
 	}
-	return s.client.Close()
 }
 
 // toEventData checks events against the port's rules before anything is
@@ -259,7 +298,7 @@ func toRecorded(e *esdb.RecordedEvent) eventstore.RecordedEvent {
 		Type:     e.EventType,
 		Stream:   e.StreamID,
 		Revision: e.EventNumber,
-		Position: toPosition(e.Position.Commit),
+		Position: toPosition(e.Position),
 		Data:     nilIfEmpty(e.Data),
 		Metadata: nilIfEmpty(e.UserMetadata),
 		Time:     e.CreatedDate.UTC(),
@@ -280,10 +319,4 @@ func count(limit int) uint64 {
 		return math.MaxUint64
 	}
 	return uint64(limit)
-}
-
-// isSystem reports whether an event type is EventStoreDB's own ($metadata,
-// $>, $statsCollected...), which the port never exposes.
-func isSystem(eventType string) bool {
-	return len(eventType) > 0 && eventType[0] == '$'
 }

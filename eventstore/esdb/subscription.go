@@ -16,26 +16,18 @@ import (
 // the port sees never depends on server-side filter details. ctx bounds the
 // whole subscription.
 func (s *Store) SubscribeAll(ctx context.Context, after eventstore.Position, filter eventstore.Filter) (eventstore.Subscription, error) {
-	if s.closed.Load() {
-		return nil, eventstore.ErrClosed
+	if err := s.usable(ctx); err != nil {
+		return nil, fmt.Errorf("subscribe $all: %w", err)
 	}
-	inner, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{
-		From:   fromPosition(after),
-		Filter: toFilter(filter),
-	})
+	from, err := s.startBefore(ctx, after)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe $all after %d: %w", after, mapCommonError(err))
+		return nil, fmt.Errorf("subscribe $all after %d: %w", after, mapCommonError(ctx, err))
 	}
-	sub := &subscription{
-		inner:  inner,
-		ctx:    ctx,
-		after:  after,
-		filter: filter,
-		events: make(chan eventstore.RecordedEvent, 1),
-		closed: make(chan struct{}),
-		done:   make(chan struct{}),
-		store:  s,
+	inner, err := s.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: from, Filter: toFilter(filter)})
+	if err != nil {
+		return nil, fmt.Errorf("subscribe $all after %d: %w", after, mapCommonError(ctx, err))
 	}
+	sub := newSubscription(ctx, inner, after, filter, s)
 	s.mu.Lock()
 	if s.subs == nil { // closed while subscribing
 		s.mu.Unlock()
@@ -57,12 +49,18 @@ func toFilter(f eventstore.Filter) *esdb.SubscriptionFilter {
 	return &esdb.SubscriptionFilter{Type: esdb.EventFilterType, Prefixes: f.TypePrefixes}
 }
 
+// receiver is the part of *esdb.Subscription the adapter uses.
+type receiver interface {
+	Recv() *esdb.SubscriptionEvent
+	Close() error
+}
+
 // subscription runs the client's blocking Recv in its own goroutine (pump)
 // and hands events over a one-slot channel, so that Next can also wait on
 // its context and on Close. The slot plus gRPC flow control bound what a
 // slow reader makes us buffer.
 type subscription struct {
-	inner  *esdb.Subscription
+	inner  receiver
 	ctx    context.Context
 	after  eventstore.Position
 	filter eventstore.Filter
@@ -74,6 +72,19 @@ type subscription struct {
 	err    error         // why the subscription ended
 
 	closeOnce sync.Once
+}
+
+func newSubscription(ctx context.Context, inner receiver, after eventstore.Position, filter eventstore.Filter, store *Store) *subscription {
+	return &subscription{
+		inner:  inner,
+		ctx:    ctx,
+		after:  after,
+		filter: filter,
+		store:  store,
+		events: make(chan eventstore.RecordedEvent, 1),
+		closed: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
 }
 
 // pump receives from the server until the subscription drops or is closed.
@@ -101,12 +112,6 @@ func (s *subscription) pump() {
 	}
 }
 
-// keep reports whether a received event is one the port's subscriber asked
-// for: past after, not a system event, and matching filter.
-func keep(rec *esdb.RecordedEvent, after eventstore.Position, filter eventstore.Filter) bool {
-	return toPosition(rec.Position.Commit) > after && !isSystem(rec.EventType) && filter.Match(rec.EventType)
-}
-
 // endError names why the server side ended: our Close, the subscription's
 // context, or a real drop.
 func (s *subscription) endError(dropped error) error {
@@ -118,7 +123,7 @@ func (s *subscription) endError(dropped error) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	return fmt.Errorf("esdb subscription dropped: %w", mapCommonError(dropped))
+	return fmt.Errorf("esdb subscription dropped: %w", mapCommonError(s.ctx, dropped))
 }
 
 // Next implements eventstore.Subscription.
