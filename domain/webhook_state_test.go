@@ -201,7 +201,7 @@ func TestWebhookVerificationFile(t *testing.T) {
 		if !f.Matches([]byte(" " + f.Token + "\r\n")) {
 			t.Error("trimmed token did not match")
 		}
-		if f.Matches([]byte(f.Token + "x")) || f.Matches(nil) || (VerificationFile{}).Matches(nil) {
+		if f.Matches([]byte(f.Token+"x")) || f.Matches(nil) || (VerificationFile{}).Matches(nil) {
 			t.Error("wrong content matched")
 		}
 	})
