@@ -1,0 +1,159 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
+)
+
+var accountID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// Errors of authentication. They carry no detail on purpose: a caller must
+// not learn whether a key exists, was revoked or expired.
+var (
+	ErrUnauthenticated = domain.Errorf(domain.EUNAUTHENTICATED, "a valid API key is required")
+	ErrForbidden       = domain.Errorf(domain.EFORBIDDEN, "this API key's scope does not allow that")
+)
+
+// Authenticate resolves a raw API key to its principal. The secret is
+// compared with the stored hash in constant time.
+func (a *App) Authenticate(ctx context.Context, raw string) (Principal, error) {
+	keyID, secret, err := domain.ParseAPIKey(raw)
+	if err != nil {
+		return Principal{}, ErrUnauthenticated
+	}
+	k, found, err := projections.GetAPIKey(a.ReadDB, keyID)
+	if err != nil {
+		return Principal{}, err
+	}
+	// Hash even when the key is unknown, so timing does not tell.
+	matches := domain.KeyMatches(k.SecretHash, secret)
+	if !found || !matches || !k.ValidAt(a.Now()) {
+		return Principal{}, ErrUnauthenticated
+	}
+	return Principal{AccountID: k.AccountID, KeyID: k.ID, Scope: k.Scope}, nil
+}
+
+// Require returns ErrForbidden unless the principal has one of scopes.
+func Require(p Principal, scopes ...domain.KeyScope) error {
+	for _, s := range scopes {
+		if p.Scope == s {
+			return nil
+		}
+	}
+	return ErrForbidden
+}
+
+// CreatedKey is a new API key; Secret is the full key, shown once.
+type CreatedKey struct {
+	Key    domain.APIKey
+	Secret string
+}
+
+// CreateAPIKey creates a key for account, creating the account first when
+// it is new. Only the hash of the key is stored.
+func (a *App) CreateAPIKey(ctx context.Context, account string, scope domain.KeyScope, label string, ttl time.Duration) (CreatedKey, error) {
+	if !accountID.MatchString(account) {
+		return CreatedKey{}, domain.FieldErrorf(domain.EINVALID, "account", "account must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	keyID, secret, err := domain.NewAPIKey(a.Random)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	cmd := domain.CreateAPIKey{KeyID: keyID, Scope: scope, SecretHash: domain.HashKeySecret(secret), Label: label}
+	if ttl > 0 {
+		cmd.ExpiresAt = a.Now().Add(ttl)
+	}
+	state, err := a.accountCommand(ctx, account, cmd)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	return CreatedKey{Key: state.Keys[keyID], Secret: domain.FormatAPIKey(keyID, secret)}, nil
+}
+
+// RevokeAPIKey revokes a key. An account principal may revoke only its own
+// account's keys; an admin any key.
+func (a *App) RevokeAPIKey(ctx context.Context, p Principal, keyID string) (domain.APIKey, error) {
+	k, found, err := projections.GetAPIKey(a.ReadDB, keyID)
+	if err != nil {
+		return domain.APIKey{}, err
+	}
+	if !found || (p.Scope != domain.ScopeAdmin && k.AccountID != p.AccountID) {
+		return domain.APIKey{}, domain.FieldErrorf(domain.ENOTFOUND, "id", "API key not found")
+	}
+	state, err := a.accountCommand(ctx, k.AccountID, domain.RevokeAPIKey{KeyID: keyID})
+	if err != nil {
+		return domain.APIKey{}, err
+	}
+	return state.Keys[keyID], nil
+}
+
+// APIKeys lists an account's keys, revoked ones included.
+func (a *App) APIKeys(ctx context.Context, account string) ([]domain.APIKey, error) {
+	s, _, err := projections.GetAccount(a.ReadDB, account)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]domain.APIKey, 0, len(s.Keys))
+	for _, k := range s.Keys {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	return keys, nil
+}
+
+// accountCommand decides cmd on account, creating the account first when
+// the command is a key creation for an account that does not exist yet.
+func (a *App) accountCommand(ctx context.Context, account string, cmd domain.AccountCommand) (domain.AccountState, error) {
+	stream := domain.AccountStream(account)
+	for attempt := 0; ; attempt++ {
+		events, err := a.loadEvents(ctx, stream)
+		if err != nil {
+			return domain.AccountState{}, err
+		}
+		state := domain.FoldAccount(events)
+		var decided []eventstore.Event
+		if _, creating := cmd.(domain.CreateAPIKey); creating && !state.Exists() {
+			created, err := domain.DecideAccount(state, domain.CreateAccount{AccountID: account, Name: account}, a.Now())
+			if err != nil {
+				return domain.AccountState{}, err
+			}
+			decided = append(decided, created...)
+		}
+		next := state
+		for _, e := range decided {
+			next = domain.EvolveAccount(next, e)
+		}
+		more, err := domain.DecideAccount(next, cmd, a.Now())
+		if err != nil {
+			return domain.AccountState{}, err
+		}
+		decided = append(decided, more...)
+		_, err = a.appendAndWait(ctx, stream, state.ExpectedRevision(), decided)
+		if eventstore.IsWrongExpectedVersion(err) && attempt < conflictRetries {
+			continue
+		}
+		if err != nil {
+			return domain.AccountState{}, err
+		}
+		for _, e := range more {
+			next = domain.EvolveAccount(next, e)
+		}
+		return next, nil
+	}
+}
+
+func sortKeys(keys []domain.APIKey) {
+	slices.SortFunc(keys, func(a, b domain.APIKey) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}

@@ -1,0 +1,70 @@
+// Package app is webhookd's application layer: it carries out commands by
+// loading an aggregate from the event store, asking the pure domain to
+// decide, and appending the resulting events with optimistic concurrency.
+// Queries read the projections. The GraphQL resolvers, the CLI and the HTTP
+// routes all call this package; none of them holds business rules.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+// PositionWaiter lets a command wait until the read models include its own
+// events, so the caller reads its own writes. projections.Runner is one.
+type PositionWaiter interface {
+	WaitFor(ctx context.Context, pos eventstore.Position) error
+}
+
+// URLChecker refuses callback URLs that resolve to internal addresses (the
+// SSRF guard). netguard.Guard is one.
+type URLChecker interface {
+	CheckURL(ctx context.Context, rawURL string) error
+}
+
+// VerificationFetcher fetches a webhook's verification file from where the
+// account holder placed it and reports whether its content matched, with a
+// reason in plain words when it did not.
+type VerificationFetcher interface {
+	Fetch(ctx context.Context, callbackURL string, file domain.VerificationFile) (ok bool, reason string)
+}
+
+// App carries out commands and queries. Fields are set by the caller
+// (cmd/webhookd's Main, or a test) before use.
+type App struct {
+	Store     eventstore.Store
+	Codec     *eventstore.Codec
+	ReadDB    *bbolt.DB
+	Waiter    PositionWaiter
+	Catalogue domain.Catalogue
+	Guard     URLChecker
+	Verifier  VerificationFetcher
+	Logger    *slog.Logger
+	// Now and Random are injectable so tests control time and randomness.
+	Now    func() time.Time
+	Random io.Reader
+}
+
+// New returns an App with the production clock and randomness.
+func New(store eventstore.Store, codec *eventstore.Codec, readDB *bbolt.DB, waiter PositionWaiter) *App {
+	return &App{
+		Store: store, Codec: codec, ReadDB: readDB, Waiter: waiter,
+		Catalogue: domain.BuiltinCatalogue(), Logger: slog.Default(),
+		Now: func() time.Time { return time.Now().UTC() }, Random: rand.Reader,
+	}
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	AccountID string
+	KeyID     string
+	Scope     domain.KeyScope
+}
