@@ -1,0 +1,237 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+// DeliveryCommand is a request to change a delivery, decided by
+// DecideDelivery. Commands carry everything random (IDs, the jitter draw)
+// so that deciding stays a pure function.
+type DeliveryCommand interface{ isDeliveryCommand() }
+
+// ScheduleDelivery creates a delivery of a message to one webhook, due at
+// DueAt (zero means now).
+type ScheduleDelivery struct {
+	DeliveryID string
+	MessageID  string
+	WebhookID  string
+	AccountID  string
+	EventType  string
+	Test       bool
+	DueAt      time.Time
+}
+
+// RecordAttempt records the outcome of an HTTP attempt made at the time
+// passed to DecideDelivery, and decides what follows it.
+type RecordAttempt struct {
+	Outcome         AttemptOutcome
+	Latency         time.Duration
+	ErrorMessage    string
+	ResponseExcerpt []byte
+	RequestHeaders  map[string]string
+	// Policy is the webhook's retry policy; the zero value is the default.
+	Policy RetryPolicy
+	// Rand is a random draw in [0,1) for the retry jitter.
+	Rand float64
+}
+
+// RequestRedelivery sends a finished (succeeded or failed) delivery again,
+// now, with a fresh retry schedule.
+type RequestRedelivery struct{}
+
+// AbandonDelivery fails an unfinished delivery without another attempt,
+// for example because its webhook was deleted or disabled meanwhile.
+type AbandonDelivery struct{ Reason string }
+
+func (ScheduleDelivery) isDeliveryCommand()  {}
+func (RecordAttempt) isDeliveryCommand()     {}
+func (RequestRedelivery) isDeliveryCommand() {}
+func (AbandonDelivery) isDeliveryCommand()   {}
+
+// DecideDelivery decides what a command does to a delivery: the events to
+// append, or why it is refused. Refusals are *Error values: ENOTFOUND for a
+// delivery never scheduled, ECONFLICT for scheduling one twice, EINVALID
+// for a command its status does not allow (attempting a finished delivery,
+// redelivering an unfinished one). now stamps the events and is the time of
+// a recorded attempt.
+//
+// Test deliveries (the testing tool, "check now") get one attempt: their
+// failure is reported at once instead of retried for days, and a 410 from
+// them does not disable the webhook.
+func DecideDelivery(s DeliveryState, cmd DeliveryCommand, now time.Time) ([]eventstore.Event, error) {
+	if c, ok := cmd.(ScheduleDelivery); ok {
+		return decideScheduleDelivery(s, c, now)
+	}
+	if !s.Exists() {
+		return nil, Errorf(ENOTFOUND, "delivery not found")
+	}
+	switch c := cmd.(type) {
+	case RecordAttempt:
+		return decideRecordAttempt(s, c, now)
+	case RequestRedelivery:
+		if !s.Final() {
+			return nil, Errorf(EINVALID, "only a succeeded or failed delivery can be redelivered; this one is %s", s.Status)
+		}
+		return []eventstore.Event{DeliveryRedeliveryRequested{DeliveryID: s.ID, WebhookID: s.WebhookID, DueAt: now, At: now}}, nil
+	case AbandonDelivery:
+		if s.Final() {
+			return nil, Errorf(EINVALID, "delivery already %s", s.Status)
+		}
+		reason := clipUTF8(strings.TrimSpace(c.Reason), MaxErrorMessage)
+		if reason == "" {
+			return nil, FieldErrorf(EINVALID, "reason", "a reason is required")
+		}
+		return []eventstore.Event{DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: reason, Attempts: s.Attempts, At: now}}, nil
+	default:
+		return nil, fmt.Errorf("decide delivery: unknown command %T", cmd)
+	}
+}
+
+func decideScheduleDelivery(s DeliveryState, c ScheduleDelivery, now time.Time) ([]eventstore.Event, error) {
+	if s.Exists() {
+		return nil, Errorf(ECONFLICT, "delivery %s already exists", s.ID)
+	}
+	for _, f := range []struct{ name, v string }{
+		{"deliveryId", c.DeliveryID}, {"messageId", c.MessageID}, {"webhookId", c.WebhookID},
+		{"accountId", c.AccountID}, {"eventType", c.EventType},
+	} {
+		if f.v == "" {
+			return nil, FieldErrorf(EINVALID, f.name, "is required")
+		}
+	}
+	due := c.DueAt
+	if due.IsZero() {
+		due = now
+	}
+	return []eventstore.Event{DeliveryScheduled{
+		DeliveryID: c.DeliveryID, MessageID: c.MessageID, WebhookID: c.WebhookID, AccountID: c.AccountID,
+		MessageType: c.EventType, Test: c.Test, ScheduledAt: due, At: now,
+	}}, nil
+}
+
+func decideRecordAttempt(s DeliveryState, c RecordAttempt, now time.Time) ([]eventstore.Event, error) {
+	if s.Final() {
+		return nil, Errorf(EINVALID, "delivery already %s; request a redelivery to send it again", s.Status)
+	}
+	attempt := s.Attempts + 1
+	attempted := DeliveryAttempted{
+		DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt, At: now,
+		StatusCode: c.Outcome.StatusCode, LatencyMs: c.Latency.Milliseconds(), ErrorClass: c.Outcome.ErrClass,
+		ErrorMessage:    clipUTF8(c.ErrorMessage, MaxErrorMessage),
+		ResponseExcerpt: clipUTF8(string(c.ResponseExcerpt), MaxResponseExcerpt),
+		RequestHeaders:  redactAttemptHeaders(c.RequestHeaders),
+	}
+	policy := c.Policy
+	if s.Test {
+		policy = RetryPolicy{Schedule: []time.Duration{0}}
+	}
+	d := policy.Decide(s.RoundAttempts+1, c.Outcome, now, c.Rand)
+	var next eventstore.Event
+	switch d.Result {
+	case ResultSucceeded:
+		next = DeliverySucceeded{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt, At: now}
+	case ResultRetry:
+		next = DeliveryRetryScheduled{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt + 1, DueAt: d.NextAt, SlowDown: d.SlowDown, At: now}
+	case ResultDisableWebhook:
+		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, DisablesWebhook: !s.Test, At: now}
+	default:
+		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, At: now}
+	}
+	return []eventstore.Event{attempted, next}, nil
+}
+
+// clipUTF8 cuts s to at most n bytes without splitting a character and
+// replaces invalid bytes, since excerpts of arbitrary bodies end up in JSON.
+func clipUTF8(s string, n int) string {
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+		if len(s) > n {
+			return clipUTF8(s, n)
+		}
+	}
+	return s
+}
+
+// credentialHeaderWords mark header names whose values are credentials.
+// Custom webhook headers often carry the receiver's own API token.
+var credentialHeaderWords = []string{"authorization", "cookie", "token", "secret", "password", "api-key", "apikey", "session", "auth"}
+
+// redactAttemptHeaders copies h, replacing credential-looking values, so the
+// attempt log shows what was sent without leaking what protects it.
+func redactAttemptHeaders(h map[string]string) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		for _, w := range credentialHeaderWords {
+			if strings.Contains(lk, w) {
+				v = "[redacted]"
+				break
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// EvolveDelivery folds one event into the delivery state.
+func EvolveDelivery(s DeliveryState, e eventstore.Event) DeliveryState {
+	s.Version++
+	switch e := e.(type) {
+	case DeliveryScheduled:
+		s = DeliveryState{
+			ID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID, AccountID: e.AccountID,
+			EventType: e.MessageType, Test: e.Test, Status: DeliveryStatusPending, NextAttemptAt: e.ScheduledAt,
+			Version: s.Version, CreatedAt: e.At,
+		}
+	case DeliveryAttempted:
+		s.Attempts, s.RoundAttempts = e.Attempt, s.RoundAttempts+1
+		s.LastStatusCode, s.LastErrClass, s.LastAttemptAt = e.StatusCode, e.ErrorClass, e.At
+		s.NextAttemptAt = time.Time{}
+	case DeliveryRetryScheduled:
+		s.Status, s.NextAttemptAt = DeliveryStatusRetrying, e.DueAt
+	case DeliverySucceeded:
+		s.Status, s.NextAttemptAt, s.FailureReason = DeliveryStatusSucceeded, time.Time{}, ""
+	case DeliveryFailed:
+		s.Status, s.NextAttemptAt, s.FailureReason = DeliveryStatusFailed, time.Time{}, e.Reason
+	case DeliveryRedeliveryRequested:
+		s.Status, s.NextAttemptAt, s.FailureReason, s.RoundAttempts = DeliveryStatusPending, e.DueAt, "", 0
+	}
+	if at := deliveryEventTime(e); !at.IsZero() {
+		s.UpdatedAt = at
+	}
+	return s
+}
+
+// deliveryEventTime is the At of a delivery event.
+func deliveryEventTime(e eventstore.Event) time.Time {
+	switch e := e.(type) {
+	case DeliveryScheduled:
+		return e.At
+	case DeliveryAttempted:
+		return e.At
+	case DeliveryRetryScheduled:
+		return e.At
+	case DeliverySucceeded:
+		return e.At
+	case DeliveryFailed:
+		return e.At
+	case DeliveryRedeliveryRequested:
+		return e.At
+	}
+	return time.Time{}
+}

@@ -1,0 +1,91 @@
+package domain
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+// MessageStreamCategory is the category of message streams.
+const MessageStreamCategory = "message"
+
+// MessageStream names the event stream of one published message.
+func MessageStream(id string) string { return MessageStreamCategory + "-" + id }
+
+// MessageIDFromStream returns the message ID of a message stream name, and
+// false for any other stream.
+func MessageIDFromStream(stream string) (string, bool) {
+	return idFromStream(stream, MessageStreamCategory)
+}
+
+// MessagePublished records an event the platform published for an account.
+// It is the message's only event; its ID is the webhook-id every delivery
+// of it carries, which is what lets receivers deduplicate.
+type MessagePublished struct {
+	MessageID string          `json:"messageId"`
+	AccountID string          `json:"accountId"`
+	Type      string          `json:"type"`
+	Data      json.RawMessage `json:"data"`
+	// IdempotencyKey, when the publisher gave one, makes republishing the
+	// same key a no-op rather than a second message.
+	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
+	PublishedAt    time.Time `json:"publishedAt"`
+}
+
+// EventType is the stable stored name of MessagePublished.
+func (MessagePublished) EventType() string { return "message.published.v1" }
+
+// FanOutTarget is what fan-out needs to know about one webhook. It is
+// deliberately small, so the fan-out projector can keep every account's
+// webhooks in memory without holding whole aggregates.
+type FanOutTarget struct {
+	ID         string
+	AccountID  string
+	EventTypes []string
+	Active     bool
+	Verified   bool
+}
+
+// FanOut returns the IDs of the webhooks that must receive m: those of the
+// same account that are active, verified and subscribed to m's type, in
+// the order given and without duplicates.
+func FanOut(m MessagePublished, targets []FanOutTarget) []string {
+	var ids []string
+	for _, t := range targets {
+		if t.AccountID != m.AccountID || !t.Active || !t.Verified || !slices.Contains(t.EventTypes, m.Type) {
+			continue
+		}
+		if !slices.Contains(ids, t.ID) {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids
+}
+
+// DeliveryIDFor derives the delivery ID of message messageID to webhook
+// webhookID. Being deterministic makes fan-out idempotent: a fan-out
+// replayed after a crash re-proposes the same delivery streams, and the
+// append's NoStream expectation rejects the duplicates.
+func DeliveryIDFor(messageID, webhookID string) string {
+	sum := sha256.Sum256([]byte(messageID + "\x00" + webhookID))
+	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+}
+
+// RegisterDeliveryEvents registers the message and delivery events with a
+// codec, under their stable type names.
+func RegisterDeliveryEvents(c *eventstore.Codec) {
+	c.Register(
+		MessagePublished{},
+		DeliveryScheduled{},
+		DeliveryAttempted{},
+		DeliveryRetryScheduled{},
+		DeliverySucceeded{},
+		DeliveryFailed{},
+		DeliveryRedeliveryRequested{},
+	)
+}

@@ -1,0 +1,115 @@
+package domain_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+func TestFanOut(t *testing.T) {
+	msg := domain.MessagePublished{MessageID: "msg_1", AccountID: "acc_1", Type: "invoice.paid"}
+	ok := func(id string) domain.FanOutTarget {
+		return domain.FanOutTarget{ID: id, AccountID: "acc_1", EventTypes: []string{"a.b", "invoice.paid"}, Active: true, Verified: true}
+	}
+	cases := []struct {
+		name    string
+		targets []domain.FanOutTarget
+		want    []string
+	}{
+		{"None", nil, nil},
+		{"Match", []domain.FanOutTarget{ok("wh_1")}, []string{"wh_1"}},
+		{"OrderKept", []domain.FanOutTarget{ok("wh_2"), ok("wh_1")}, []string{"wh_2", "wh_1"}},
+		{"Duplicate", []domain.FanOutTarget{ok("wh_1"), ok("wh_1")}, []string{"wh_1"}},
+		{"OtherAccount", []domain.FanOutTarget{func() domain.FanOutTarget { w := ok("wh_1"); w.AccountID = "acc_2"; return w }()}, nil},
+		{"Inactive", []domain.FanOutTarget{func() domain.FanOutTarget { w := ok("wh_1"); w.Active = false; return w }()}, nil},
+		{"Unverified", []domain.FanOutTarget{func() domain.FanOutTarget { w := ok("wh_1"); w.Verified = false; return w }()}, nil},
+		{"OtherType", []domain.FanOutTarget{func() domain.FanOutTarget {
+			w := ok("wh_1")
+			w.EventTypes = []string{"invoice.paid.v2", "invoice"}
+			return w
+		}()}, nil},
+		{"Mixed", []domain.FanOutTarget{
+			ok("wh_1"),
+			func() domain.FanOutTarget { w := ok("wh_2"); w.Verified = false; return w }(),
+			ok("wh_3"),
+		}, []string{"wh_1", "wh_3"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := domain.FanOut(msg, c.targets); !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("FanOut = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestDeliveryIDFor(t *testing.T) {
+	a := domain.DeliveryIDFor("msg_1", "wh_1")
+	if a != domain.DeliveryIDFor("msg_1", "wh_1") {
+		t.Fatal("not deterministic")
+	}
+	for _, other := range []string{domain.DeliveryIDFor("msg_1", "wh_2"), domain.DeliveryIDFor("msg_1w", "h_1"), domain.DeliveryIDFor("msg_2", "wh_1")} {
+		if other == a {
+			t.Fatalf("collision: %s", a)
+		}
+	}
+	if !strings.HasPrefix(a, "dlv_") || len(a) != 4+26 || strings.ContainsAny(a, "-/+=") {
+		t.Fatalf("id %q", a)
+	}
+}
+
+func TestStreamNames(t *testing.T) {
+	if id, ok := domain.DeliveryIDFromStream(domain.DeliveryStream("dlv_x")); !ok || id != "dlv_x" {
+		t.Errorf("delivery stream round trip: %q %v", id, ok)
+	}
+	if id, ok := domain.MessageIDFromStream(domain.MessageStream("msg_x")); !ok || id != "msg_x" {
+		t.Errorf("message stream round trip: %q %v", id, ok)
+	}
+	if _, ok := domain.DeliveryIDFromStream(domain.MessageStream("msg_x")); ok {
+		t.Error("message stream read as delivery stream")
+	}
+	if eventstore.Category(domain.DeliveryStream("a-b")) != domain.DeliveryStreamCategory {
+		t.Error("category")
+	}
+}
+
+func TestDeliveryCodecRoundTrip(t *testing.T) {
+	c := eventstore.NewCodec()
+	domain.RegisterDeliveryEvents(c)
+	at := time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC)
+	events := []eventstore.Event{
+		domain.MessagePublished{MessageID: "msg_1", AccountID: "acc_1", Type: "invoice.paid",
+			Data: json.RawMessage(`{"amount":12.5,"who":"Zoë"}`), IdempotencyKey: "k1", PublishedAt: at},
+		domain.DeliveryScheduled{DeliveryID: "dlv_1", MessageID: "msg_1", WebhookID: "wh_1", AccountID: "acc_1",
+			MessageType: "invoice.paid", Test: true, ScheduledAt: at, At: at},
+		domain.DeliveryAttempted{DeliveryID: "dlv_1", WebhookID: "wh_1", Attempt: 1, At: at, StatusCode: 503, LatencyMs: 12,
+			ErrorMessage: "e", ResponseExcerpt: "busy", RequestHeaders: map[string]string{"Content-Type": "application/json"}},
+		domain.DeliveryRetryScheduled{DeliveryID: "dlv_1", WebhookID: "wh_1", Attempt: 2, DueAt: at.Add(time.Minute), SlowDown: true, At: at},
+		domain.DeliverySucceeded{DeliveryID: "dlv_1", WebhookID: "wh_1", Attempt: 2, At: at},
+		domain.DeliveryFailed{DeliveryID: "dlv_1", WebhookID: "wh_1", Reason: "HTTP 410", Attempts: 3, DisablesWebhook: true, At: at},
+		domain.DeliveryRedeliveryRequested{DeliveryID: "dlv_1", WebhookID: "wh_1", DueAt: at, At: at},
+	}
+	for i, e := range events {
+		t.Run(e.EventType(), func(t *testing.T) {
+			if !strings.HasSuffix(e.EventType(), ".v1") || !c.Known(e.EventType()) {
+				t.Fatalf("type %q not registered as a versioned name", e.EventType())
+			}
+			data, err := c.Encode(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := c.Decode(eventstore.RecordedEvent{Type: data.Type, Data: data.Data, Position: eventstore.Position(i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, e) {
+				t.Fatalf("round trip:\n got  %#v\n want %#v", back, e)
+			}
+		})
+	}
+}
