@@ -3,10 +3,12 @@ package domain
 import "github.com/webhookd/webhookd/eventstore"
 
 // RegisterEvents registers every domain event with the codec, so that
-// stores and projections can decode the whole log.
+// stores and projections can decode the whole log. Call it once per codec:
+// registering a type twice panics.
 func RegisterEvents(c *eventstore.Codec) {
 	RegisterWebhookEvents(c)
 	RegisterAccountEvents(c)
+	RegisterDeliveryEvents(c)
 }
 
 // RegisterWebhookEvents registers the events of the webhook aggregate.
