@@ -60,7 +60,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	if len(seen) != 15 {
 		t.Errorf("%d distinct event types exercised, want all 15", len(seen))
 	}
-	if !c.Known("webhook.created.v1") || !c.Known("apikey.revoked.v1") {
-		t.Error("registration incomplete")
+	if !c.Known("webhook.created.v1") || !c.Known("apikey.revoked.v1") || !c.Known(MessagePublished{}.EventType()) {
+		t.Error("RegisterEvents misses webhook, account or message events")
 	}
 }
