@@ -83,9 +83,18 @@ func (a *App) PauseWebhook(ctx context.Context, p Principal, id string) (project
 	return a.runWebhookCommand(ctx, p, id, nil, domain.PauseWebhook{})
 }
 
-// ResumeWebhook restarts deliveries to a paused webhook.
+// ResumeWebhook restarts deliveries to a paused webhook, or to one that
+// webhookd disabled after failures: to the account holder both are "off".
 func (a *App) ResumeWebhook(ctx context.Context, p Principal, id string) (projections.WebhookView, error) {
-	return a.runWebhookCommand(ctx, p, id, nil, domain.ResumeWebhook{})
+	view, err := a.Webhook(ctx, p, id)
+	if err != nil {
+		return view, err
+	}
+	var cmd domain.WebhookCommand = domain.ResumeWebhook{}
+	if view.Status == domain.WebhookStatusDisabled {
+		cmd = domain.EnableWebhook{}
+	}
+	return a.runWebhookCommand(ctx, p, id, nil, cmd)
 }
 
 // RotateWebhookSecret issues a new signing secret; the old one keeps
@@ -105,6 +114,9 @@ func (a *App) VerifyWebhook(ctx context.Context, p Principal, id string) (projec
 	view, err := a.Webhook(ctx, p, id)
 	if err != nil {
 		return view, false, "", err
+	}
+	if view.Verification.Status == domain.VerificationVerified {
+		return view, true, "", nil // proven ownership is never taken back by a later miss
 	}
 	ok, reason := a.Verifier.Fetch(ctx, view.URL, view.Verification.File)
 	var cmd domain.WebhookCommand = domain.RecordVerificationSucceeded{URL: view.URL, FileName: view.Verification.File.Name}
@@ -153,4 +165,26 @@ func (a *App) checkURL(ctx context.Context, raw string) error {
 		return domain.FieldErrorf(domain.EINVALID, "url", "%s", err.Error())
 	}
 	return nil
+}
+
+// SubjectStream maps a history subject (a global ID) to its stream, if the
+// principal may read it. Other accounts' subjects are simply not found.
+func (a *App) SubjectStream(ctx context.Context, p Principal, gid string) (string, bool) {
+	kind, id, err := domain.DecodeGlobalID(gid)
+	if err != nil {
+		return "", false
+	}
+	switch kind {
+	case "Webhook":
+		if _, err := a.Webhook(ctx, p, id); err != nil {
+			return "", false
+		}
+		return domain.WebhookStream(id), true
+	case "Account":
+		if id != p.AccountID {
+			return "", false
+		}
+		return domain.AccountStream(id), true
+	}
+	return "", false
 }

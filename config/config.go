@@ -35,6 +35,9 @@ type Key struct {
 	Env     string
 	Default string
 	Help    string
+	// IsBool keys are flags that take no argument (--dev), as well as
+	// --dev=false.
+	IsBool bool
 }
 
 // Keys lists every configuration key webhookd understands.
@@ -44,12 +47,12 @@ func Keys() []Key {
 		{Flag: "data-dir", Env: "WEBHOOKD_DATA_DIR", Default: "./data", Help: "directory for the embedded event store and read models"},
 		{Flag: "eventstore", Env: "WEBHOOKD_EVENTSTORE", Default: "embedded", Help: "`embedded`, or an EventStoreDB URL such as esdb://host:2113?tls=false"},
 		{Flag: "redis-url", Env: "WEBHOOKD_REDIS_URL", Default: "", Help: "optional Redis URL (redis://host:6379/0) for rate limits shared across instances"},
-		{Flag: "dev", Env: "WEBHOOKD_DEV", Default: "false", Help: "development mode: demo account and key, GraphQL explorer, loopback callbacks allowed"},
+		{Flag: "dev", Env: "WEBHOOKD_DEV", Default: "false", IsBool: true, Help: "development mode: demo account and key, GraphQL explorer, loopback callbacks allowed"},
 		{Flag: "log-level", Env: "WEBHOOKD_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 		{Flag: "log-format", Env: "WEBHOOKD_LOG_FORMAT", Default: "text", Help: "text or json"},
 		{Flag: "event-types-file", Env: "WEBHOOKD_EVENT_TYPES_FILE", Default: "", Help: "YAML or JSON file of extra event types"},
 		{Flag: "allow-cidrs", Env: "WEBHOOKD_ALLOW_CIDRS", Default: "", Help: "comma-separated CIDRs exempt from the SSRF guard (development and tests)"},
-		{Flag: "introspection", Env: "WEBHOOKD_INTROSPECTION", Default: "true", Help: "allow GraphQL introspection"},
+		{Flag: "introspection", Env: "WEBHOOKD_INTROSPECTION", Default: "true", IsBool: true, Help: "allow GraphQL introspection"},
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL, used in links the UI shows"},
 	}
@@ -69,12 +72,22 @@ func EnvNames() map[string]bool {
 func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	values := map[string]*string{}
+	bools := map[string]*bool{}
 	for _, k := range Keys() {
 		def := k.Default
 		if v, ok := lookupEnv(k.Env); ok {
 			def = v
 		}
-		values[k.Flag] = fs.String(k.Flag, def, fmt.Sprintf("%s (env %s)", k.Help, k.Env))
+		usage := fmt.Sprintf("%s (env %s)", k.Help, k.Env)
+		if k.IsBool {
+			b, err := parseBool(k.Env, def)
+			if err != nil {
+				return Config{}, err
+			}
+			bools[k.Flag] = fs.Bool(k.Flag, b, usage)
+			continue
+		}
+		values[k.Flag] = fs.String(k.Flag, def, usage)
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -88,13 +101,8 @@ func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (C
 		RedisURL: get("redis-url"), LogLevel: get("log-level"), LogFormat: get("log-format"),
 		EventTypesFile: get("event-types-file"), AllowCIDRs: get("allow-cidrs"), PublicURL: get("public-url"),
 	}
+	c.Dev, c.Introspection = *bools["dev"], *bools["introspection"]
 	var err error
-	if c.Dev, err = parseBool("dev", get("dev")); err != nil {
-		return Config{}, err
-	}
-	if c.Introspection, err = parseBool("introspection", get("introspection")); err != nil {
-		return Config{}, err
-	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil {
 		return Config{}, fmt.Errorf("shutdown-timeout: %w", err)
 	}

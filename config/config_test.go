@@ -21,14 +21,25 @@ func TestParse(t *testing.T) {
 		}
 	})
 	t.Run("EnvThenFlagWins", func(t *testing.T) {
-		c, err := Parse("serve", []string{"--addr", "127.0.0.1:9"}, env(map[string]string{
+		c, err := Parse("serve", []string{"--addr", "127.0.0.1:9", "--introspection=false"}, env(map[string]string{
 			"WEBHOOKD_ADDR": ":1", "WEBHOOKD_EVENTSTORE": "esdb://es:2113?tls=false", "WEBHOOKD_DEV": "true",
 		}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Addr != "127.0.0.1:9" || c.EventStore != "esdb://es:2113?tls=false" || !c.Dev {
+		if c.Addr != "127.0.0.1:9" || c.EventStore != "esdb://es:2113?tls=false" || !c.Dev || c.Introspection {
 			t.Fatalf("got %+v", c)
+		}
+	})
+	t.Run("BareBoolFlag", func(t *testing.T) {
+		c, err := Parse("serve", []string{"--dev"}, env(nil))
+		if err != nil || !c.Dev {
+			t.Fatalf("--dev: %+v, %v", c, err)
+		}
+	})
+	t.Run("ErrBoolEnv", func(t *testing.T) {
+		if _, err := Parse("serve", nil, env(map[string]string{"WEBHOOKD_DEV": "maybe"})); err == nil || !strings.Contains(err.Error(), "WEBHOOKD_DEV") {
+			t.Fatalf("err = %v", err)
 		}
 	})
 	for name, tc := range map[string]struct {
@@ -37,7 +48,7 @@ func TestParse(t *testing.T) {
 	}{
 		"ErrEventStore":   {[]string{"--eventstore", "postgres://x"}, "eventstore"},
 		"ErrLogLevel":     {[]string{"--log-level", "loud"}, "log-level"},
-		"ErrBool":         {[]string{"--dev", "maybe"}, "dev"},
+		"ErrBool":         {[]string{"--dev=maybe"}, "dev"},
 		"ErrDuration":     {[]string{"--shutdown-timeout", "soon"}, "shutdown-timeout"},
 		"ErrExtraArg":     {[]string{"stray"}, "unexpected argument"},
 		"ErrUnknownFlag":  {[]string{"--nope"}, "nope"},

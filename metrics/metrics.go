@@ -14,8 +14,8 @@ type Metrics struct {
 
 	// EventsAppended counts events appended to the store, by category.
 	EventsAppended *prometheus.CounterVec
-	// ProjectionLag is how many events each projection is behind the log.
-	ProjectionLag *prometheus.GaugeVec
+	// ProjectionPosition is the log position each projection has applied.
+	ProjectionPosition *prometheus.GaugeVec
 	// HTTPRequests counts HTTP requests by route and status class.
 	HTTPRequests *prometheus.CounterVec
 }
@@ -29,8 +29,8 @@ func New() *Metrics {
 		EventsAppended: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_events_appended_total", Help: "Events appended to the event store, by stream category.",
 		}, []string{"category"}),
-		ProjectionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "webhookd_projection_lag_events", Help: "Events between the log head and each projection's checkpoint.",
+		ProjectionPosition: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "webhookd_projection_position", Help: "The last event-log position each projection has applied.",
 		}, []string{"projection"}),
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_http_requests_total", Help: "HTTP requests served, by route and status class.",
@@ -39,7 +39,7 @@ func New() *Metrics {
 	r.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.EventsAppended, m.ProjectionLag, m.HTTPRequests,
+		m.EventsAppended, m.ProjectionPosition, m.HTTPRequests,
 	)
 	return m
 }

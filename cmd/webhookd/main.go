@@ -16,6 +16,10 @@ const usage = `webhookd: self-hosted webhook delivery
 
 Usage:
   webhookd serve [flags]                 run the service (see --help for flags)
+  webhookd keys create --account A --scope account|publisher|admin [--label L] [--expires-in 720h]
+  webhookd keys list --account A
+  webhookd keys revoke KEY_ID
+  webhookd projections rebuild           replay the log into fresh read models (server stopped)
   webhookd version                       print the version
 
 Every flag can also be set with its WEBHOOKD_* environment variable.
@@ -52,6 +56,10 @@ func run(ctx context.Context, args []string) error {
 		}
 		<-ctx.Done()
 		return m.Close()
+	case "keys":
+		return keysCommand(ctx, args[1:], os.Stdout)
+	case "projections":
+		return rebuildCommand(ctx, args[1:], os.Stdout)
 	case "version":
 		fmt.Println(version)
 		return nil

@@ -5,17 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/webhookd/webhookd/config"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
 	"github.com/webhookd/webhookd/metrics"
 	"github.com/webhookd/webhookd/projections"
@@ -26,13 +26,12 @@ type Main struct {
 	Config  config.Config
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
-	Store   eventstore.Store
-	Codec   *eventstore.Codec
-	ReadDB  *bbolt.DB
-	Runner  *projections.Runner
-	Broker  *projections.Broker
+	Core    *core
 	HTTP    *httpserver.Server
+	// DemoKey is the key --dev created on a fresh data directory.
+	DemoKey string
 
+	admin  *http.Server
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	errMu  sync.Mutex
@@ -58,43 +57,88 @@ func (m *Main) ParseFlags(args []string) error {
 // Run opens the stores, starts the projections and the HTTP listener, and
 // returns once the service is accepting connections.
 func (m *Main) Run(ctx context.Context) error {
-	m.Logger = newLogger(m.Config)
-	m.Metrics = metrics.New()
-	m.Codec = eventstore.NewCodec()
-	domain.RegisterEvents(m.Codec)
-
-	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	if m.Logger == nil {
+		m.Logger = newLogger(m.Config)
 	}
-	store, err := m.openStore(ctx)
+	m.Metrics = metrics.New()
+	c, err := openCore(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
 	}
-	m.Store = store
-	if m.ReadDB, err = bbolt.Open(filepath.Join(m.Config.DataDir, "readmodel.db"), 0o600, &bbolt.Options{Timeout: 2 * time.Second}); err != nil {
-		return fmt.Errorf("open read model %s: %w", filepath.Join(m.Config.DataDir, "readmodel.db"), err)
-	}
-	m.Broker = projections.NewBroker()
-	m.Runner = &projections.Runner{
-		Name: "readmodel", Store: m.Store, DB: m.ReadDB, Codec: m.Codec, Logger: m.Logger,
-		Projections: projections.All(),
-		OnCommit:    m.Broker.Publish,
-	}
-	if err := m.Runner.Open(); err != nil {
-		return fmt.Errorf("open projections: %w", err)
-	}
+	m.Core = c
+	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
-	m.HTTP.AddReadinessCheck("projections", m.Runner.Ready)
+	m.HTTP.AddReadinessCheck("projections", c.Runner.Ready)
+	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger}
+	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
+	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
+	if m.Config.Dev {
+		m.HTTP.Handle("GET /graphiql", graph.Explorer("/graphql"))
+	}
 	if err := m.HTTP.Listen(m.Config.Addr); err != nil {
+		return err
+	}
+	if err := m.listenAdmin(); err != nil {
 		return err
 	}
 
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.goBackground("projections", func() error { return m.Runner.Run(bg) })
+	m.goBackground("projections", func() error { return c.Runner.Run(bg) })
 	m.goBackground("http", m.HTTP.Serve)
-	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir)
+	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev)
+	return m.greet(ctx)
+}
+
+// greet tells the operator how to get a first key on a fresh data
+// directory, or with --dev creates a demo account and key.
+func (m *Main) greet(ctx context.Context) error {
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for m.Core.Runner.Ready(waitCtx) != nil {
+		select {
+		case <-waitCtx.Done():
+			return nil // still catching up; readiness reports it
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	n, err := projections.CountAccounts(m.Core.ReadDB)
+	if err != nil || n > 0 {
+		return err
+	}
+	if !m.Config.Dev {
+		m.Logger.Info("no accounts yet; create the first key with: webhookd keys create --account ACCOUNT --scope account (use --scope admin for an operator key)")
+		return nil
+	}
+	k, err := m.Core.App.CreateAPIKey(ctx, "demo", domain.ScopeAccount, "demo key (--dev)", 0)
+	if err != nil {
+		return fmt.Errorf("create demo key: %w", err)
+	}
+	m.DemoKey = k.Secret
+	m.Logger.Info("dev mode: created demo account and key", "account", "demo", "key", k.Secret)
+	return nil
+}
+
+// listenAdmin serves the admin API on a Unix socket in the data directory.
+func (m *Main) listenAdmin() error {
+	path := filepath.Join(m.Config.DataDir, "admin.sock")
+	_ = os.Remove(path) // a stale socket from a crash; the store lock proves we own the directory
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	m.admin = &http.Server{Handler: httpserver.AdminHandler(m.Core.App), ReadHeaderTimeout: 5 * time.Second}
+	m.goBackground("admin", func() error {
+		if err := m.admin.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
 	return nil
 }
 
@@ -118,20 +162,20 @@ func (m *Main) goBackground(name string, fn func() error) {
 // acknowledged append is on disk before the process exits.
 func (m *Main) Close() error {
 	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
 	if m.HTTP != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		errs = append(errs, m.HTTP.Shutdown(ctx))
-		cancel()
+	}
+	if m.admin != nil {
+		errs = append(errs, m.admin.Shutdown(ctx))
 	}
 	if m.cancel != nil {
 		m.cancel()
 	}
 	m.wg.Wait()
-	if m.ReadDB != nil {
-		errs = append(errs, m.ReadDB.Close())
-	}
-	if m.Store != nil {
-		errs = append(errs, m.Store.Close())
+	if m.Core != nil {
+		errs = append(errs, m.Core.Close())
 	}
 	m.errMu.Lock()
 	errs = append(errs, m.bgErr)
@@ -140,18 +184,6 @@ func (m *Main) Close() error {
 		m.Logger.Info("webhookd stopped")
 	}
 	return errors.Join(errs...)
-}
-
-func (m *Main) openStore(ctx context.Context) (eventstore.Store, error) {
-	if m.Config.EventStore == "embedded" {
-		path := filepath.Join(m.Config.DataDir, "events.db")
-		s, err := bolt.Open(path, bolt.Options{Logger: m.Logger})
-		if err != nil {
-			return nil, fmt.Errorf("open event store: %w", err)
-		}
-		return s, nil
-	}
-	return openESDB(ctx, m.Config.EventStore)
 }
 
 func newLogger(c config.Config) *slog.Logger {

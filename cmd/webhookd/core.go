@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/config"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/netguard"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/verification"
+)
+
+// core is the part of webhookd every subcommand needs: the event store, the
+// read models and the application layer over them.
+type core struct {
+	Store  eventstore.Store
+	Codec  *eventstore.Codec
+	ReadDB *bbolt.DB
+	Runner *projections.Runner
+	Broker *projections.Broker
+	Guard  *netguard.Guard
+	App    *app.App
+}
+
+func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
+	c := &core{Codec: eventstore.NewCodec(), Broker: projections.NewBroker()}
+	domain.RegisterEvents(c.Codec)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	var err error
+	if c.Store, err = openStore(ctx, cfg, logger); err != nil {
+		return nil, err
+	}
+	readPath := filepath.Join(cfg.DataDir, "readmodel.db")
+	if c.ReadDB, err = bbolt.Open(readPath, 0o600, &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open read model %s: %w", readPath, err)
+	}
+	c.Runner = &projections.Runner{
+		Name: "readmodel", Store: c.Store, DB: c.ReadDB, Codec: c.Codec, Logger: logger,
+		Projections: projections.All(), OnCommit: c.Broker.Publish,
+	}
+	if err := c.Runner.Open(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open projections: %w", err)
+	}
+	if c.Guard, err = newGuard(cfg); err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.App = app.New(c.Store, c.Codec, c.ReadDB, c.Runner)
+	c.App.Logger = logger
+	c.App.Guard = c.Guard
+	c.App.Verifier = verification.New(c.Guard)
+	if cfg.EventTypesFile != "" {
+		if c.App.Catalogue, err = loadCatalogue(cfg.EventTypesFile); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Close closes the read models, then the store.
+func (c *core) Close() error {
+	var errs []error
+	if c.ReadDB != nil {
+		errs = append(errs, c.ReadDB.Close())
+	}
+	if c.Store != nil {
+		errs = append(errs, c.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (eventstore.Store, error) {
+	if cfg.EventStore == "embedded" {
+		s, err := bolt.Open(filepath.Join(cfg.DataDir, "events.db"), bolt.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("open event store: %w", err)
+		}
+		return s, nil
+	}
+	return openESDB(ctx, cfg.EventStore)
+}
+
+// newGuard builds the SSRF guard. --dev allows loopback, so a receiver on
+// the developer's machine can be registered.
+func newGuard(cfg config.Config) (*netguard.Guard, error) {
+	g := &netguard.Guard{}
+	cidrs := cfg.AllowCIDRs
+	if cfg.Dev {
+		cidrs += ",127.0.0.0/8,::1/128"
+	}
+	for _, s := range strings.Split(cidrs, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("allow-cidrs: %q is not a CIDR: %w", s, err)
+		}
+		g.AllowCIDRs = append(g.AllowCIDRs, p)
+	}
+	return g, nil
+}
+
+func loadCatalogue(path string) (domain.Catalogue, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return domain.Catalogue{}, fmt.Errorf("event types file: %w", err)
+	}
+	extra, err := domain.ParseCatalogueFile(raw)
+	if err != nil {
+		return domain.Catalogue{}, fmt.Errorf("event types file %s: %w", path, err)
+	}
+	cat, err := domain.BuiltinCatalogue().WithExtra(extra)
+	if err != nil {
+		return domain.Catalogue{}, fmt.Errorf("event types file %s: %w", path, err)
+	}
+	return cat, nil
+}

@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/graph/generated"
+)
+
+// Limits of the GraphQL endpoint.
+const (
+	// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+	MaxBodyBytes = 1 << 20
+	// MaxComplexity bounds how much work one operation may ask for.
+	MaxComplexity = 1000
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	Introspection bool
+	// PingInterval is the websocket keep-alive; zero means 25 s.
+	PingInterval time.Duration
+}
+
+// NewHandler returns the /graphql handler: POST, GET, websocket
+// (graphql-transport-ws, authenticated in connection_init) and SSE, behind
+// the body-size limit and bearer authentication.
+func NewHandler(r *Resolver, opts Options) http.Handler {
+	cfg := generated.Config{Resolvers: r}
+	cfg.Directives.HasScope = hasScope
+	srv := handler.New(generated.NewExecutableSchema(cfg))
+	ping := opts.PingInterval
+	if ping == 0 {
+		ping = 25 * time.Second
+	}
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: ping,
+		PingPongInterval:      ping,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			token := app.BearerToken(p.Authorization())
+			if token == "" {
+				if s, ok := p["authToken"].(string); ok {
+					token = s
+				}
+			}
+			principal, err := r.App.Authenticate(ctx, token)
+			if err != nil {
+				return ctx, nil, errors.New(domain.ErrorMessage(err))
+			}
+			return app.WithPrincipal(ctx, principal), nil, nil
+		},
+	})
+	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if opts.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.SetErrorPresenter(presentError(r.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		r.Logger.ErrorContext(ctx, "graphql resolver panic", "panic", v)
+		return errors.New("internal error")
+	})
+	return limitBody(Authenticate(r.App, srv))
+}
+
+// limitBody answers 413 for bodies over MaxBodyBytes. It reads the body up
+// front so the limit holds for chunked requests too, which carry no
+// Content-Length.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			writeError(w, http.StatusRequestEntityTooLarge, "request body exceeds 1 MiB", domain.ETOOLARGE)
+			return
+		}
+		if r.Body != nil && r.Method == http.MethodPost {
+			body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "could not read the request body", domain.EINVALID)
+				return
+			}
+			if len(body) > MaxBodyBytes {
+				writeError(w, http.StatusRequestEntityTooLarge, "request body exceeds 1 MiB", domain.ETOOLARGE)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}

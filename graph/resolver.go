@@ -1,0 +1,19 @@
+// Package graph holds the GraphQL resolvers. They are thin: they translate
+// GraphQL into application commands and read-model queries and hold no
+// business rules.
+package graph
+
+import (
+	"log/slog"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/projections"
+)
+
+// Resolver is the root resolver; its fields are the services the resolvers
+// call.
+type Resolver struct {
+	App    *app.App
+	Broker *projections.Broker
+	Logger *slog.Logger
+}
