@@ -29,10 +29,17 @@ type appendReply struct {
 // returns once the events are durable (fsynced), sharing that fsync with
 // every other append committed in the same group.
 //
-// Re-appending events whose IDs are already stored, as the same sequence at
-// the same revisions of the same stream, returns the original result and
-// writes nothing when expected is Any, StreamExists or the revision used
-// originally. An ID stored anywhere else is refused with ErrInvalidEvent.
+// Appends are idempotent, as in EventStoreDB: re-appending events that are
+// already stored as the same sequence of the same stream returns the
+// original result and writes nothing when
+//   - expected is the revision used originally (Exact or NoStream): checked
+//     against the stream itself, however long ago the events were written;
+//   - expected is Any or StreamExists: checked against a window of the
+//     Options.IDWindow most recent events (kept in memory, rebuilt from the
+//     log's tail on Open).
+//
+// An ID found in the window that is not such a replay is refused with
+// ErrInvalidEvent; beyond the window IDs are not checked for uniqueness.
 // An empty event list is refused with ErrInvalidEvent.
 //
 // If ctx ends after the request was queued, Append returns ctx's error and
@@ -110,10 +117,14 @@ func newAppendReq(stream string, expected eventstore.ExpectedRevision, events []
 			return nil, fmt.Errorf("append %s: event %d (%s) is %d bytes, limit %d: %w",
 				stream, i, e.Type, n, eventstore.MaxEventSize, eventstore.ErrEventTooLarge)
 		}
-		req.size += recordSize(stream, e)
+		req.size += recordSize(stream, e) + keyOverhead(stream)
 	}
+	req.size += keyOverhead(stream) // the stream head
 	return req, nil
 }
+
+// keyOverhead is the arena space one event's keys take in a commit.
+func keyOverhead(stream string) int { return 8 + len(stream) + 8 + 10 }
 
 // errDuplicateID marks a request refused because an event ID is stored
 // elsewhere; it wraps ErrInvalidEvent for callers.

@@ -104,7 +104,22 @@ func TestFlippedRecordByte(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := mustOpen(t, path, bolt.Options{})
+	pointsAtDamage := func(t *testing.T, c *eventstore.CorruptionError) {
+		t.Helper()
+		if c.Offset < 0 || c.Offset > int64(at) || int64(at)-c.Offset > 4096 {
+			t.Fatalf("offset %d does not point at the damaged record (byte %d)", c.Offset, at)
+		}
+		if !strings.Contains(c.Reason, "position 124") {
+			t.Fatalf("reason %q does not name position 124", c.Reason)
+		}
+	}
+	// Open decodes the log's tail to rebuild the idempotency window, so
+	// damage there stops the store from opening.
+	_, err = bolt.Open(path, bolt.Options{})
+	pointsAtDamage(t, wantCorruption(t, err, path))
+
+	// Without the window, Open succeeds and reads find the damage.
+	s := mustOpen(t, path, bolt.Options{IDWindow: -1})
 	ctx := t.Context()
 
 	before, err := s.ReadAll(ctx, eventstore.Start, 1000)
@@ -112,13 +127,7 @@ func TestFlippedRecordByte(t *testing.T) {
 		t.Fatalf("read all = %d events, %v; want the 123 before the damage", len(before), err)
 	}
 	_, err = s.ReadAll(ctx, before[122].Position, 1000)
-	c := wantCorruption(t, err, path)
-	if c.Offset < 0 || c.Offset > int64(at) || int64(at)-c.Offset > 4096 {
-		t.Fatalf("offset %d does not point at the damaged record (byte %d)", c.Offset, at)
-	}
-	if !strings.Contains(c.Reason, "position 124") {
-		t.Fatalf("reason %q does not name position 124", c.Reason)
-	}
+	pointsAtDamage(t, wantCorruption(t, err, path))
 	_, err = s.ReadStream(ctx, "delivery-4", 0, 1000) // event 123 went to stream 123%7 = 4
 	wantCorruption(t, err, path)
 	sub, err := s.SubscribeAll(ctx, eventstore.Start, eventstore.Filter{})

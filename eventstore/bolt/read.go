@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -21,14 +20,16 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	}
 	var out []eventstore.RecordedEvent
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketStreams).Get([]byte(stream)) == nil {
+		streams, log := tx.Bucket(bucketStreams), tx.Bucket(bucketLog)
+		if streams.Get(streamHeadKey(stream)) == nil {
 			return eventstore.ErrStreamNotFound
 		}
-		log := tx.Bucket(bucketLog)
-		prefix := appendStreamKey(nil, stream, 0)
-		prefix = prefix[:len(prefix)-8]
-		c := tx.Bucket(bucketStreamIdx).Cursor()
-		for k, pos := c.Seek(appendStreamKey(nil, stream, from)); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, pos = c.Next() {
+		prefix := streamPrefix(stream)
+		c := streams.Cursor()
+		for k, pos := c.Seek(appendStreamKey(nil, stream, from)); k != nil; k, pos = c.Next() {
+			if _, ok := revisionOf(prefix, k); !ok {
+				break // the head key, or another stream
+			}
 			r, err := s.decodeAt(tx, pos, log.Get(pos))
 			if err != nil {
 				return err

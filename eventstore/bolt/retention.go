@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -12,9 +11,12 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 )
 
-const maxAgePrefix = "maxage/"
+const (
+	maxAgePrefix = "maxage/"
+	sweptPrefix  = "swept/"
+)
 
-// sweepTxLimit bounds the deletions of one retention transaction, so a
+// sweepTxLimit bounds the records one retention transaction scans, so a
 // large sweep never holds the write lock (and the appenders) for long.
 const sweepTxLimit = 10_000
 
@@ -39,9 +41,15 @@ func (s *Store) SetMaxAge(ctx context.Context, category string, age time.Duratio
 }
 
 // Sweep removes every event older than its category's max age, measured by
-// the store's clock, and returns how many it removed. Events of a stream
-// are removed oldest first, so a stream read afterwards starts at its first
-// retained event. The background sweep calls it; tests call it directly.
+// the store's clock, and returns how many it removed. A stream read
+// afterwards starts at its first retained event; its head (and so its
+// revision) is kept even when every event is gone. The background sweep
+// calls it; tests call it directly.
+//
+// Commit times grow with position, so for each category the sweep scans
+// the log from where its last sweep stopped (kept in meta as
+// swept/<category>) up to the first event younger than the cutoff: every
+// record is looked at once per category with a max age, never again.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	ages := map[string]time.Duration{}
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
@@ -57,91 +65,64 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	}
 	now, removed := s.now(), 0
 	for category, age := range ages {
-		n, err := s.sweepCategory(ctx, category, now.Add(-age).UnixNano())
-		removed += n
-		if err != nil {
-			return removed, fmt.Errorf("sweep %s: %w", category, err)
+		cutoff := now.Add(-age).UnixNano()
+		for done := false; !done; {
+			var n int
+			err := s.write(ctx, func(tx *bbolt.Tx) (err error) {
+				n, done, err = s.sweepBatch(tx, category, cutoff)
+				return err
+			})
+			removed += n
+			if err != nil {
+				return removed, fmt.Errorf("sweep %s: %w", category, err)
+			}
 		}
 	}
 	return removed, nil
 }
 
-// sweepCategory removes events committed before cutoff from the streams of
-// category, in transactions of at most sweepTxLimit deletions.
-func (s *Store) sweepCategory(ctx context.Context, category string, cutoff int64) (int, error) {
-	var streams []string
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketStreams).Cursor()
-		for k, _ := c.Seek([]byte(category)); k != nil && bytes.HasPrefix(k, []byte(category)); k, _ = c.Next() {
-			if eventstore.Category(string(k)) == category {
-				streams = append(streams, string(k))
-			}
-		}
-		return nil
-	})
-	removed := 0
-	for len(streams) > 0 && err == nil {
-		err = s.write(ctx, func(tx *bbolt.Tx) error {
-			budget := sweepTxLimit
-			for len(streams) > 0 && budget > 0 {
-				n, done, err := sweepStream(tx, streams[0], cutoff, budget)
-				if err != nil {
-					return err
-				}
-				removed, budget = removed+n, budget-n
-				if done {
-					streams = streams[1:]
-				}
-			}
-			return nil
-		})
-	}
-	return removed, err
-}
-
-// sweepStream removes up to budget expired events from the front of one
-// stream and reports whether the stream has no more expired events.
-func sweepStream(tx *bbolt.Tx, stream string, cutoff int64, budget int) (int, bool, error) {
-	streams, idx, log, ids := tx.Bucket(bucketStreams), tx.Bucket(bucketStreamIdx), tx.Bucket(bucketLog), tx.Bucket(bucketIDs)
-	st, ok := getStreamState(streams.Get([]byte(stream)))
-	if !ok {
-		return 0, true, nil
-	}
-	type victim struct{ idxKey, pos, id []byte }
-	var victims []victim
-	done := true
-	for rev := st.first; rev <= st.last; rev++ {
-		if len(victims) == budget {
-			done = false
+// sweepBatch scans up to sweepTxLimit records after the category's sweep
+// cursor, removes those of the category committed before cutoff, and
+// reports whether it reached the cutoff (or the end of the log).
+func (s *Store) sweepBatch(tx *bbolt.Tx, category string, cutoff int64) (removed int, done bool, err error) {
+	log, streams, meta := tx.Bucket(bucketLog), tx.Bucket(bucketStreams), tx.Bucket(bucketMeta)
+	cursorKey := []byte(sweptPrefix + category)
+	swept := getUint64(meta.Get(cursorKey))
+	var victims [][2][]byte // log key, stream key
+	c := log.Cursor()
+	k, v := c.Seek(putUint64(swept + 1))
+	for scanned := 0; ; k, v = c.Next() {
+		if k == nil {
+			done = true
 			break
 		}
-		key := appendStreamKey(nil, stream, rev)
-		pos := idx.Get(key)
-		if pos == nil {
-			continue // already removed
+		r, err := s.decodeAt(tx, k, v)
+		if err != nil {
+			return 0, false, err
 		}
-		v := log.Get(pos)
-		if len(v) < recordHeaderSize || int64(binary.BigEndian.Uint64(v[5:])) >= cutoff {
-			break // a stream's events are in time order: the rest are newer
+		if r.at >= cutoff {
+			done = true
+			break
 		}
-		victims = append(victims, victim{key, bytes.Clone(pos), bytes.Clone(v[21:37])})
-	}
-	for _, v := range victims {
-		for _, del := range []struct {
-			name string
-			b    *bbolt.Bucket
-			k    []byte
-		}{{"log", log, v.pos}, {"stream index", idx, v.idxKey}, {"id", ids, v.id}} {
-			if err := del.b.Delete(del.k); err != nil {
-				return 0, false, fmt.Errorf("delete %s entry of %s: %w", del.name, stream, err)
-			}
+		if scanned == sweepTxLimit {
+			break
+		}
+		scanned++
+		swept = getUint64(k)
+		if eventstore.Category(string(r.stream)) == category {
+			victims = append(victims, [2][]byte{bytes.Clone(k), appendStreamKey(nil, string(r.stream), r.revision)})
 		}
 	}
-	st.first += uint64(len(victims))
-	if len(victims) > 0 {
-		if err := streams.Put([]byte(stream), putStreamState(make([]byte, 16), st)); err != nil {
-			return 0, false, fmt.Errorf("put stream %s: %w", stream, err)
+	for _, vk := range victims {
+		if err := log.Delete(vk[0]); err != nil {
+			return 0, false, fmt.Errorf("delete position %d: %w", getUint64(vk[0]), err)
 		}
+		if err := streams.Delete(vk[1]); err != nil {
+			return 0, false, fmt.Errorf("delete stream entry of position %d: %w", getUint64(vk[0]), err)
+		}
+	}
+	if err := meta.Put(cursorKey, putUint64(swept)); err != nil {
+		return 0, false, fmt.Errorf("save sweep cursor: %w", err)
 	}
 	return len(victims), done, nil
 }

@@ -24,13 +24,11 @@ import (
 
 var _ eventstore.Store = (*Store)(nil)
 
-// Bucket names. See DESIGN in docs/store.md for the layout.
+// Bucket names. docs/store.md describes the layout.
 var (
-	bucketLog       = []byte("log")       // position -> record
-	bucketStreams   = []byte("streams")   // stream -> streamState
-	bucketStreamIdx = []byte("streamidx") // uvarint(len) stream revision -> position
-	bucketIDs       = []byte("ids")       // event UUID -> position
-	bucketMeta      = []byte("meta")      // head, maxage/<category>
+	bucketLog     = []byte("log")     // position -> record
+	bucketStreams = []byte("streams") // stream+revision -> position; stream head -> last revision (keys.go)
+	bucketMeta    = []byte("meta")    // head, maxage/<category>, swept/<category>
 )
 
 var keyHead = []byte("head") // last position ever assigned
@@ -53,6 +51,10 @@ type Options struct {
 	// MaxBatch caps how many append requests one commit gathers. Zero means
 	// 512.
 	MaxBatch int
+	// IDWindow is how many recent events Any appends are checked against
+	// for idempotency (see Append). Zero means 100,000; negative disables
+	// the window.
+	IDWindow int
 }
 
 // Store is the bbolt-backed event store. It is safe for concurrent use.
@@ -111,13 +113,17 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.maxBatch <= 0 {
 		s.maxBatch = 512
 	}
-	head, err := s.init()
+	if opts.IDWindow == 0 {
+		opts.IDWindow = 100_000
+	}
+	window := newIDWindow(max(opts.IDWindow, 0))
+	head, err := s.init(window)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	s.writerWG.Add(1)
-	go s.writer(head)
+	go s.writer(head, window)
 	if opts.SweepInterval >= 0 {
 		interval := opts.SweepInterval
 		if interval == 0 {
@@ -159,22 +165,38 @@ func openBolt(path string, noSync bool) (db *bbolt.DB, err error) {
 	return db, nil
 }
 
-// init creates the buckets, checks the file against its meta page and
-// returns the last position assigned.
-func (s *Store) init() (head uint64, err error) {
+// init creates the buckets, fills the ID window from the tail of the log
+// and returns the last position assigned.
+func (s *Store) init(window *idWindow) (head uint64, err error) {
 	err = s.update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketLog, bucketStreams, bucketStreamIdx, bucketIDs, bucketMeta} {
+		for _, b := range [][]byte{bucketLog, bucketStreams, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("bolt: create bucket %s: %w", b, err)
 			}
 		}
 		head = getUint64(tx.Bucket(bucketMeta).Get(keyHead))
-		if k, v := tx.Bucket(bucketLog).Cursor().Last(); k != nil {
-			// The last record must decode: a torn tail would show here.
-			if _, err := s.decodeAt(tx, k, v); err != nil {
+		c := tx.Bucket(bucketLog).Cursor()
+		k, v := c.Last()
+		if k != nil {
+			head = max(head, getUint64(k))
+		}
+		// Walk back over the window's worth of records, then add them oldest
+		// first. Every one must decode: a torn tail would show here.
+		n := 0
+		for ; k != nil && n < len(window.ring); k, v = c.Prev() {
+			n++
+		}
+		if k == nil {
+			k, v = c.First()
+		} else {
+			k, v = c.Next()
+		}
+		for ; k != nil; k, v = c.Next() {
+			r, err := s.decodeAt(tx, k, v)
+			if err != nil {
 				return err
 			}
-			head = max(head, getUint64(k))
+			window.add(r.id, idEntry{stream: string(r.stream), revision: r.revision, position: getUint64(k)})
 		}
 		return nil
 	})

@@ -18,7 +18,7 @@ const maxBatchBytes = 32 << 20
 // writer is the only goroutine that writes events. It takes one request,
 // drains whatever else is already queued, and commits the lot in one
 // transaction: the group commit that makes 64 writers cost one fsync.
-func (s *Store) writer(head uint64) {
+func (s *Store) writer(head uint64, window *idWindow) {
 	defer s.writerWG.Done()
 	batch := make([]*appendReq, 0, s.maxBatch)
 	replies := make([]appendReply, 0, s.maxBatch)
@@ -38,7 +38,7 @@ func (s *Store) writer(head uint64) {
 				break drain
 			}
 		}
-		replies = s.commit(batch, replies[:0], size, &head)
+		replies = s.commit(batch, replies[:0], size, &head, window)
 	}
 }
 
@@ -46,14 +46,13 @@ func (s *Store) writer(head uint64) {
 // request that fails its own checks gets its own error and writes nothing;
 // the rest still commit. Only a failure of the transaction itself fails
 // them all.
-func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head *uint64) []appendReply {
+func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head *uint64, window *idWindow) []appendReply {
 	next := *head
-	at := s.now()
+	var w *txWriter
 	err := s.update(func(tx *bbolt.Tx) error {
-		next = *head
-		w := newTxWriter(s, tx, size)
+		w = newTxWriter(s, tx, size, window, s.now())
 		for _, req := range batch {
-			res, reqErr, err := w.apply(req, &next, at)
+			res, reqErr, err := w.apply(req, &next)
 			if err != nil {
 				return err
 			}
@@ -62,6 +61,9 @@ func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head
 		return w.meta.Put(keyHead, putUint64(next))
 	})
 	if err != nil {
+		if w != nil {
+			window.undo(w.added)
+		}
 		replies = replies[:0]
 		for _, req := range batch {
 			replies = append(replies, appendReply{err: fmt.Errorf("append %s: commit: %w", req.stream, err)})
@@ -81,19 +83,25 @@ func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head
 // keys and values it puts: bbolt keeps the caller's slices until commit, so
 // they must not be reused within the transaction.
 type txWriter struct {
-	s                                  *Store
-	tx                                 *bbolt.Tx
-	log, streams, streamIdx, ids, meta *bbolt.Bucket
-	arena                              []byte
+	s                  *Store
+	tx                 *bbolt.Tx
+	log, streams, meta *bbolt.Bucket
+	window             *idWindow
+	added              int // window entries added by this transaction
+	at                 time.Time
+	arena              []byte
 }
 
-func newTxWriter(s *Store, tx *bbolt.Tx, size int) *txWriter {
-	return &txWriter{
-		s: s, tx: tx,
-		log: tx.Bucket(bucketLog), streams: tx.Bucket(bucketStreams),
-		streamIdx: tx.Bucket(bucketStreamIdx), ids: tx.Bucket(bucketIDs), meta: tx.Bucket(bucketMeta),
+func newTxWriter(s *Store, tx *bbolt.Tx, size int, window *idWindow, at time.Time) *txWriter {
+	w := &txWriter{
+		s: s, tx: tx, window: window, at: at,
+		log: tx.Bucket(bucketLog), streams: tx.Bucket(bucketStreams), meta: tx.Bucket(bucketMeta),
 		arena: make([]byte, 0, size+4096),
 	}
+	// Positions only ever grow, so full pages never need room for inserts:
+	// packing them halves the log's pages to write and spill.
+	w.log.FillPercent = 1.0
+	return w
 }
 
 // alloc returns n bytes from the arena, growing it (without moving what was
@@ -109,131 +117,107 @@ func (w *txWriter) alloc(n int) []byte {
 
 // apply checks and writes one request. reqErr refuses this request only;
 // err aborts the whole transaction.
-func (w *txWriter) apply(req *appendReq, next *uint64, at time.Time) (res eventstore.AppendResult, reqErr, err error) {
-	st, exists := getStreamState(w.streams.Get([]byte(req.stream)))
-	res, ok, err := w.idempotent(req)
-	if err != nil || ok {
-		return res, nil, err
+func (w *txWriter) apply(req *appendReq, next *uint64) (res eventstore.AppendResult, reqErr, err error) {
+	head := w.streams.Get(streamHeadKey(req.stream))
+	last, exists := getUint64(head), head != nil
+	if req.expected.IsAny() || req.expected.IsStreamExists() {
+		if res, ok := w.replayedInWindow(req); ok {
+			return res, nil, nil
+		}
 	}
-	if !req.expected.Satisfied(st.last, exists) {
-		return res, &eventstore.WrongExpectedVersionError{Stream: req.stream, Expected: req.expected, ActualExists: exists, Actual: st.last}, nil
+	if !req.expected.Satisfied(last, exists) {
+		if res, ok, err := w.replayedInStream(req, last, exists); err != nil || ok {
+			return res, nil, err
+		}
+		return res, &eventstore.WrongExpectedVersionError{Stream: req.stream, Expected: req.expected, ActualExists: exists, Actual: last}, nil
 	}
 	for _, id := range req.ids {
-		if v := w.ids.Get(id[:]); v != nil {
-			return res, fmt.Errorf("append %s: %w: %s at position %d: %w", req.stream, errDuplicateID, id, getUint64(v), eventstore.ErrInvalidEvent), nil
+		if e, ok := w.window.get(id); ok {
+			return res, fmt.Errorf("append %s: %w: %s is %s@%d: %w", req.stream, errDuplicateID, id, e.stream, e.revision, eventstore.ErrInvalidEvent), nil
 		}
 	}
 	rev := uint64(0)
 	if exists {
-		rev = st.last + 1
+		rev = last + 1
 	}
 	for i := range req.events {
 		*next++
 		pos := w.alloc(8)
 		binary.BigEndian.PutUint64(pos, *next)
 		e := &req.events[i]
-		rec := appendRecord(w.alloc(recordSize(req.stream, e))[:0], req.stream, rev, req.ids[i], at, e)
+		rec := appendRecord(w.alloc(recordSize(req.stream, e))[:0], req.stream, rev, req.ids[i], w.at, e)
 		if err := w.log.Put(pos, rec); err != nil {
 			return res, nil, fmt.Errorf("put log %d: %w", *next, err)
 		}
-		if err := w.streamIdx.Put(w.streamKey(req.stream, rev), pos); err != nil {
+		if err := w.streams.Put(w.streamKey(req.stream, rev), pos); err != nil {
 			return res, nil, fmt.Errorf("put stream index %s/%d: %w", req.stream, rev, err)
 		}
-		id := w.alloc(16)
-		copy(id, req.ids[i][:])
-		if err := w.ids.Put(id, pos); err != nil {
-			return res, nil, fmt.Errorf("put id %s: %w", req.ids[i], err)
-		}
+		w.window.add(req.ids[i], idEntry{stream: req.stream, revision: rev, position: *next})
+		w.added++
 		rev++
 	}
-	st.last = rev - 1
-	if err := w.streams.Put(w.bytes(req.stream), putStreamState(w.alloc(16), st)); err != nil {
-		return res, nil, fmt.Errorf("put stream %s: %w", req.stream, err)
+	last = rev - 1
+	headVal := w.alloc(8)
+	binary.BigEndian.PutUint64(headVal, last)
+	if err := w.streams.Put(w.streamKey(req.stream, headRevision), headVal); err != nil {
+		return res, nil, fmt.Errorf("put stream head %s: %w", req.stream, err)
 	}
-	return eventstore.AppendResult{NextRevision: st.last, Position: eventstore.Position(*next)}, nil, nil
+	return eventstore.AppendResult{NextRevision: last, Position: eventstore.Position(*next)}, nil, nil
 }
 
-// idempotent reports whether req repeats events already stored as the same
-// sequence in the same stream, under a compatible expected revision, and if
-// so the result of the original append.
-func (w *txWriter) idempotent(req *appendReq) (eventstore.AppendResult, bool, error) {
+// replayedInWindow reports whether req repeats, in order, events of the
+// same stream that the ID window holds, and if so the original result.
+func (w *txWriter) replayedInWindow(req *appendReq) (eventstore.AppendResult, bool) {
 	var res eventstore.AppendResult
 	var first uint64
 	for i, id := range req.ids {
-		pv := w.ids.Get(id[:])
-		if pv == nil {
-			return res, false, nil
+		e, ok := w.window.get(id)
+		if i == 0 {
+			first = e.revision
 		}
-		r, err := w.s.decodeAt(w.tx, pv, w.log.Get(pv))
+		if !ok || e.stream != req.stream || e.revision != first+uint64(i) {
+			return res, false
+		}
+		res = eventstore.AppendResult{NextRevision: e.revision, Position: eventstore.Position(e.position)}
+	}
+	return res, true
+}
+
+// replayedInStream reports whether the stream already holds req's events
+// right after the expected revision (NoStream: from revision 0), which
+// makes a retried Exact or NoStream append idempotent however old it is.
+func (w *txWriter) replayedInStream(req *appendReq, last uint64, exists bool) (eventstore.AppendResult, bool, error) {
+	var res eventstore.AppendResult
+	from := uint64(0)
+	if exact, ok := req.expected.ExactRevision(); ok {
+		from = exact + 1
+	} else if !req.expected.IsNoStream() {
+		return res, false, nil
+	}
+	if !exists || last < from || last-from+1 < uint64(len(req.ids)) {
+		return res, false, nil
+	}
+	for i, id := range req.ids {
+		pos := w.streams.Get(appendStreamKey(nil, req.stream, from+uint64(i)))
+		if pos == nil {
+			return res, false, nil // removed by retention: cannot tell
+		}
+		r, err := w.s.decodeAt(w.tx, pos, w.log.Get(pos))
 		if err != nil {
 			return res, false, err
 		}
-		if i == 0 {
-			first = r.revision
-		}
-		if string(r.stream) != req.stream || r.revision != first+uint64(i) {
+		if r.id != id {
 			return res, false, nil
 		}
-		res = eventstore.AppendResult{NextRevision: r.revision, Position: eventstore.Position(getUint64(pv))}
+		res = eventstore.AppendResult{NextRevision: from + uint64(i), Position: eventstore.Position(getUint64(pos))}
 	}
-	e := req.expected
-	exact, isExact := e.ExactRevision()
-	switch {
-	case e.IsAny(), e.IsStreamExists(),
-		e.IsNoStream() && first == 0,
-		isExact && exact+1 == first:
-		return res, true, nil
-	}
-	return res, false, nil
-}
-
-func (w *txWriter) bytes(s string) []byte {
-	b := w.alloc(len(s))
-	copy(b, s)
-	return b
+	return res, true, nil
 }
 
 func (w *txWriter) streamKey(stream string, rev uint64) []byte {
 	b := w.alloc(binary.MaxVarintLen64 + len(stream) + 8)
 	return appendStreamKey(b[:0], stream, rev)
 }
-
-// appendStreamKey builds a stream-index key. The length prefix keeps each
-// stream's keys contiguous even when one name is a prefix of another.
-func appendStreamKey(b []byte, stream string, rev uint64) []byte {
-	b = binary.AppendUvarint(b, uint64(len(stream)))
-	b = append(b, stream...)
-	return binary.BigEndian.AppendUint64(b, rev)
-}
-
-// streamState is a stream's entry in the streams bucket. It outlives the
-// stream's events, so a stream emptied by retention keeps its revision.
-type streamState struct {
-	last  uint64 // revision of the last event written
-	first uint64 // revision of the first event not removed by retention
-}
-
-func getStreamState(v []byte) (streamState, bool) {
-	if len(v) != 16 {
-		return streamState{}, false
-	}
-	return streamState{last: binary.BigEndian.Uint64(v), first: binary.BigEndian.Uint64(v[8:])}, true
-}
-
-func putStreamState(b []byte, st streamState) []byte {
-	binary.BigEndian.PutUint64(b, st.last)
-	binary.BigEndian.PutUint64(b[8:], st.first)
-	return b
-}
-
-func getUint64(b []byte) uint64 {
-	if len(b) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(b)
-}
-
-func putUint64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 // decodeAt decodes the record stored under key k, reporting damage as a
 // CorruptionError with the record's byte offset in the file when the value
