@@ -117,14 +117,10 @@ func newAppendReq(stream string, expected eventstore.ExpectedRevision, events []
 			return nil, fmt.Errorf("append %s: event %d (%s) is %d bytes, limit %d: %w",
 				stream, i, e.Type, n, eventstore.MaxEventSize, eventstore.ErrEventTooLarge)
 		}
-		req.size += recordSize(stream, e) + keyOverhead(stream)
+		req.size += recordSize(stream, e) + 8 // the record and its position key
 	}
-	req.size += keyOverhead(stream) // the stream head
 	return req, nil
 }
-
-// keyOverhead is the arena space one event's keys take in a commit.
-func keyOverhead(stream string) int { return 8 + len(stream) + 8 + 10 }
 
 // errDuplicateID marks a request refused because an event ID is stored
 // elsewhere; it wraps ErrInvalidEvent for callers.

@@ -126,6 +126,18 @@ func verifyAfterCrash(t *testing.T, path string, acks []ack) int {
 			after = e.Position
 		}
 	}
+	// The stream index (partly rebuilt from the log on open) must agree.
+	for stream, n := range next {
+		evs, err := s.ReadStream(ctx, stream, 0, int(n)+1)
+		if err != nil || uint64(len(evs)) != n {
+			t.Fatalf("read %s = %d events, %v; the log holds %d", stream, len(evs), err, n)
+		}
+		for i, e := range evs {
+			if e.Revision != uint64(i) || byPos[e.Position].ID != e.ID {
+				t.Fatalf("%s revision %d reads as %s@%d at position %d", stream, i, e.ID, e.Revision, e.Position)
+			}
+		}
+	}
 	for _, a := range acks {
 		e, ok := byPos[a.position]
 		if !ok {

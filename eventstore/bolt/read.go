@@ -19,27 +19,48 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 		return nil, nil
 	}
 	var out []eventstore.RecordedEvent
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		streams, log := tx.Bucket(bucketStreams), tx.Bucket(bucketLog)
-		if streams.Get(streamHeadKey(stream)) == nil {
+	err := s.viewStream(ctx, stream, func(tx *bbolt.Tx, pending pendingStream) error {
+		streams, log, meta := tx.Bucket(bucketStreams), tx.Bucket(bucketLog), tx.Bucket(bucketMeta)
+		// The pending copy may hold entries this transaction already sees in
+		// the index (flushed meanwhile) or cannot see yet (still committing).
+		indexed, head := getUint64(meta.Get(keyIndexed)), getUint64(meta.Get(keyHead))
+		lo, hi := 0, 0
+		for lo < len(pending.positions) && pending.positions[lo] <= indexed {
+			lo++
+		}
+		for hi = lo; hi < len(pending.positions) && pending.positions[hi] <= head; hi++ {
+		}
+		tail, first := pending.positions[lo:hi], pending.first+uint64(lo)
+		if streams.Get(streamHeadKey(stream)) == nil && len(tail) == 0 {
 			return eventstore.ErrStreamNotFound
 		}
-		prefix := streamPrefix(stream)
-		c := streams.Cursor()
-		for k, pos := c.Seek(appendStreamKey(nil, stream, from)); k != nil; k, pos = c.Next() {
-			if _, ok := revisionOf(prefix, k); !ok {
-				break // the head key, or another stream
-			}
-			r, err := s.decodeAt(tx, pos, log.Get(pos))
+		emit := func(posKey []byte) error {
+			r, err := s.decodeAt(tx, posKey, log.Get(posKey))
 			if err != nil {
 				return err
 			}
-			out = append(out, r.copyOut(eventstore.Position(getUint64(pos))))
+			out = append(out, r.copyOut(eventstore.Position(getUint64(posKey))))
+			if len(out)%256 == 0 {
+				return ctx.Err()
+			}
+			return nil
+		}
+		prefix := streamPrefix(stream)
+		c := streams.Cursor()
+		for k, pos := c.Seek(appendStreamKey(nil, stream, from)); k != nil && len(out) < limit; k, pos = c.Next() {
+			if _, ok := revisionOf(prefix, k); !ok {
+				break // the head key, or another stream
+			}
+			if err := emit(pos); err != nil {
+				return err
+			}
+		}
+		for i, pos := range tail {
 			if len(out) == limit {
 				break
 			}
-			if len(out)%256 == 0 {
-				if err := ctx.Err(); err != nil {
+			if first+uint64(i) >= from {
+				if err := emit(putUint64(pos)); err != nil {
 					return err
 				}
 			}

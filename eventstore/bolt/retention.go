@@ -51,6 +51,10 @@ func (s *Store) SetMaxAge(ctx context.Context, category string, age time.Duratio
 // swept/<category>) up to the first event younger than the cutoff: every
 // record is looked at once per category with a max age, never again.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
+	// Only indexed events are swept (see sweepBatch): index them all first.
+	if err := s.flushNow(ctx); err != nil {
+		return 0, fmt.Errorf("sweep: %w", err)
+	}
 	ages := map[string]time.Duration{}
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketMeta).Cursor()
@@ -88,11 +92,14 @@ func (s *Store) sweepBatch(tx *bbolt.Tx, category string, cutoff int64) (removed
 	log, streams, meta := tx.Bucket(bucketLog), tx.Bucket(bucketStreams), tx.Bucket(bucketMeta)
 	cursorKey := []byte(sweptPrefix + category)
 	swept := getUint64(meta.Get(cursorKey))
+	// Events not yet in the stream index are left to a later sweep, so a
+	// sweep and an index flush never touch the same entries.
+	indexed := getUint64(meta.Get(keyIndexed))
 	var victims [][2][]byte // log key, stream key
 	c := log.Cursor()
 	k, v := c.Seek(putUint64(swept + 1))
 	for scanned := 0; ; k, v = c.Next() {
-		if k == nil {
+		if k == nil || getUint64(k) > indexed {
 			done = true
 			break
 		}

@@ -79,6 +79,9 @@ type Store struct {
 	commitMu  sync.Mutex
 	committed chan struct{}
 
+	pending   *pendingIndex   // stream index entries not yet flushed (index.go)
+	flushReqs chan chan error // asks the writer for an index flush
+
 	sweepStop chan struct{}
 	sweepWG   sync.WaitGroup
 }
@@ -103,6 +106,8 @@ func Open(path string, opts Options) (*Store, error) {
 		closing:   make(chan struct{}),
 		committed: make(chan struct{}),
 		sweepStop: make(chan struct{}),
+		pending:   newPendingIndex(),
+		flushReqs: make(chan chan error),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -198,7 +203,7 @@ func (s *Store) init(window *idWindow) (head uint64, err error) {
 			}
 			window.add(r.id, idEntry{stream: string(r.stream), revision: r.revision, position: getUint64(k)})
 		}
-		return nil
+		return s.recoverPending(tx)
 	})
 	return head, err
 }
@@ -252,10 +257,34 @@ func (s *Store) isClosed() bool {
 }
 
 // view runs a read transaction, turning a bbolt panic on a damaged page
-// into a CorruptionError rather than crashing the process. Panic-on-fault
-// extends that to a damaged page pointer that leads past the end of the
-// file inside the memory map, which would otherwise kill the process.
-func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) (err error) {
+// into a CorruptionError rather than crashing the process.
+func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	return s.guard(ctx, func() error { return s.db.View(fn) })
+}
+
+// viewStream is view for reads of one stream: it copies the stream's
+// pending index entries while beginning the transaction, under the pending
+// lock, so that a concurrent flush cannot make the two disagree.
+func (s *Store) viewStream(ctx context.Context, stream string, fn func(*bbolt.Tx, pendingStream) error) error {
+	return s.guard(ctx, func() error {
+		s.pending.mu.RLock()
+		tx, err := s.db.Begin(false)
+		ps := s.pending.snapshot(stream)
+		s.pending.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		return fn(tx, ps)
+	})
+}
+
+// guard runs a read unless ctx is done or the store is closing (holding
+// Close off meanwhile), and turns a panic into a CorruptionError.
+// Panic-on-fault extends that to a damaged page pointer that leads past the
+// end of the file inside the memory map, which would otherwise kill the
+// process.
+func (s *Store) guard(ctx context.Context, read func() error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -266,7 +295,7 @@ func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) (err error) 
 	}
 	defer s.recoverCorruption(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return s.db.View(fn)
+	return read()
 }
 
 // update runs a write transaction with the same panic protection as view.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,6 +149,54 @@ func TestCloseWaitsForAppends(t *testing.T) {
 	for _, e := range all {
 		if !acked[e.ID] {
 			t.Fatalf("event %s stored but never acknowledged", e.ID)
+		}
+	}
+}
+
+// TestReadStreamDuringAppends reads streams while they are appended to and
+// their index entries move from memory to disk: every read must return an
+// unbroken run of revisions from 0 that includes all acknowledged events.
+func TestReadStreamDuringAppends(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "events.db"), bolt.Options{NoSync: true})
+	ctx := t.Context()
+	const streams, perStream = 4, 3000
+	var acked [streams]atomic.Int64
+	var wg sync.WaitGroup
+	for w := range streams {
+		wg.Go(func() {
+			for i := range perStream {
+				if _, err := s.Append(ctx, fmt.Sprintf("read-%d", w), eventstore.Any, ev("r.v1", i)); err != nil {
+					t.Errorf("append: %v", err)
+					return
+				}
+				acked[w].Add(1)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for reads := 0; ; reads++ {
+		w := reads % streams
+		want := acked[w].Load()
+		evs, err := s.ReadStream(ctx, fmt.Sprintf("read-%d", w), 0, perStream+1)
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+			t.Fatal(err)
+		}
+		if int64(len(evs)) < want {
+			t.Fatalf("read %d events of read-%d after %d were acknowledged", len(evs), w, want)
+		}
+		for i, e := range evs {
+			if e.Revision != uint64(i) {
+				t.Fatalf("read-%d: event %d has revision %d", w, i, e.Revision)
+			}
+		}
+		select {
+		case <-done:
+			if reads < 100 {
+				t.Fatalf("only %d reads overlapped the appends", reads)
+			}
+			return
+		default:
 		}
 	}
 }

@@ -15,14 +15,36 @@ import (
 // large events cannot make one transaction (and its memory) unbounded.
 const maxBatchBytes = 32 << 20
 
+// flushInterval bounds how long appended events stay out of the on-disk
+// stream index (see index.go).
+const flushInterval = 50 * time.Millisecond
+
 // writer is the only goroutine that writes events. It takes one request,
 // drains whatever else is already queued, and commits the lot in one
 // transaction: the group commit that makes 64 writers cost one fsync.
+// Between commits it flushes the stream index.
 func (s *Store) writer(head uint64, window *idWindow) {
 	defer s.writerWG.Done()
 	batch := make([]*appendReq, 0, s.maxBatch)
 	replies := make([]appendReply, 0, s.maxBatch)
-	for req := range s.reqs {
+	tick := time.NewTicker(flushInterval)
+	defer tick.Stop()
+	for {
+		var req *appendReq
+		select {
+		case r, ok := <-s.reqs:
+			if !ok {
+				s.flushLogged(head)
+				return
+			}
+			req = r
+		case <-tick.C:
+			s.flushLogged(head)
+			continue
+		case done := <-s.flushReqs:
+			done <- s.flush(head)
+			continue
+		}
 		batch = append(batch[:0], req)
 		size := req.size
 	drain:
@@ -39,6 +61,17 @@ func (s *Store) writer(head uint64, window *idWindow) {
 			}
 		}
 		replies = s.commit(batch, replies[:0], size, &head, window)
+		if s.pending.events >= flushEvents {
+			s.flushLogged(head)
+		}
+	}
+}
+
+// flushLogged flushes the stream index; a failure is logged and retried
+// at the next flush, as the events stay pending in memory meanwhile.
+func (s *Store) flushLogged(head uint64) {
+	if err := s.flush(head); err != nil {
+		s.log.Error("event store index flush failed", "file", s.path, "err", err)
 	}
 }
 
@@ -64,6 +97,7 @@ func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head
 		if w != nil {
 			window.undo(w.added)
 		}
+		s.pending.undo(*head)
 		replies = replies[:0]
 		for _, req := range batch {
 			replies = append(replies, appendReply{err: fmt.Errorf("append %s: commit: %w", req.stream, err)})
@@ -81,7 +115,8 @@ func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head
 
 // txWriter holds the buckets of one write transaction and an arena for the
 // keys and values it puts: bbolt keeps the caller's slices until commit, so
-// they must not be reused within the transaction.
+// they must not be reused within the transaction. It writes log records
+// only; stream index entries go to the pending index (index.go).
 type txWriter struct {
 	s                  *Store
 	tx                 *bbolt.Tx
@@ -118,8 +153,7 @@ func (w *txWriter) alloc(n int) []byte {
 // apply checks and writes one request. reqErr refuses this request only;
 // err aborts the whole transaction.
 func (w *txWriter) apply(req *appendReq, next *uint64) (res eventstore.AppendResult, reqErr, err error) {
-	head := w.streams.Get(streamHeadKey(req.stream))
-	last, exists := getUint64(head), head != nil
+	last, exists := w.lastRevision(req.stream)
 	if req.expected.IsAny() || req.expected.IsStreamExists() {
 		if res, ok := w.replayedInWindow(req); ok {
 			return res, nil, nil
@@ -149,19 +183,12 @@ func (w *txWriter) apply(req *appendReq, next *uint64) (res eventstore.AppendRes
 		if err := w.log.Put(pos, rec); err != nil {
 			return res, nil, fmt.Errorf("put log %d: %w", *next, err)
 		}
-		if err := w.streams.Put(w.streamKey(req.stream, rev), pos); err != nil {
-			return res, nil, fmt.Errorf("put stream index %s/%d: %w", req.stream, rev, err)
-		}
+		w.s.pending.add(req.stream, rev, *next)
 		w.window.add(req.ids[i], idEntry{stream: req.stream, revision: rev, position: *next})
 		w.added++
 		rev++
 	}
 	last = rev - 1
-	headVal := w.alloc(8)
-	binary.BigEndian.PutUint64(headVal, last)
-	if err := w.streams.Put(w.streamKey(req.stream, headRevision), headVal); err != nil {
-		return res, nil, fmt.Errorf("put stream head %s: %w", req.stream, err)
-	}
 	return eventstore.AppendResult{NextRevision: last, Position: eventstore.Position(*next)}, nil, nil
 }
 
@@ -198,7 +225,7 @@ func (w *txWriter) replayedInStream(req *appendReq, last uint64, exists bool) (e
 		return res, false, nil
 	}
 	for i, id := range req.ids {
-		pos := w.streams.Get(appendStreamKey(nil, req.stream, from+uint64(i)))
+		pos := w.position(req.stream, from+uint64(i))
 		if pos == nil {
 			return res, false, nil // removed by retention: cannot tell
 		}
@@ -214,9 +241,22 @@ func (w *txWriter) replayedInStream(req *appendReq, last uint64, exists bool) (e
 	return res, true, nil
 }
 
-func (w *txWriter) streamKey(stream string, rev uint64) []byte {
-	b := w.alloc(binary.MaxVarintLen64 + len(stream) + 8)
-	return appendStreamKey(b[:0], stream, rev)
+// lastRevision returns the stream's last revision: from the pending index
+// if it was written since the last flush, else from the on-disk index.
+func (w *txWriter) lastRevision(stream string) (uint64, bool) {
+	if last, ok := w.s.pending.last(stream); ok {
+		return last, true
+	}
+	head := w.streams.Get(streamHeadKey(stream))
+	return getUint64(head), head != nil
+}
+
+// position returns the log key of one revision of a stream, or nil.
+func (w *txWriter) position(stream string, rev uint64) []byte {
+	if pos, ok := w.s.pending.position(stream, rev); ok {
+		return putUint64(pos)
+	}
+	return w.streams.Get(appendStreamKey(nil, stream, rev))
 }
 
 // decodeAt decodes the record stored under key k, reporting damage as a
