@@ -25,6 +25,9 @@ const (
 	MaxBodyBytes = 1 << 20
 	// MaxComplexity bounds how much work one operation may ask for.
 	MaxComplexity = 1000
+	// closeForbidden is graphql-transport-ws's close code for a refused
+	// connection_init.
+	closeForbidden = 4403
 )
 
 // Options configure the GraphQL handler.
@@ -57,6 +60,10 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			}
 			principal, err := r.App.Authenticate(ctx, token)
 			if err != nil {
+				// graphql-transport-ws asks servers to refuse with 4403;
+				// gqlgen's default (1000) reads as a normal goodbye.
+				ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
+				ctx = transport.AppendCloseReason(ctx, domain.ErrorMessage(err))
 				return ctx, nil, errors.New(domain.ErrorMessage(err))
 			}
 			return app.WithPrincipal(ctx, principal), nil, nil
