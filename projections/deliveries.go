@@ -1,0 +1,224 @@
+package projections
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+var (
+	bucketDeliveries          = []byte("deliveries")            // id -> DeliveryView JSON
+	bucketDeliveriesByWebhook = []byte("deliveries_by_webhook") // webhook 0 ^createdPos id -> indexValue
+	bucketDeliveriesByStatus  = []byte("deliveries_by_status")  // webhook 0 status 0 ^createdPos id -> indexValue
+)
+
+// Change topics of delivery read-model updates. Every applied delivery
+// event publishes both: TopicDelivery keyed by the delivery id, for a view
+// of one delivery, and TopicWebhookDeliveries keyed by the webhook id, so a
+// deliveryUpdated(webhook) subscription can select by webhook without
+// loading each delivery.
+const (
+	TopicDelivery          = "delivery"
+	TopicWebhookDeliveries = "webhook-deliveries"
+)
+
+// maxInlineAttempts bounds the attempts kept in a delivery's read model.
+// One round of the retry schedule is about eleven attempts, but every
+// redelivery starts another round; past this many only the newest are
+// kept, and the full record stays in the delivery's history.
+const maxInlineAttempts = 200
+
+// Deliveries is the delivery detail and per-webhook listing projection. The
+// detail is the aggregate state folded by the domain's own EvolveDelivery,
+// plus the log of attempts that the aggregate itself does not need to keep.
+type Deliveries struct{}
+
+// Name implements Projection.
+func (Deliveries) Name() string { return "deliveries" }
+
+// Buckets implements Projection.
+func (Deliveries) Buckets() []string {
+	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus)}
+}
+
+// DeliveryView is a delivery as the read model holds it.
+//
+// Attempts (the log) shadows DeliveryState.Attempts (the count of every
+// attempt ever made); read the count as view.DeliveryState.Attempts. The
+// log is stored under its own JSON name so neither overwrites the other.
+type DeliveryView struct {
+	domain.DeliveryState
+	// Attempts lists the attempts in the order they were made, at most
+	// the newest maxInlineAttempts.
+	Attempts []AttemptView `json:"attemptLog,omitempty"`
+	// CreatedPosition orders the listing (newest first) and forms cursors.
+	CreatedPosition eventstore.Position
+	// Revision is the stream revision of the last event folded in.
+	Revision uint64
+}
+
+// AttemptView is one HTTP attempt of a delivery, as recorded.
+type AttemptView struct {
+	Number     int       `json:"number"` // 1-based, over the delivery's life
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"statusCode,omitempty"` // 0 when no response arrived
+	LatencyMs  int64     `json:"latencyMs"`
+	ErrorClass string    `json:"errorClass,omitempty"`
+	// ErrorMessage, ResponseExcerpt and RequestHeaders are as bounded and
+	// redacted by the domain when the attempt was decided.
+	ErrorMessage    string            `json:"errorMessage,omitempty"`
+	ResponseExcerpt string            `json:"responseExcerpt,omitempty"`
+	RequestHeaders  map[string]string `json:"requestHeaders,omitempty"`
+}
+
+// Apply implements Projection.
+func (Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+	id, ok := domain.DeliveryIDFromStream(rec.Stream)
+	if !ok || ev == nil {
+		return nil, nil
+	}
+	b := tx.Bucket(bucketDeliveries)
+	view, found, err := getDeliveryTx(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, scheduled := ev.(domain.DeliveryScheduled); !found && !scheduled {
+		// The stream's start is gone (retention removed it): without the
+		// scheduling event the delivery has no account to be shown to.
+		return nil, nil
+	}
+	oldStatus := view.Status
+	if !found {
+		view.CreatedPosition = rec.Position
+	}
+	view.DeliveryState = domain.EvolveDelivery(view.DeliveryState, ev)
+	view.Revision = rec.Revision
+	if a, ok := ev.(domain.DeliveryAttempted); ok {
+		view.Attempts = appendAttempt(view.Attempts, a)
+	}
+	raw, err := json.Marshal(view)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Put([]byte(id), raw); err != nil {
+		return nil, err
+	}
+	if err := indexDelivery(tx, view, oldStatus, !found); err != nil {
+		return nil, fmt.Errorf("delivery %s: index: %w", id, err)
+	}
+	return []Change{
+		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position},
+		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Position: rec.Position},
+	}, nil
+}
+
+func appendAttempt(log []AttemptView, a domain.DeliveryAttempted) []AttemptView {
+	log = append(log, AttemptView{
+		Number: a.Attempt, At: a.At, StatusCode: a.StatusCode, LatencyMs: a.LatencyMs,
+		ErrorClass: a.ErrorClass, ErrorMessage: a.ErrorMessage,
+		ResponseExcerpt: a.ResponseExcerpt, RequestHeaders: a.RequestHeaders,
+	})
+	if n := len(log) - maxInlineAttempts; n > 0 {
+		log = append(log[:0], log[n:]...)
+	}
+	return log
+}
+
+// indexDelivery keeps the listing indexes in step with the detail: the
+// by-webhook entry is written once, at creation; the by-status entry moves
+// whenever the status changes.
+func indexDelivery(tx *bbolt.Tx, v DeliveryView, oldStatus domain.DeliveryStatus, created bool) error {
+	val := indexValue(v)
+	if created {
+		if err := tx.Bucket(bucketDeliveriesByWebhook).Put(deliveryKey(v.WebhookID, "", v.CreatedPosition, v.ID), val); err != nil {
+			return err
+		}
+	}
+	if oldStatus == v.Status {
+		return nil
+	}
+	idx := tx.Bucket(bucketDeliveriesByStatus)
+	if oldStatus != "" {
+		if err := idx.Delete(deliveryKey(v.WebhookID, oldStatus, v.CreatedPosition, v.ID)); err != nil {
+			return err
+		}
+	}
+	return idx.Put(deliveryKey(v.WebhookID, v.Status, v.CreatedPosition, v.ID), val)
+}
+
+// deliveryKey sorts a webhook's deliveries newest first, optionally within
+// one status. The part after the prefix (inverted position and id) is the
+// same in both indexes, so a cursor from either resumes in the other.
+func deliveryKey(webhookID string, status domain.DeliveryStatus, created eventstore.Position, id string) []byte {
+	k := deliveryPrefix(webhookID, status)
+	k = binary.BigEndian.AppendUint64(k, ^uint64(created))
+	return append(k, id...)
+}
+
+func deliveryPrefix(webhookID string, status domain.DeliveryStatus) []byte {
+	k := make([]byte, 0, len(webhookID)+len(status)+2+8+32)
+	k = append(k, webhookID...)
+	k = append(k, 0)
+	if status != "" {
+		k = append(k, status...)
+		k = append(k, 0)
+	}
+	return k
+}
+
+// indexValue holds what the listing filters on besides status, so
+// filtering does not decode details that are then thrown away: the
+// creation time (unix nanoseconds) and a flag byte (1 = test delivery).
+func indexValue(v DeliveryView) []byte {
+	val := binary.BigEndian.AppendUint64(make([]byte, 0, 9), uint64(v.CreatedAt.UnixNano()))
+	var flags byte
+	if v.Test {
+		flags |= 1
+	}
+	return append(val, flags)
+}
+
+func parseIndexValue(val []byte) (created time.Time, test bool) {
+	if len(val) < 9 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(val))).UTC(), val[8]&1 != 0
+}
+
+func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
+	b := tx.Bucket(bucketDeliveries)
+	if b == nil {
+		return DeliveryView{}, false, nil
+	}
+	raw := b.Get([]byte(id))
+	if raw == nil {
+		return DeliveryView{}, false, nil
+	}
+	var view DeliveryView
+	if err := json.Unmarshal(raw, &view); err != nil {
+		return DeliveryView{}, false, fmt.Errorf("read model: delivery %s: %w", id, err)
+	}
+	return view, true, nil
+}
+
+// GetDelivery returns the account's delivery id with its attempts. A
+// delivery of another account is simply not found.
+func GetDelivery(db *bbolt.DB, account, id string) (DeliveryView, bool, error) {
+	var view DeliveryView
+	var found bool
+	err := db.View(func(tx *bbolt.Tx) error {
+		var err error
+		view, found, err = getDeliveryTx(tx, id)
+		return err
+	})
+	if err != nil || !found || view.AccountID != account {
+		return DeliveryView{}, false, err
+	}
+	return view, true, nil
+}
