@@ -48,6 +48,11 @@ type App struct {
 	Guard     URLChecker
 	Verifier  VerificationFetcher
 	Logger    *slog.Logger
+	// IdempotencyWindow is how long a publisher's event id deduplicates;
+	// zero means DefaultIdempotencyWindow.
+	IdempotencyWindow time.Duration
+	// Tester sends test deliveries at once; the dispatcher is one.
+	Tester TestSender
 	// Now and Random are injectable so tests control time and randomness.
 	Now    func() time.Time
 	Random io.Reader

@@ -42,15 +42,7 @@ func (a *App) loadEvents(ctx context.Context, stream string) ([]eventstore.Event
 // appendAndWait appends events at expected and waits until the read models
 // have applied them. It returns the append's result.
 func (a *App) appendAndWait(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.Event) (eventstore.AppendResult, error) {
-	data := make([]eventstore.EventData, len(events))
-	for i, e := range events {
-		d, err := a.Codec.Encode(e)
-		if err != nil {
-			return eventstore.AppendResult{}, err
-		}
-		data[i] = d
-	}
-	res, err := a.Store.Append(ctx, stream, expected, data...)
+	res, err := a.appendEvents(ctx, stream, expected, events...)
 	if err != nil {
 		return res, err
 	}

@@ -35,6 +35,9 @@ type MessagePublished struct {
 	// same key a no-op rather than a second message.
 	IdempotencyKey string    `json:"idempotencyKey,omitempty"`
 	PublishedAt    time.Time `json:"publishedAt"`
+	// TestWebhookID marks a message sent by the testing tool: it goes to
+	// that one webhook only, verified or not, and is never fanned out.
+	TestWebhookID string `json:"testWebhookId,omitempty"`
 }
 
 // EventType is the stable stored name of MessagePublished.
@@ -55,6 +58,9 @@ type FanOutTarget struct {
 // same account that are active, verified and subscribed to m's type, in
 // the order given and without duplicates.
 func FanOut(m MessagePublished, targets []FanOutTarget) []string {
+	if m.TestWebhookID != "" {
+		return nil
+	}
 	var ids []string
 	for _, t := range targets {
 		if t.AccountID != m.AccountID || !t.Active || !t.Verified || !slices.Contains(t.EventTypes, m.Type) {

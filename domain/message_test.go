@@ -39,6 +39,13 @@ func TestFanOut(t *testing.T) {
 			ok("wh_3"),
 		}, []string{"wh_1", "wh_3"}},
 	}
+	t.Run("TestMessageNeverFansOut", func(t *testing.T) {
+		test := msg
+		test.TestWebhookID = "wh_1"
+		if got := domain.FanOut(test, []domain.FanOutTarget{ok("wh_1")}); got != nil {
+			t.Fatalf("test message fanned out to %v", got)
+		}
+	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if got := domain.FanOut(msg, c.targets); !reflect.DeepEqual(got, c.want) {

@@ -103,6 +103,9 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 // subscription until ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
 	if err := r.CatchUp(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while catching up
+		}
 		return err
 	}
 	r.mu.Lock()

@@ -30,7 +30,7 @@ func (Webhooks) Name() string { return "webhooks" }
 
 // Buckets implements Projection.
 func (Webhooks) Buckets() []string {
-	return []string{string(bucketWebhooks), string(bucketWebhooksByAccount)}
+	return []string{string(bucketWebhooks), string(bucketWebhooksByAccount), string(bucketSubscriptions)}
 }
 
 // WebhookView is a webhook as the read model holds it.
@@ -57,7 +57,11 @@ func (Webhooks) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.
 	} else {
 		view.CreatedPosition = rec.Position
 	}
+	before := view.WebhookState
 	view.WebhookState = domain.EvolveWebhook(view.WebhookState, ev)
+	if err := updateSubscriptions(tx, before, view.WebhookState); err != nil {
+		return nil, err
+	}
 	view.Revision = rec.Revision
 	raw, err := json.Marshal(view)
 	if err != nil {

@@ -11,15 +11,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/config"
+	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/ratelimit"
+	redisrate "github.com/webhookd/webhookd/ratelimit/redis"
 	"github.com/webhookd/webhookd/verification"
 )
 
@@ -33,6 +37,8 @@ type core struct {
 	Broker *projections.Broker
 	Guard  *netguard.Guard
 	App    *app.App
+	// Dispatcher sends deliveries; only `serve` runs it.
+	Dispatcher *delivery.Dispatcher
 }
 
 func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
@@ -50,9 +56,14 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 		c.Close()
 		return nil, fmt.Errorf("open read model %s: %w", readPath, err)
 	}
+	c.Dispatcher = delivery.NewDispatcher()
 	c.Runner = &projections.Runner{
 		Name: "readmodel", Store: c.Store, DB: c.ReadDB, Codec: c.Codec, Logger: logger,
-		Projections: projections.All(), OnCommit: c.Broker.Publish,
+		Projections: projections.All(),
+		OnCommit: func(changes []projections.Change) {
+			c.Broker.Publish(changes)
+			c.Dispatcher.Notify(changes)
+		},
 	}
 	if err := c.Runner.Open(); err != nil {
 		c.Close()
@@ -66,6 +77,15 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 	c.App.Logger = logger
 	c.App.Guard = c.Guard
 	c.App.Verifier = verification.New(c.Guard)
+	c.App.Tester = c.Dispatcher
+	d := c.Dispatcher
+	d.Store, d.Codec, d.ReadDB, d.Progress, d.Logger = c.Store, c.Codec, c.ReadDB, c.Runner, logger
+	d.Sender = delivery.NewSender(c.Guard, 0)
+	d.Disabler = c.App
+	if d.Limiter, err = newLimiter(cfg); err != nil {
+		c.Close()
+		return nil, err
+	}
 	if cfg.EventTypesFile != "" {
 		if c.App.Catalogue, err = loadCatalogue(cfg.EventTypesFile); err != nil {
 			c.Close()
@@ -133,4 +153,17 @@ func loadCatalogue(path string) (domain.Catalogue, error) {
 		return domain.Catalogue{}, fmt.Errorf("event types file %s: %w", path, err)
 	}
 	return cat, nil
+}
+
+// newLimiter returns the per-webhook rate limiter: Redis when configured,
+// so limits hold across instances, and in-process GCRA otherwise.
+func newLimiter(cfg config.Config) (ratelimit.Limiter, error) {
+	if cfg.RedisURL == "" {
+		return ratelimit.NewGCRA(time.Now), nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis-url: %w", err)
+	}
+	return redisrate.New(redis.NewClient(opts)), nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/config"
+	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/graph"
@@ -85,7 +86,20 @@ func (m *Main) Run(ctx context.Context) error {
 
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
+	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight)
 	m.goBackground("projections", func() error { return c.Runner.Run(bg) })
+	m.goBackground("dispatcher", func() error {
+		// Dispatch only once the due index has caught up with the log, so
+		// nothing already attempted is attempted again.
+		for c.Runner.Ready(bg) != nil {
+			select {
+			case <-bg.Done():
+				return nil
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return c.Dispatcher.Run(bg)
+	})
 	m.goBackground("http", m.HTTP.Serve)
 	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev)
 	return m.greet(ctx)

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,10 +14,14 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/ratelimit"
+	"github.com/webhookd/webhookd/verification"
 )
 
 // Env is a running core: store, projections and app.
@@ -28,6 +33,10 @@ type Env struct {
 	Runner *projections.Runner
 	Broker *projections.Broker
 	App    *app.App
+	cancel context.CancelFunc
+	// Dispatcher is wired but not running; StartDispatcher runs it.
+	Dispatcher *delivery.Dispatcher
+	Guard      *netguard.Guard
 }
 
 // New starts a core in t.TempDir and stops it when the test ends.
@@ -45,9 +54,14 @@ func New(t testing.TB) *Env {
 	codec := eventstore.NewCodec()
 	domain.RegisterEvents(codec)
 	broker := projections.NewBroker()
+	dispatcher := delivery.NewDispatcher()
 	runner := &projections.Runner{
 		Name: "readmodel", Store: store, DB: readDB, Codec: codec,
-		Projections: projections.All(), OnCommit: broker.Publish,
+		Projections: projections.All(),
+		OnCommit: func(c []projections.Change) {
+			broker.Publish(c)
+			dispatcher.Notify(c)
+		},
 	}
 	if err := runner.Open(); err != nil {
 		t.Fatal(err)
@@ -56,6 +70,11 @@ func New(t testing.TB) *Env {
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
 	a := app.New(store, codec, readDB, runner)
+	guard := &netguard.Guard{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	a.Guard, a.Verifier, a.Tester = guard, verification.New(guard), dispatcher
+	dispatcher.Store, dispatcher.Codec, dispatcher.ReadDB, dispatcher.Progress = store, codec, readDB, runner
+	dispatcher.Sender, dispatcher.Disabler = delivery.NewSender(guard, 5*time.Second), a
+	dispatcher.Limiter = ratelimit.NewGCRA(time.Now)
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -69,7 +88,7 @@ func New(t testing.TB) *Env {
 		readDB.Close()
 		store.Close()
 	})
-	return &Env{Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a}
+	return &Env{Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
 }
 
 // AccountKey creates an API key of scope for account and returns its
@@ -81,4 +100,38 @@ func (e *Env) AccountKey(t testing.TB, account string, scope domain.KeyScope) (a
 		t.Fatal(err)
 	}
 	return app.Principal{AccountID: account, KeyID: k.Key.ID, Scope: scope}, k.Secret
+}
+
+// StartDispatcher runs the dispatcher until the test ends.
+func (e *Env) StartDispatcher(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := e.Dispatcher.Run(ctx); err != nil {
+			t.Errorf("dispatcher: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// VerifiedWebhook creates a webhook delivering types to r at path and proves
+// its ownership through the real verification fetch.
+func (e *Env) VerifiedWebhook(t testing.TB, p app.Principal, r *Receiver, path string, types ...string) projections.WebhookView {
+	t.Helper()
+	ctx := context.Background()
+	v, err := e.App.CreateWebhook(ctx, p, domain.CreateWebhook{Name: "hook " + path, URL: r.URL + path, EventTypes: types})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.PlaceFile(v.Verification.File.Name, v.Verification.File.Token)
+	v, ok, reason, err := e.App.VerifyWebhook(ctx, p, v.ID)
+	if err != nil || !ok {
+		t.Fatalf("verify webhook: ok=%v reason=%q err=%v", ok, reason, err)
+	}
+	return v
 }

@@ -1,0 +1,313 @@
+package delivery
+
+import (
+	"container/heap"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/ratelimit"
+)
+
+// Disabler disables a webhook on webhookd's own initiative (410 Gone, or
+// five days of failures). app.App implements it.
+type Disabler interface {
+	DisableWebhook(ctx context.Context, webhookID, reason string) error
+}
+
+// PositionReader reports how far the read models have applied the log.
+type PositionReader interface {
+	Position() eventstore.Position
+}
+
+// Dispatcher sends owed attempts. Each webhook has its own lane: a
+// concurrency cap, a rate limit and a slow-down, so a slow or dead endpoint
+// never delays the others. Pending deliveries stay in the due index on
+// disk; the dispatcher holds only in-flight attempts in memory.
+type Dispatcher struct {
+	Store    eventstore.Store
+	Codec    *eventstore.Codec
+	ReadDB   *bbolt.DB
+	Progress PositionReader
+	Sender   *Sender
+	Limiter  ratelimit.Limiter
+	Disabler Disabler
+	Metrics  *Metrics
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Rand     func() float64
+	// MaxInFlight caps attempts in flight across all webhooks.
+	MaxInFlight int
+
+	mu       sync.Mutex
+	lanes    map[string]*lane
+	dirty    map[string]bool
+	wakeups  wakeHeap
+	inflight map[string]eventstore.Position // deliveryID -> position of its recorded attempt (0 while running)
+	running  int
+	wake     chan struct{}
+	workers  sync.WaitGroup
+}
+
+type lane struct {
+	id          string
+	inflight    int
+	pausedUntil time.Time
+	// slowDown grows while the endpoint keeps asking us to back off and
+	// resets on success.
+	slowDown time.Duration
+	// wakeAt is the lane's pending wake-up in the heap, if any.
+	wakeAt time.Time
+}
+
+// NewDispatcher returns a dispatcher with defaults; the caller sets the
+// adapters before Run.
+func NewDispatcher() *Dispatcher {
+	return &Dispatcher{
+		Now: func() time.Time { return time.Now().UTC() }, Rand: rand.Float64, MaxInFlight: 1024,
+		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{},
+		inflight: map[string]eventstore.Position{}, wake: make(chan struct{}, 1),
+	}
+}
+
+// Notify is the projection runner's commit hook: new due entries and
+// webhook changes make their lanes worth another look.
+func (d *Dispatcher) Notify(changes []projections.Change) {
+	d.mu.Lock()
+	for _, c := range changes {
+		if c.Topic == projections.TopicDue || c.Topic == projections.TopicWebhook {
+			d.dirty[c.ID] = true
+		}
+	}
+	d.mu.Unlock()
+	d.signal()
+}
+
+func (d *Dispatcher) signal() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches until ctx ends, then waits for attempts in flight to be
+// recorded (each is bounded by the sender's timeout), so a graceful stop
+// loses nothing.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	ids, err := projections.DueWebhooks(d.ReadDB)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	for _, id := range ids {
+		d.dirty[id] = true
+	}
+	d.mu.Unlock()
+	d.Logger.Info("dispatcher started", "webhooks_with_pending", len(ids))
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := d.pass()
+		wait := time.Until(next)
+		if next.IsZero() || wait > time.Minute {
+			wait = time.Minute // a safety net against missed signals
+		}
+		timer.Reset(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			d.workers.Wait()
+			return nil
+		case <-d.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// pass starts every attempt that is due and allowed now, and returns when
+// the next one falls due.
+func (d *Dispatcher) pass() time.Time {
+	now := d.Now()
+	d.mu.Lock()
+	applied := d.Progress.Position()
+	for id, pos := range d.inflight {
+		if pos != 0 && pos <= applied {
+			delete(d.inflight, id) // the due index no longer lists it
+		}
+	}
+	for d.wakeups.Len() > 0 && !d.wakeups[0].at.After(now) {
+		d.dirty[heap.Pop(&d.wakeups).(wakeup).lane] = true
+	}
+	examine := d.dirty
+	d.dirty = map[string]bool{}
+	d.mu.Unlock()
+
+	for id := range examine {
+		if next := d.startLane(id, now); !next.IsZero() {
+			d.scheduleWake(id, next, now)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.wakeups.Len() == 0 {
+		return time.Time{}
+	}
+	return d.wakeups[0].at
+}
+
+// scheduleWake arranges for the lane to be looked at again at next. A lane
+// keeps one pending wake-up, the earliest, so the heap stays as small as
+// the number of lanes however often a lane is examined.
+func (d *Dispatcher) scheduleWake(id string, next, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l := d.lane(id)
+	if !l.wakeAt.IsZero() && l.wakeAt.After(now) && !next.Before(l.wakeAt) {
+		return
+	}
+	l.wakeAt = next
+	heap.Push(&d.wakeups, wakeup{at: next, lane: id})
+}
+
+func (d *Dispatcher) lane(id string) *lane {
+	l := d.lanes[id]
+	if l == nil {
+		l = &lane{id: id}
+		d.lanes[id] = l
+	}
+	return l
+}
+
+// startLane starts the lane's due attempts and returns when to look again.
+func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
+	view, ok, err := projections.GetWebhookAnyAccount(d.ReadDB, id)
+	if err != nil {
+		d.Logger.Error("dispatcher: read webhook", "webhook", id, "err", err)
+		return now.Add(time.Second)
+	}
+	if !ok || !view.ReceivesDeliveries() {
+		return time.Time{} // paused, disabled, unverified or deleted: a webhook change wakes it
+	}
+	d.mu.Lock()
+	l := d.lane(id)
+	free := max(view.MaxConcurrency, 1) - l.inflight
+	free = min(free, d.MaxInFlight-d.running)
+	paused := l.pausedUntil
+	d.mu.Unlock()
+	if now.Before(paused) {
+		return paused
+	}
+	if free <= 0 {
+		return time.Time{} // a finishing attempt wakes it
+	}
+	entries, next, err := projections.DueFor(d.ReadDB, id, now, free, d.isInFlight)
+	if err != nil {
+		d.Logger.Error("dispatcher: read due index", "webhook", id, "err", err)
+		return now.Add(time.Second)
+	}
+	for i, e := range entries {
+		if wait := d.rateLimited(id, view.RateLimit.PerSecond, view.RateLimit.Burst); wait > 0 {
+			d.mu.Lock()
+			l.pausedUntil = now.Add(wait)
+			d.mu.Unlock()
+			d.Metrics.rateLimited(id)
+			if i < len(entries) || next.IsZero() {
+				next = now.Add(wait)
+			}
+			return next
+		}
+		d.mu.Lock()
+		l.inflight++
+		d.running++
+		d.inflight[e.DeliveryID] = 0
+		d.mu.Unlock()
+		d.workers.Add(1)
+		go d.attempt(l, view, e)
+	}
+	return next
+}
+
+func (d *Dispatcher) isInFlight(deliveryID string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.inflight[deliveryID]
+	return ok
+}
+
+// rateLimited takes one unit of the webhook's allowance and returns how long
+// to wait when there is none. Limiter errors fail open: a Redis outage must
+// not stop deliveries, and the concurrency cap still bounds them.
+func (d *Dispatcher) rateLimited(id string, perSecond, burst int) time.Duration {
+	if perSecond <= 0 || d.Limiter == nil {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	res, err := d.Limiter.Allow(ctx, "webhook:"+id, ratelimit.Limit{Rate: perSecond, Burst: max(burst, 1), Period: time.Second})
+	if err != nil {
+		d.Logger.Warn("dispatcher: rate limiter unavailable; sending without it", "err", err)
+		return 0
+	}
+	if res.Allowed {
+		return 0
+	}
+	return max(res.RetryAfter, time.Millisecond)
+}
+
+// finish releases an attempt's slot.
+func (d *Dispatcher) finish(l *lane, deliveryID string, recorded eventstore.Position, slowDown, succeeded bool) {
+	d.mu.Lock()
+	l.inflight--
+	d.running--
+	if recorded == 0 {
+		delete(d.inflight, deliveryID) // nothing recorded: due again as it was
+	} else {
+		d.inflight[deliveryID] = recorded
+	}
+	switch {
+	case slowDown:
+		l.slowDown = min(max(l.slowDown*2, time.Second), time.Minute)
+		l.pausedUntil = d.Now().Add(l.slowDown)
+	case succeeded:
+		l.slowDown = 0
+	}
+	d.dirty[l.id] = true
+	if d.running == d.MaxInFlight-1 {
+		// Lanes may have been held back by the global cap.
+		for id := range d.lanes {
+			d.dirty[id] = true
+		}
+	}
+	d.mu.Unlock()
+	d.signal()
+}
+
+type wakeup struct {
+	at   time.Time
+	lane string
+}
+
+type wakeHeap []wakeup
+
+func (h wakeHeap) Len() int           { return len(h) }
+func (h wakeHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h wakeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *wakeHeap) Push(x any)        { *h = append(*h, x.(wakeup)) }
+func (h *wakeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// InFlight returns the number of attempts in flight, for metrics.
+func (d *Dispatcher) InFlight() float64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return float64(d.running)
+}

@@ -1,0 +1,207 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/delivery"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/signature"
+)
+
+func publish(t *testing.T, env *testenv.Env, events ...app.PublishInput) []app.PublishResult {
+	t.Helper()
+	res, err := env.App.Publish(context.Background(), events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("event %d refused: %v", i, r.Err)
+		}
+	}
+	return res
+}
+
+func TestPublishDeliversSignedPOST(t *testing.T) {
+	env := testenv.New(t)
+	env.StartDispatcher(t)
+	recv := testenv.NewReceiver(t)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := env.VerifiedWebhook(t, p, recv, "/hooks/in", "email.bounce")
+	other := testenv.NewReceiver(t)
+	env.VerifiedWebhook(t, p, other, "/x", "email.open")
+
+	res := publish(t, env, app.PublishInput{Account: "acme", Type: "email.bounce", Data: json.RawMessage(`{"to":"a@example.com"}`)})
+	got := recv.WaitFor(t, 1, 10*time.Second)
+
+	var body delivery.Payload
+	if err := json.Unmarshal(got[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.ID != res[0].MessageID || body.Type != "email.bounce" || body.Account != "acme" || string(body.Data) != `{"to":"a@example.com"}` {
+		t.Fatalf("body = %+v", body)
+	}
+	if got[0].Header.Get("webhook-id") != res[0].MessageID {
+		t.Fatalf("webhook-id = %q, want the message id", got[0].Header.Get("webhook-id"))
+	}
+	if err := signature.Verify(hook.Secret, got[0].Header, got[0].Body); err != nil {
+		t.Fatalf("signature does not verify: %v", err)
+	}
+	if n := len(other.Received()); n != 0 {
+		t.Fatalf("webhook for another type received %d requests", n)
+	}
+	waitDelivery(t, env, domain.DeliveryIDFor(res[0].MessageID, hook.ID), domain.DeliveryStatusSucceeded)
+}
+
+func TestRetryAfterFailureThenSuccess(t *testing.T) {
+	env := testenv.New(t)
+	var skew atomic.Int64 // how far the dispatcher's clock runs ahead
+	env.Dispatcher.Now = func() time.Time { return time.Now().UTC().Add(time.Duration(skew.Load())) }
+	env.StartDispatcher(t)
+	recv := testenv.NewReceiver(t)
+	recv.Respond(http.StatusServiceUnavailable, 0)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
+	res := publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
+	id := domain.DeliveryIDFor(res[0].MessageID, hook.ID)
+	recv.WaitFor(t, 1, 10*time.Second)
+	waitDelivery(t, env, id, domain.DeliveryStatusRetrying)
+	if n := len(recv.Received()); n != 1 {
+		t.Fatalf("a retry went out before it was due: %d requests", n)
+	}
+	// Move the dispatcher's clock past the retry (5 s ±20%) and the
+	// slow-down, instead of sleeping through them.
+	recv.Respond(http.StatusOK, 0)
+	skew.Store(int64(2 * time.Minute))
+	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	got := recv.WaitFor(t, 2, 10*time.Second)
+	if got[0].Header.Get("webhook-id") != got[1].Header.Get("webhook-id") {
+		t.Fatal("a retry carries a different webhook-id")
+	}
+	waitDelivery(t, env, id, domain.DeliveryStatusSucceeded)
+}
+
+func TestGoneDisablesWebhook(t *testing.T) {
+	env := testenv.New(t)
+	env.StartDispatcher(t)
+	recv := testenv.NewReceiver(t)
+	recv.Respond(http.StatusGone, 0)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.click")
+	res := publish(t, env, app.PublishInput{Account: "acme", Type: "email.click", Data: json.RawMessage(`{}`)})
+	waitDelivery(t, env, domain.DeliveryIDFor(res[0].MessageID, hook.ID), domain.DeliveryStatusFailed)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, _ := env.App.Webhook(context.Background(), p, hook.ID)
+		if v.Status == domain.WebhookStatusDisabled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook status = %s after a 410, want disabled", v.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestIdempotentPublish(t *testing.T) {
+	env := testenv.New(t)
+	env.StartDispatcher(t)
+	recv := testenv.NewReceiver(t)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	env.VerifiedWebhook(t, p, recv, "/in", "email.delivery")
+	in := app.PublishInput{ID: "evt-1", Account: "acme", Type: "email.delivery", Data: json.RawMessage(`{}`)}
+	first := publish(t, env, in)
+	second := publish(t, env, in)
+	if first[0].MessageID != second[0].MessageID || first[0].Duplicate || !second[0].Duplicate {
+		t.Fatalf("first %+v, second %+v", first[0], second[0])
+	}
+	recv.WaitFor(t, 1, 10*time.Second)
+	other := publish(t, env, app.PublishInput{ID: "evt-1", Account: "other", Type: "email.delivery", Data: json.RawMessage(`{}`)})
+	if other[0].MessageID == first[0].MessageID {
+		t.Fatal("the same id from another account was treated as a duplicate")
+	}
+	// Nothing else may arrive: give a stray second delivery a chance.
+	publish(t, env, app.PublishInput{Account: "acme", Type: "email.delivery", Data: json.RawMessage(`{"marker":1}`)})
+	got := recv.WaitFor(t, 2, 10*time.Second)
+	if len(got) != 2 || !json.Valid(got[1].Body) || string(got[1].Body) == string(got[0].Body) {
+		t.Fatalf("receiver got %d requests", len(got))
+	}
+}
+
+func TestPublishRefusesBadEvents(t *testing.T) {
+	env := testenv.New(t)
+	big := make([]byte, app.MaxEventDataSize+10)
+	for i := range big {
+		big[i] = ' '
+	}
+	big[0], big[len(big)-1] = '"', '"'
+	res, err := env.App.Publish(context.Background(), []app.PublishInput{
+		{Account: "acme", Type: "nope", Data: json.RawMessage(`{}`)},
+		{Account: "acme", Type: "email.open", Data: json.RawMessage(`{`)},
+		{Account: "acme", Type: "email.open", Data: json.RawMessage(big)},
+		{Account: "", Type: "email.open", Data: json.RawMessage(`{}`)},
+		{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{domain.EINVALID, domain.EINVALID, domain.ETOOLARGE, domain.EINVALID, ""}
+	for i, r := range res {
+		code := ""
+		if r.Err != nil {
+			code = r.Err.Code
+		}
+		if code != want[i] {
+			t.Errorf("event %d: code %q, want %q", i, code, want[i])
+		}
+	}
+	if res[4].MessageID == "" {
+		t.Error("the valid event was not accepted")
+	}
+	many := make([]app.PublishInput, app.MaxPublishBatch+1)
+	if _, err := env.App.Publish(context.Background(), many); domain.ErrorCode(err) != domain.ETOOLARGE {
+		t.Fatalf("oversized batch: %v", err)
+	}
+}
+
+func waitDelivery(t *testing.T, env *testenv.Env, id string, want domain.DeliveryStatus) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := loadDelivery(env, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s is %q, want %q", id, s.Status, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func loadDelivery(env *testenv.Env, id string) (domain.DeliveryState, error) {
+	var s domain.DeliveryState
+	recs, err := env.Store.ReadStream(context.Background(), domain.DeliveryStream(id), 0, 1000)
+	if err != nil {
+		return s, nil // not yet written
+	}
+	for _, r := range recs {
+		ev, err := env.Codec.Decode(r)
+		if err != nil {
+			return s, err
+		}
+		s = domain.EvolveDelivery(s, ev)
+	}
+	return s, nil
+}

@@ -1,0 +1,135 @@
+// Package delivery is the dispatcher: the projector with side effects. It
+// reads owed attempts from the due index, sends each as a signed POST, and
+// appends the attempt and its outcome as events. It runs only in live mode,
+// never during a projection rebuild, so a rebuild never re-sends.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/netguard"
+	"github.com/webhookd/webhookd/signature"
+)
+
+// DefaultTimeout bounds one attempt, from dialling to the end of the
+// response excerpt.
+const DefaultTimeout = 15 * time.Second
+
+// Request is one signed POST to make.
+type Request struct {
+	URL       string
+	MessageID string
+	Timestamp time.Time
+	Body      []byte
+	// Secrets sign the request; during a rotation overlap there are two.
+	Secrets []string
+	// Headers are the webhook's custom headers.
+	Headers map[string]string
+}
+
+// Result is what an attempt produced.
+type Result struct {
+	Outcome        domain.AttemptOutcome
+	Latency        time.Duration
+	ErrorMessage   string
+	Excerpt        []byte
+	RequestHeaders map[string]string
+}
+
+// Sender makes signed POSTs through the SSRF guard.
+type Sender struct {
+	Client    *http.Client
+	UserAgent string
+	Now       func() time.Time
+}
+
+// NewSender returns a sender whose client never follows redirects and dials
+// only addresses the guard allows, pinning the checked IP.
+func NewSender(g *netguard.Guard, timeout time.Duration) *Sender {
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	return &Sender{Client: netguard.NewHTTPClient(g, timeout), UserAgent: "webhookd/1", Now: time.Now}
+}
+
+// Send makes one attempt. It never returns an error: every failure is an
+// outcome to record.
+func (s *Sender) Send(ctx context.Context, r Request) Result {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		return Result{Outcome: domain.AttemptOutcome{ErrClass: domain.ErrClassOther}, ErrorMessage: err.Error()}
+	}
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.UserAgent)
+	signer, err := signature.NewSigner(r.Secrets)
+	if err != nil {
+		return Result{Outcome: domain.AttemptOutcome{ErrClass: domain.ErrClassOther}, ErrorMessage: "signing: " + err.Error()}
+	}
+	signer.SetHeaders(req.Header, r.MessageID, r.Timestamp, r.Body)
+	sent := flatten(req.Header)
+
+	start := time.Now()
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return Result{Outcome: domain.AttemptOutcome{ErrClass: classify(err)}, Latency: time.Since(start), ErrorMessage: err.Error(), RequestHeaders: sent}
+	}
+	defer resp.Body.Close()
+	excerpt, readErr := io.ReadAll(io.LimitReader(resp.Body, domain.MaxResponseExcerpt))
+	// Drain a little more so the connection can be reused, but never wait
+	// on a large body we will not keep.
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	res := Result{Latency: time.Since(start), Excerpt: excerpt, RequestHeaders: sent,
+		Outcome: domain.AttemptOutcome{StatusCode: resp.StatusCode}}
+	if d, ok := domain.ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now()); ok {
+		res.Outcome.RetryAfter = d
+	}
+	if readErr != nil && resp.StatusCode/100 != 2 {
+		res.ErrorMessage = "reading response: " + readErr.Error()
+	}
+	return res
+}
+
+func flatten(h http.Header) map[string]string {
+	m := make(map[string]string, len(h))
+	for k, v := range h {
+		if len(v) > 0 {
+			m[k] = v[0]
+		}
+	}
+	return m
+}
+
+// classify maps a transport error to a stable error class.
+func classify(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recordErr tls.RecordHeaderError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return domain.ErrClassTimeout
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return domain.ErrClassConnectionRefused
+	case errors.As(err, &dnsErr):
+		return domain.ErrClassDNS
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &recordErr):
+		return domain.ErrClassTLS
+	default:
+		return domain.ErrClassOther
+	}
+}

@@ -1,0 +1,31 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/projections"
+)
+
+var _ app.TestSender = (*Dispatcher)(nil)
+
+// SendTest sends a test message to one webhook at once, outside its lane
+// (a person is waiting for the answer), and records it as a delivery
+// flagged test with a single attempt.
+func (d *Dispatcher) SendTest(ctx context.Context, view projections.WebhookView, msg domain.MessagePublished) (app.TestResult, error) {
+	e := projections.DueEntry{
+		DeliveryID: domain.DeliveryIDFor(msg.MessageID, view.ID), MessageID: msg.MessageID, WebhookID: view.ID,
+		AccountID: view.AccountID, EventType: msg.Type, Test: true, DueAt: msg.PublishedAt,
+	}
+	pos, verdict, res, err := d.attemptOnce(ctx, view, e)
+	if err != nil {
+		return app.TestResult{}, fmt.Errorf("test delivery: %w", err)
+	}
+	return app.TestResult{
+		DeliveryID: e.DeliveryID, Position: pos, Succeeded: verdict.Result == domain.ResultSucceeded,
+		StatusCode: res.Outcome.StatusCode, ErrorClass: res.Outcome.ErrClass, ErrorMessage: res.ErrorMessage,
+		Latency: res.Latency, ResponseExcerpt: string(res.Excerpt),
+	}, nil
+}

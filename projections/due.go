@@ -1,0 +1,213 @@
+package projections
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+)
+
+// The due index holds every delivery attempt that is owed: first attempts
+// of fanned-out messages, retries and redeliveries. The dispatcher reads it;
+// it never holds pending deliveries in memory.
+var (
+	bucketDue           = []byte("due")             // webhookID 0 dueUnixNano deliveryID -> DueEntry JSON
+	bucketDueByDelivery = []byte("due_by_delivery") // deliveryID -> due key
+	bucketHealth        = []byte("webhook_health")  // webhookID -> Health JSON
+)
+
+// TopicDue is the Change topic for new due entries; ID is the webhook.
+const TopicDue = "due"
+
+// DueEntry is one owed attempt.
+type DueEntry struct {
+	DeliveryID string    `json:"d"`
+	MessageID  string    `json:"m"`
+	WebhookID  string    `json:"w"`
+	AccountID  string    `json:"a"`
+	EventType  string    `json:"t"`
+	Test       bool      `json:"x,omitempty"`
+	DueAt      time.Time `json:"-"`
+}
+
+// Health tracks since when every delivery to a webhook has been failing,
+// for the rule that disables a webhook after five days of failures.
+type Health struct {
+	LastSuccessAt time.Time `json:"lastSuccessAt,omitzero"`
+	FailingSince  time.Time `json:"failingSince,omitzero"`
+}
+
+// Due is the fan-out and due-index projection.
+type Due struct{}
+
+// Name implements Projection.
+func (Due) Name() string { return "due" }
+
+// Buckets implements Projection.
+func (Due) Buckets() []string {
+	return []string{string(bucketDue), string(bucketDueByDelivery), string(bucketHealth)}
+}
+
+// Apply implements Projection.
+func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+	switch e := ev.(type) {
+	case domain.MessagePublished:
+		return fanOut(tx, e)
+	case domain.DeliveryScheduled:
+		return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, DueAt: e.ScheduledAt})
+	case domain.DeliveryAttempted:
+		return nil, recordHealth(tx, e)
+	case domain.DeliveryRetryScheduled:
+		return moveDue(tx, e.DeliveryID, e.DueAt)
+	case domain.DeliveryRedeliveryRequested:
+		return moveDue(tx, e.DeliveryID, e.DueAt)
+	case domain.DeliverySucceeded:
+		return nil, deleteDue(tx, e.DeliveryID)
+	case domain.DeliveryFailed:
+		return nil, deleteDue(tx, e.DeliveryID)
+	case domain.WebhookDeleted:
+		return nil, dropWebhookDue(tx, e.WebhookID)
+	}
+	return nil, nil
+}
+
+// fanOut owes a first attempt to every webhook the message matches, as the
+// index stood at the message's place in the log.
+func fanOut(tx *bbolt.Tx, m domain.MessagePublished) ([]Change, error) {
+	var targets []domain.FanOutTarget
+	if m.TestWebhookID == "" {
+		for _, id := range subscribedWebhooks(tx, m.AccountID, m.Type) {
+			targets = append(targets, domain.FanOutTarget{ID: id, AccountID: m.AccountID, EventTypes: []string{m.Type}, Active: true, Verified: true})
+		}
+	}
+	var changes []Change
+	for _, id := range domain.FanOut(m, targets) {
+		c, err := putDue(tx, DueEntry{DeliveryID: domain.DeliveryIDFor(m.MessageID, id), MessageID: m.MessageID,
+			WebhookID: id, AccountID: m.AccountID, EventType: m.Type, DueAt: m.PublishedAt})
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c...)
+	}
+	return changes, nil
+}
+
+func dueKey(webhookID string, at time.Time, deliveryID string) []byte {
+	k := make([]byte, 0, len(webhookID)+1+8+len(deliveryID))
+	k = append(k, webhookID...)
+	k = append(k, 0)
+	k = binary.BigEndian.AppendUint64(k, uint64(max(at.UnixNano(), 0)))
+	return append(k, deliveryID...)
+}
+
+func putDue(tx *bbolt.Tx, e DueEntry) ([]Change, error) {
+	if err := deleteDue(tx, e.DeliveryID); err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	key := dueKey(e.WebhookID, e.DueAt, e.DeliveryID)
+	if err := tx.Bucket(bucketDue).Put(key, raw); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketDueByDelivery).Put([]byte(e.DeliveryID), key); err != nil {
+		return nil, err
+	}
+	return []Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
+}
+
+// moveDue re-files an owed attempt under a new due time.
+func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time) ([]Change, error) {
+	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
+	var e DueEntry
+	if key != nil {
+		if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+			return nil, fmt.Errorf("due entry %s: %w", deliveryID, err)
+		}
+	} else if e, key = findDelivery(tx, deliveryID); key == nil {
+		return nil, fmt.Errorf("due index: no entry for delivery %s", deliveryID)
+	}
+	e.DueAt = at
+	return putDue(tx, e)
+}
+
+func deleteDue(tx *bbolt.Tx, deliveryID string) error {
+	byDelivery := tx.Bucket(bucketDueByDelivery)
+	key := byDelivery.Get([]byte(deliveryID))
+	if key == nil {
+		return nil
+	}
+	if err := tx.Bucket(bucketDue).Delete(key); err != nil {
+		return err
+	}
+	return byDelivery.Delete([]byte(deliveryID))
+}
+
+// findDelivery rebuilds the due entry of a finished delivery, whose own
+// entry was removed when it finished, from the deliveries read model.
+func findDelivery(tx *bbolt.Tx, deliveryID string) (DueEntry, []byte) {
+	b := tx.Bucket([]byte("deliveries"))
+	if b == nil {
+		return DueEntry{}, nil
+	}
+	raw := b.Get([]byte(deliveryID))
+	var d struct {
+		ID, MessageID, WebhookID, AccountID, EventType string
+		Test                                           bool
+	}
+	if raw == nil || json.Unmarshal(raw, &d) != nil || d.ID == "" {
+		return DueEntry{}, nil
+	}
+	return DueEntry{DeliveryID: d.ID, MessageID: d.MessageID, WebhookID: d.WebhookID, AccountID: d.AccountID, EventType: d.EventType, Test: d.Test}, []byte{}
+}
+
+func dropWebhookDue(tx *bbolt.Tx, webhookID string) error {
+	prefix := append([]byte(webhookID), 0)
+	c := tx.Bucket(bucketDue).Cursor()
+	byDelivery := tx.Bucket(bucketDueByDelivery)
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+		var e DueEntry
+		if err := json.Unmarshal(v, &e); err == nil {
+			if err := byDelivery.Delete([]byte(e.DeliveryID)); err != nil {
+				return err
+			}
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted) error {
+	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(a.DeliveryID)); key != nil {
+		var e DueEntry
+		if json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e) == nil && e.Test {
+			return nil // test deliveries never count towards disabling
+		}
+	}
+	b := tx.Bucket(bucketHealth)
+	var h Health
+	if raw := b.Get([]byte(a.WebhookID)); raw != nil {
+		_ = json.Unmarshal(raw, &h)
+	}
+	if a.StatusCode >= 200 && a.StatusCode < 300 {
+		h = Health{LastSuccessAt: a.At}
+	} else if h.FailingSince.IsZero() {
+		h.FailingSince = a.At
+	}
+	raw, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(a.WebhookID), raw)
+}
