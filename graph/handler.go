@@ -43,6 +43,7 @@ type Options struct {
 func NewHandler(r *Resolver, opts Options) http.Handler {
 	cfg := generated.Config{Resolvers: r}
 	cfg.Directives.HasScope = hasScope
+	setComplexity(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	ping := opts.PingInterval
 	if ping == 0 {
