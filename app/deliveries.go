@@ -112,8 +112,13 @@ func (a *App) CheckWebhooks(ctx context.Context, p Principal) ([]CheckResult, er
 	return out, nil
 }
 
-// Redeliver sends a finished delivery again, with a fresh retry schedule.
+// Redeliver sends a finished delivery again, with a fresh retry schedule,
+// and returns once the read models show it pending.
 func (a *App) Redeliver(ctx context.Context, p Principal, deliveryID string) error {
+	return a.redeliver(ctx, p, deliveryID, true)
+}
+
+func (a *App) redeliver(ctx context.Context, p Principal, deliveryID string, wait bool) error {
 	stream := domain.DeliveryStream(deliveryID)
 	for attempt := 0; ; attempt++ {
 		events, err := a.loadEvents(ctx, stream)
@@ -125,13 +130,17 @@ func (a *App) Redeliver(ctx context.Context, p Principal, deliveryID string) err
 			s = domain.EvolveDelivery(s, e)
 		}
 		if !s.Exists() || s.AccountID != p.AccountID {
-			return domain.FieldErrorf(domain.ENOTFOUND, "delivery", "delivery not found")
+			return errDeliveryNotFound
 		}
 		decided, err := domain.DecideDelivery(s, domain.RequestRedelivery{}, a.Now())
 		if err != nil {
 			return err
 		}
-		_, err = a.appendAndWait(ctx, stream, s.ExpectedRevision(), decided)
+		if wait {
+			_, err = a.appendAndWait(ctx, stream, s.ExpectedRevision(), decided)
+		} else {
+			_, err = a.appendEvents(ctx, stream, s.ExpectedRevision(), decided...)
+		}
 		if eventstore.IsWrongExpectedVersion(err) && attempt < conflictRetries {
 			continue
 		}

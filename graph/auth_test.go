@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -136,6 +137,27 @@ func TestAuthentication(t *testing.T) {
 				t.Fatalf("a valid key in %v is refused: %v", payload, err)
 			}
 			conn.Close()
+		}
+	})
+
+	// The websocket transport authenticates in connection_init, so the
+	// HTTP middleware lets upgrades through; a plain request that merely
+	// claims to upgrade must not run a query without a key.
+	t.Run("FakeUpgradeHeader", func(t *testing.T) {
+		for _, method := range []string{http.MethodPost, http.MethodGet} {
+			req, _ := http.NewRequest(method, srv.GraphQLURL()+"?query=%7Bviewer%7BkeyId%7D%7D", strings.NewReader(`{"query":"{ viewer { keyId } }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Connection", "Upgrade")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 400 || strings.Contains(string(body), "keyId") {
+				t.Errorf("%s with a fake Upgrade header and no key: %d %s", method, resp.StatusCode, body)
+			}
 		}
 	})
 

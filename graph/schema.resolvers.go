@@ -16,6 +16,11 @@ import (
 	"github.com/webhookd/webhookd/projections"
 )
 
+// Webhook is the resolver for the webhook field.
+func (r *deliveryResolver) Webhook(ctx context.Context, obj *model.Delivery) (*model.Webhook, error) {
+	return r.deliveryWebhook(ctx, obj)
+}
+
 // CreateWebhook is the resolver for the createWebhook field.
 func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
 	p, err := principal(ctx)
@@ -188,6 +193,31 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeA
 	return out, nil
 }
 
+// PublishEvents is the resolver for the publishEvents field.
+func (r *mutationResolver) PublishEvents(ctx context.Context, input model.PublishEventsInput) (*model.PublishEventsPayload, error) {
+	return r.publishEvents(ctx, input)
+}
+
+// TestWebhook is the resolver for the testWebhook field.
+func (r *mutationResolver) TestWebhook(ctx context.Context, input model.TestWebhookInput) (*model.TestWebhookPayload, error) {
+	return r.testWebhook(ctx, input)
+}
+
+// CheckWebhooks is the resolver for the checkWebhooks field.
+func (r *mutationResolver) CheckWebhooks(ctx context.Context, input *model.CheckWebhooksInput) (*model.CheckWebhooksPayload, error) {
+	return r.checkWebhooks(ctx)
+}
+
+// Redeliver is the resolver for the redeliver field.
+func (r *mutationResolver) Redeliver(ctx context.Context, input model.RedeliverInput) (*model.RedeliverPayload, error) {
+	return r.redeliver(ctx, input)
+}
+
+// RecoverDeliveries is the resolver for the recoverDeliveries field.
+func (r *mutationResolver) RecoverDeliveries(ctx context.Context, input model.RecoverDeliveriesInput) (*model.RecoverDeliveriesPayload, error) {
+	return r.recoverDeliveries(ctx, input)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	p, err := principal(ctx)
@@ -336,6 +366,21 @@ func (r *queryResolver) APIKeys(ctx context.Context, account *string) ([]model.A
 	return out, nil
 }
 
+// Deliveries is the resolver for the deliveries field.
+func (r *queryResolver) Deliveries(ctx context.Context, webhook string, status *model.DeliveryStatus, since *time.Time, test *bool, first *int, after *string) (*model.DeliveryConnection, error) {
+	return r.deliveries(ctx, webhook, status, since, test, first, after)
+}
+
+// Delivery is the resolver for the delivery field.
+func (r *queryResolver) Delivery(ctx context.Context, id string) (*model.Delivery, error) {
+	return r.delivery(ctx, id)
+}
+
+// Stats is the resolver for the stats field.
+func (r *queryResolver) Stats(ctx context.Context, webhook string, window *model.StatsWindow) (*model.WebhookStats, error) {
+	return r.stats(ctx, webhook, window)
+}
+
 // WebhookUpdated is the resolver for the webhookUpdated field.
 func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error) {
 	p, err := principal(ctx)
@@ -353,32 +398,25 @@ func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (
 		}
 	}
 	changes, cancel := r.Broker.Subscribe(projections.TopicWebhook, p.AccountID, raw)
-	out := make(chan *model.Webhook, 1)
-	go func() {
-		defer close(out)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case c, ok := <-changes:
-				if !ok {
-					return // fell behind: the client reconnects and reloads
-				}
-				view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
-				if err != nil || !ok && view.ID == "" {
-					view.ID, view.AccountID, view.Status = c.ID, p.AccountID, domain.WebhookStatusDeleted
-				}
-				select {
-				case out <- toWebhook(view):
-				case <-ctx.Done():
-					return
-				}
-			}
+	return relay(ctx, changes, cancel, func(c projections.Change) (*model.Webhook, bool) {
+		view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
+		if err != nil {
+			return nil, false
 		}
-	}()
-	return out, nil
+		if !ok { // deleted: tell the subscriber so, with what is left
+			view.ID, view.AccountID, view.Status = c.ID, p.AccountID, domain.WebhookStatusDeleted
+		}
+		return toWebhook(view), true
+	}), nil
 }
+
+// DeliveryUpdated is the resolver for the deliveryUpdated field.
+func (r *subscriptionResolver) DeliveryUpdated(ctx context.Context, webhook *string) (<-chan *model.Delivery, error) {
+	return r.deliveryUpdated(ctx, webhook)
+}
+
+// Delivery returns generated.DeliveryResolver implementation.
+func (r *Resolver) Delivery() generated.DeliveryResolver { return &deliveryResolver{r} }
 
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
@@ -390,6 +428,7 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
+	deliveryResolver     struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }

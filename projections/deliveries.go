@@ -114,7 +114,7 @@ func (Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstor
 	}
 	return []Change{
 		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position},
-		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Position: rec.Position},
+		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position},
 	}, nil
 }
 

@@ -33,6 +33,9 @@ type Change struct {
 	Account string
 	// ID is the object's id within its kind.
 	ID string
+	// Ref is a related object's id, when the topic groups objects under
+	// another: the delivery of a "webhook-deliveries" change.
+	Ref string
 	// Position is the log position of the event that changed it.
 	Position eventstore.Position
 }

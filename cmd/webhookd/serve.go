@@ -74,6 +74,7 @@ func (m *Main) Run(ctx context.Context) error {
 	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger}
 	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
 	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
+	m.HTTP.Handle("POST /v1/events", httpserver.EventsHandler(c.App))
 	if m.Config.Dev {
 		m.HTTP.Handle("GET /graphiql", graph.Explorer("/graphql"))
 	}

@@ -34,6 +34,16 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 }
 
+type CheckWebhooksInput struct {
+	// Reserved; Check now tests every webhook of the account.
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type CheckWebhooksPayload struct {
+	Results    []WebhookCheck `json:"results"`
+	UserErrors []UserError    `json:"userErrors"`
+}
+
 type CreateAPIKeyInput struct {
 	// The account the key belongs to; created if new. Admin scope only.
 	Account string  `json:"account"`
@@ -72,6 +82,32 @@ type DeleteWebhookInput struct {
 type DeleteWebhookPayload struct {
 	DeletedWebhookID *string     `json:"deletedWebhookId,omitempty"`
 	UserErrors       []UserError `json:"userErrors"`
+}
+
+type DeliveryAttempt struct {
+	Number int       `json:"number"`
+	At     time.Time `json:"at"`
+	// Absent when no response arrived (see errorClass).
+	StatusCode *int `json:"statusCode,omitempty"`
+	LatencyMs  int  `json:"latencyMs"`
+	// timeout, connection_refused, dns, tls or other, when no response arrived.
+	ErrorClass   *string `json:"errorClass,omitempty"`
+	ErrorMessage *string `json:"errorMessage,omitempty"`
+	// The first 4 KiB of the response body.
+	ResponseExcerpt *string `json:"responseExcerpt,omitempty"`
+	// The request headers sent, secrets redacted.
+	RequestHeaders []Header `json:"requestHeaders"`
+}
+
+type DeliveryConnection struct {
+	Edges    []DeliveryEdge `json:"edges"`
+	Nodes    []Delivery     `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type DeliveryEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *Delivery `json:"node"`
 }
 
 type EventType struct {
@@ -119,6 +155,32 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+type PublishEventInput struct {
+	// Idempotency key: a repeat within 24 h returns the original message and delivers nothing new.
+	ID      *string `json:"id,omitempty"`
+	Account string  `json:"account"`
+	Type    string  `json:"type"`
+	// The event's payload, at most 256 KiB of JSON.
+	Data JSON `json:"data"`
+}
+
+type PublishEventResult struct {
+	MessageID  *string     `json:"messageId,omitempty"`
+	Duplicate  bool        `json:"duplicate"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type PublishEventsInput struct {
+	// At most 1,000 events.
+	Events []PublishEventInput `json:"events"`
+}
+
+type PublishEventsPayload struct {
+	// One result per input event, in order.
+	Results    []PublishEventResult `json:"results"`
+	UserErrors []UserError          `json:"userErrors"`
+}
+
 type Query struct {
 }
 
@@ -130,6 +192,26 @@ type RateLimit struct {
 type RateLimitInput struct {
 	PerSecond int  `json:"perSecond"`
 	Burst     *int `json:"burst,omitempty"`
+}
+
+type RecoverDeliveriesInput struct {
+	Webhook string    `json:"webhook"`
+	Since   time.Time `json:"since"`
+}
+
+type RecoverDeliveriesPayload struct {
+	// How many failed deliveries were sent again.
+	Count      int         `json:"count"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
+type RedeliverInput struct {
+	Delivery string `json:"delivery"`
+}
+
+type RedeliverPayload struct {
+	Delivery   *Delivery   `json:"delivery,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
 }
 
 type RevokeAPIKeyInput struct {
@@ -147,7 +229,36 @@ type RotateWebhookSecretInput struct {
 	OverlapSeconds *int `json:"overlapSeconds,omitempty"`
 }
 
+type StatsPoint struct {
+	At        time.Time `json:"at"`
+	Attempts  int       `json:"attempts"`
+	Succeeded int       `json:"succeeded"`
+	Failed    int       `json:"failed"`
+}
+
 type Subscription struct {
+}
+
+type TestResult struct {
+	Succeeded       bool    `json:"succeeded"`
+	StatusCode      *int    `json:"statusCode,omitempty"`
+	LatencyMs       int     `json:"latencyMs"`
+	ErrorClass      *string `json:"errorClass,omitempty"`
+	ErrorMessage    *string `json:"errorMessage,omitempty"`
+	ResponseExcerpt *string `json:"responseExcerpt,omitempty"`
+}
+
+type TestWebhookInput struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Sent instead of the type's sample payload.
+	Payload JSON `json:"payload,omitempty"`
+}
+
+type TestWebhookPayload struct {
+	Result     *TestResult `json:"result,omitempty"`
+	Delivery   *Delivery   `json:"delivery,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
 }
 
 type UpdateWebhookInput struct {
@@ -232,6 +343,14 @@ type Webhook struct {
 func (Webhook) IsNode()            {}
 func (this Webhook) GetID() string { return this.ID }
 
+type WebhookCheck struct {
+	Webhook *Webhook `json:"webhook"`
+	// The test's outcome, when the webhook could be tested.
+	Result *TestResult `json:"result,omitempty"`
+	// Why it could not be tested (for example, not verified yet).
+	Error *string `json:"error,omitempty"`
+}
+
 type WebhookConnection struct {
 	Edges      []WebhookEdge `json:"edges"`
 	Nodes      []Webhook     `json:"nodes"`
@@ -256,6 +375,83 @@ type WebhookIDInput struct {
 type WebhookPayload struct {
 	Webhook    *Webhook    `json:"webhook,omitempty"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type WebhookStats struct {
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	Attempts  int       `json:"attempts"`
+	Succeeded int       `json:"succeeded"`
+	Failed    int       `json:"failed"`
+	// succeeded / attempts; 0 without attempts.
+	SuccessRate  float64 `json:"successRate"`
+	P50LatencyMs float64 `json:"p50LatencyMs"`
+	P95LatencyMs float64 `json:"p95LatencyMs"`
+	// Points of stepSeconds width over the window, oldest first, for charts.
+	StepSeconds int          `json:"stepSeconds"`
+	Series      []StatsPoint `json:"series"`
+}
+
+type DeliveryStatus string
+
+const (
+	// Waiting for its first attempt.
+	DeliveryStatusPending DeliveryStatus = "PENDING"
+	// Attempted; another attempt is due at nextAttemptAt.
+	DeliveryStatusRetrying  DeliveryStatus = "RETRYING"
+	DeliveryStatusSucceeded DeliveryStatus = "SUCCEEDED"
+	// Given up: the retry schedule ran out, or the endpoint answered 410 Gone.
+	DeliveryStatusFailed DeliveryStatus = "FAILED"
+)
+
+var AllDeliveryStatus = []DeliveryStatus{
+	DeliveryStatusPending,
+	DeliveryStatusRetrying,
+	DeliveryStatusSucceeded,
+	DeliveryStatusFailed,
+}
+
+func (e DeliveryStatus) IsValid() bool {
+	switch e {
+	case DeliveryStatusPending, DeliveryStatusRetrying, DeliveryStatusSucceeded, DeliveryStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e DeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *DeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e DeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What an API key may do.
@@ -314,6 +510,63 @@ func (e *Scope) UnmarshalJSON(b []byte) error {
 }
 
 func (e Scope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type StatsWindow string
+
+const (
+	StatsWindowHour StatsWindow = "HOUR"
+	StatsWindowDay  StatsWindow = "DAY"
+	StatsWindowWeek StatsWindow = "WEEK"
+)
+
+var AllStatsWindow = []StatsWindow{
+	StatsWindowHour,
+	StatsWindowDay,
+	StatsWindowWeek,
+}
+
+func (e StatsWindow) IsValid() bool {
+	switch e {
+	case StatsWindowHour, StatsWindowDay, StatsWindowWeek:
+		return true
+	}
+	return false
+}
+
+func (e StatsWindow) String() string {
+	return string(e)
+}
+
+func (e *StatsWindow) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = StatsWindow(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid StatsWindow", str)
+	}
+	return nil
+}
+
+func (e StatsWindow) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *StatsWindow) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e StatsWindow) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,76 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/projections"
+)
+
+var errDeliveryNotFound = domain.FieldErrorf(domain.ENOTFOUND, "delivery", "delivery not found")
+
+// Deliveries pages through one of the principal's webhooks' deliveries. A
+// webhook of another account lists as not found.
+func (a *App) Deliveries(ctx context.Context, p Principal, webhookID string, f projections.DeliveryFilter, first int, after string) (projections.DeliveryPage, error) {
+	if _, err := a.Webhook(ctx, p, webhookID); err != nil {
+		return projections.DeliveryPage{}, err
+	}
+	return projections.ListDeliveries(a.ReadDB, p.AccountID, webhookID, f, first, after)
+}
+
+// Delivery returns one of the principal's deliveries with its attempts.
+func (a *App) Delivery(ctx context.Context, p Principal, id string) (projections.DeliveryView, error) {
+	v, ok, err := projections.GetDelivery(a.ReadDB, p.AccountID, id)
+	if err != nil {
+		return v, err
+	}
+	if !ok {
+		return v, errDeliveryNotFound
+	}
+	return v, nil
+}
+
+// Stats summarises a webhook's attempts over the window ending now.
+func (a *App) Stats(ctx context.Context, p Principal, webhookID string, window time.Duration) (projections.StatsView, error) {
+	if _, err := a.Webhook(ctx, p, webhookID); err != nil {
+		return projections.StatsView{}, err
+	}
+	now := a.Now()
+	return projections.Stats(a.ReadDB, p.AccountID, webhookID, now.Add(-window), now.Add(time.Minute))
+}
+
+// maxRecover bounds one recoverDeliveries call; the caller repeats it for
+// more (each call only picks deliveries that are still failed).
+const maxRecover = 10000
+
+// RecoverDeliveries redelivers every delivery of the webhook that failed
+// and was created since since. It returns how many it sent again.
+func (a *App) RecoverDeliveries(ctx context.Context, p Principal, webhookID string, since time.Time) (int, error) {
+	if _, err := a.Webhook(ctx, p, webhookID); err != nil {
+		return 0, err
+	}
+	count, after := 0, ""
+	for count < maxRecover {
+		page, err := projections.ListDeliveries(a.ReadDB, p.AccountID, webhookID,
+			projections.DeliveryFilter{Status: string(domain.DeliveryStatusFailed), Since: since}, 100, after)
+		if err != nil {
+			return count, err
+		}
+		for _, d := range page.Deliveries {
+			err := a.redeliver(ctx, p, d.ID, false)
+			if domain.ErrorCode(err) == domain.EINVALID {
+				continue // redelivered meanwhile
+			}
+			if err != nil {
+				return count, err
+			}
+			count++
+		}
+		if !page.HasNextPage {
+			break
+		}
+		after = page.Cursors[len(page.Cursors)-1]
+	}
+	return count, nil
+}

@@ -1,0 +1,29 @@
+package model
+
+import "time"
+
+// Delivery is written by hand so that its webhook is resolved only when a
+// query asks for it: a page of deliveries usually does not.
+type Delivery struct {
+	ID        string `json:"id"`
+	WebhookID string `json:"-"`
+	AccountID string `json:"-"`
+	// The message's ID: the webhook-id header and the body's id, the same on every attempt.
+	MessageID      string            `json:"messageId"`
+	EventType      string            `json:"eventType"`
+	Status         DeliveryStatus    `json:"status"`
+	Test           bool              `json:"test"`
+	AttemptCount   int               `json:"attemptCount"`
+	NextAttemptAt  *time.Time        `json:"nextAttemptAt,omitempty"`
+	LastStatusCode *int              `json:"lastStatusCode,omitempty"`
+	FailureReason  *string           `json:"failureReason,omitempty"`
+	CreatedAt      time.Time         `json:"createdAt"`
+	UpdatedAt      time.Time         `json:"updatedAt"`
+	Attempts       []DeliveryAttempt `json:"attempts"`
+}
+
+// IsNode marks Delivery as a Node.
+func (Delivery) IsNode() {}
+
+// GetID returns the global ID.
+func (d Delivery) GetID() string { return d.ID }
