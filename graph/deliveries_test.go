@@ -20,7 +20,7 @@ type deliveryJSON struct {
 	Test         bool   `json:"test"`
 	AttemptCount int    `json:"attemptCount"`
 	Attempts     []struct {
-		StatusCode     *int   `json:"statusCode"`
+		StatusCode     *int `json:"statusCode"`
 		RequestHeaders []struct{ Name, Value string }
 	} `json:"attempts"`
 	Webhook *struct{ ID string } `json:"webhook"`
