@@ -283,6 +283,9 @@ func TestDeliveryChanges(t *testing.T) {
 		for len(positions) < 3 {
 			select {
 			case c := <-ch:
+				if c.Account != "acme" || (name == "webhook" && (c.ID != "wh_a" || c.Ref != "d1")) || (name == "delivery" && c.ID != "d1") {
+					t.Fatalf("%s subscriber got %+v", name, c)
+				}
 				positions = append(positions, c.Position)
 			case <-time.After(5 * time.Second):
 				t.Fatalf("%s subscriber got %d of 3 changes", name, len(positions))
