@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"time"
+
 	"github.com/webhookd/webhookd/graph/generated"
 	"github.com/webhookd/webhookd/graph/model"
 )
@@ -9,14 +11,18 @@ import (
 // well as the fields selected. gqlgen's default counts fields only, so a
 // page of 100 cost the same as a page of 1, and aliasing 20 full pages
 // into one request stayed far under MaxComplexity. Costs add rather than
-// multiply: no connection here nests another, and a multiplied cost would
-// refuse one ordinary full page of 100.
+// multiply: no connection here nests another (a delivery's attempts are
+// bounded by the retry schedule), and a multiplied cost would refuse one
+// ordinary full page of 100.
 func setComplexity(c *generated.ComplexityRoot) {
 	c.Query.Webhooks = func(child int, _ *model.WebhookFilter, first *int, _ *string) int {
 		return pageCost(child, first, 20)
 	}
 	c.Query.History = func(child int, _ string, first *int, _ *string) int {
 		return pageCost(child, first, 50)
+	}
+	c.Query.Deliveries = func(child int, _ string, _ *model.DeliveryStatus, _ *time.Time, _ *bool, first *int, _ *string) int {
+		return pageCost(child, first, 20)
 	}
 }
 

@@ -5,7 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,7 +29,22 @@ func TestTenantIsolation(t *testing.T) {
 	a := srv.AccountClient(t, "acct-a", domain.ScopeAccount)
 	aKey, _ := srv.Env.AccountKey(t, "acct-a", domain.ScopeAccount)
 	b := srv.AccountClient(t, "acct-b", domain.ScopeAccount)
-	hook := a.MustCreateWebhook(t, "a's webhook", "http://127.0.0.1:1/hooks/a")
+	// The receiver serves any verification file it is given and accepts
+	// every delivery, so A's webhook can be verified and tested.
+	var files sync.Map
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := files.Load(path.Base(r.URL.Path)); ok {
+			io.WriteString(w, v.(string))
+		}
+	}))
+	t.Cleanup(receiver.Close)
+	hook := a.MustCreateWebhook(t, "a's webhook", receiver.URL+"/hooks/a")
+	files.Store(hook.Verification.FileName, hook.Verification.FileContent)
+	a.MustData(t, `mutation($id: ID!) { verifyWebhook(input: {id: $id}) { verified } }`, map[string]any{"id": hook.ID}, nil)
+	hook = *a.WebhookByID(t, hook.ID)
+	if hook.Status != "ACTIVE" {
+		t.Fatalf("A's webhook is %s after verification", hook.Status)
+	}
 	b.MustCreateWebhook(t, "b's webhook", "http://127.0.0.1:1/hooks/b")
 	if _, ue := a.CreateWebhook(t, map[string]any{"name": "a's opens", "url": "http://127.0.0.1:1/hooks/o", "eventTypes": []string{"email.open"}}); len(ue) > 0 {
 		t.Fatal(ue)
@@ -47,6 +67,28 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	before := snapshot()
 
+	// A test send gives A a delivery to aim at; it fails (nothing listens
+	// on port 1), which is fine: it exists.
+	var sent struct {
+		TestWebhook struct {
+			Delivery struct {
+				ID string `json:"id"`
+			} `json:"delivery"`
+			UserErrors []gqltest.UserError `json:"userErrors"`
+		} `json:"testWebhook"`
+	}
+	a.MustData(t, `mutation($id: ID!) { testWebhook(input: {id: $id, type: "email.open"}) { delivery { id } userErrors { field message code } } }`, map[string]any{"id": hook.ID}, &sent)
+	delivery := sent.TestWebhook.Delivery.ID
+	if delivery == "" {
+		t.Fatalf("testWebhook gave no delivery: %v", sent.TestWebhook.UserErrors)
+	}
+	kind, _, err := domain.DecodeGlobalID(delivery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missingDelivery := domain.EncodeGlobalID(kind, uuid.NewString())
+	before = snapshot()
+
 	cases := []struct {
 		name, query string
 		// theirs and missing are the values of $id for A's object and for
@@ -67,6 +109,14 @@ func TestTenantIsolation(t *testing.T) {
 		{"resumeWebhook", `mutation($id: ID!) { resumeWebhook(input: {id: $id}) { webhook { id } userErrors { field message code } } }`, hook.ID, missingWebhook},
 		{"verifyWebhook", `mutation($id: ID!) { verifyWebhook(input: {id: $id}) { verified reason webhook { id } userErrors { field message code } } }`, hook.ID, missingWebhook},
 		{"rotateWebhookSecret", `mutation($id: ID!) { rotateWebhookSecret(input: {id: $id}) { webhook { id secret } userErrors { field message code } } }`, hook.ID, missingWebhook},
+		{"deliveries", `query($id: ID!) { deliveries(webhook: $id) { nodes { id } pageInfo { hasNextPage } } }`, hook.ID, missingWebhook},
+		{"stats", `query($id: ID!) { stats(webhook: $id) { attempts succeeded failed } }`, hook.ID, missingWebhook},
+		{"delivery", `query($id: ID!) { delivery(id: $id) { id status attempts { number } } }`, delivery, missingDelivery},
+		{"nodeDelivery", `query($id: ID!) { node(id: $id) { id } }`, delivery, missingDelivery},
+		{"historyDelivery", `query($id: ID!) { history(subject: $id) { nodes { type } } }`, delivery, missingDelivery},
+		{"testWebhook", `mutation($id: ID!) { testWebhook(input: {id: $id, type: "email.open"}) { delivery { id } userErrors { field message code } } }`, hook.ID, missingWebhook},
+		{"redeliver", `mutation($id: ID!) { redeliver(input: {delivery: $id}) { delivery { id } userErrors { field message code } } }`, delivery, missingDelivery},
+		{"recoverDeliveries", `mutation($id: ID!) { recoverDeliveries(input: {webhook: $id, since: "2000-01-01T00:00:00Z"}) { count userErrors { field message code } } }`, hook.ID, missingWebhook},
 		{"revokeApiKey", `mutation($id: String!) { revokeApiKey(input: {id: $id}) { apiKey { id } userErrors { field message code } } }`, aKey.KeyID, missingKey},
 	}
 	for _, tc := range cases {
@@ -91,9 +141,9 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		defer conn.Close()
 		// answer collects the operation's messages until it ends.
-		answer := func(opID, id string) string {
+		answer := func(opID, sub, id string) string {
 			t.Helper()
-			if err := conn.Subscribe(ctx, opID, webhookUpdatedSub, map[string]any{"id": id}); err != nil {
+			if err := conn.Subscribe(ctx, opID, sub, map[string]any{"id": id}); err != nil {
 				t.Fatal(err)
 			}
 			var out []string
@@ -111,9 +161,11 @@ func TestTenantIsolation(t *testing.T) {
 				}
 			}
 		}
-		theirs, missing := answer("1", hook.ID), answer("1", missingWebhook)
-		if theirs != missing || !strings.Contains(theirs, `"NOT_FOUND"`) {
-			t.Errorf("subscription to another account's webhook answered\n%s\nto a missing one\n%s", theirs, missing)
+		for _, sub := range []string{webhookUpdatedSub, `subscription($id: ID) { deliveryUpdated(webhook: $id) { id status } }`} {
+			theirs, missing := answer("1", sub, hook.ID), answer("1", sub, missingWebhook)
+			if theirs != missing || !strings.Contains(theirs, `"NOT_FOUND"`) {
+				t.Errorf("%s\nto another account's webhook answered\n%s\nto a missing one\n%s", sub, theirs, missing)
+			}
 		}
 	})
 
