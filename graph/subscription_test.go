@@ -171,3 +171,43 @@ func settledGoroutines(target int) int {
 	}
 	return n
 }
+
+// TestWebhookUpdatedDeleted checks that a subscriber learns of a deletion:
+// the last message must not present the webhook as still working.
+func TestWebhookUpdatedDeleted(t *testing.T) {
+	srv := gqltest.NewServer(t)
+	c := srv.AccountClient(t, "acct-a", domain.ScopeAccount)
+	hook := c.MustCreateWebhook(t, "short-lived", "http://127.0.0.1:1/in")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := srv.Dial(ctx, c.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Subscribe(ctx, "1", `subscription($id: ID) { webhookUpdated(id: $id) { id status disabledReason } }`, map[string]any{"id": hook.ID}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return srv.Env.Broker.Len() == 1 })
+	c.MustData(t, `mutation($id: ID!) { deleteWebhook(input: {id: $id}) { userErrors { code } } }`, map[string]any{"id": hook.ID}, nil)
+	m, err := conn.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Data struct {
+			WebhookUpdated struct {
+				ID             string  `json:"id"`
+				Status         string  `json:"status"`
+				DisabledReason *string `json:"disabledReason"`
+			} `json:"webhookUpdated"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	got := p.Data.WebhookUpdated
+	if got.ID != hook.ID || got.Status != "DISABLED" || got.DisabledReason == nil || *got.DisabledReason == "" {
+		t.Errorf("after deletion the subscriber got %s, want the webhook DISABLED with a reason", m.Payload)
+	}
+}
