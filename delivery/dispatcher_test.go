@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -96,8 +97,16 @@ func TestGoneDisablesWebhook(t *testing.T) {
 	recv.Respond(http.StatusGone, 0)
 	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
 	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.click")
+	ops := testenv.NewReceiver(t)
+	env.VerifiedWebhook(t, p, ops, "/ops", "webhook.disabled")
 	res := publish(t, env, app.PublishInput{Account: "acme", Type: "email.click", Data: json.RawMessage(`{}`)})
 	waitDelivery(t, env, domain.DeliveryIDFor(res[0].MessageID, hook.ID), domain.DeliveryStatusFailed)
+	// The account's operational-events webhook hears of it.
+	got := ops.WaitFor(t, 1, 10*time.Second)
+	var body delivery.Payload
+	if err := json.Unmarshal(got[0].Body, &body); err != nil || body.Type != "webhook.disabled" || !strings.Contains(string(body.Data), hook.ID) || !strings.Contains(string(body.Data), "410") {
+		t.Fatalf("operational event = %s (%v)", got[0].Body, err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		v, _ := env.App.Webhook(context.Background(), p, hook.ID)

@@ -75,6 +75,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
 	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
 	m.HTTP.Handle("POST /v1/events", httpserver.EventsHandler(c.App))
+	m.HTTP.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(c.App))
 	if m.Config.Dev {
 		m.HTTP.Handle("GET /graphiql", graph.Explorer("/graphql"))
 	}
