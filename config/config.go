@@ -27,6 +27,7 @@ type Config struct {
 	Introspection   bool
 	ShutdownTimeout time.Duration
 	PublicURL       string
+	SigningKeyFile  string // ed25519 key for v1a signatures; empty: v1 only
 }
 
 // Key describes one configuration key.
@@ -55,6 +56,7 @@ func Keys() []Key {
 		{Flag: "introspection", Env: "WEBHOOKD_INTROSPECTION", Default: "true", IsBool: true, Help: "allow GraphQL introspection"},
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL, used in links the UI shows"},
+		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 	}
 }
 
@@ -100,6 +102,7 @@ func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (C
 		Addr: get("addr"), DataDir: get("data-dir"), EventStore: get("eventstore"),
 		RedisURL: get("redis-url"), LogLevel: get("log-level"), LogFormat: get("log-format"),
 		EventTypesFile: get("event-types-file"), AllowCIDRs: get("allow-cidrs"), PublicURL: get("public-url"),
+		SigningKeyFile: get("signing-key-file"),
 	}
 	c.Dev, c.Introspection = *bools["dev"], *bools["introspection"]
 	var err error

@@ -7,6 +7,7 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -51,6 +52,9 @@ type Sender struct {
 	Client    *http.Client
 	UserAgent string
 	Now       func() time.Time
+	// SigningKeys, when set, add v1a (ed25519) signatures to every request,
+	// verifiable with the keys at /.well-known/jwks.json.
+	SigningKeys []ed25519.PrivateKey
 }
 
 // NewSender returns a sender whose client never follows redirects and dials
@@ -74,7 +78,7 @@ func (s *Sender) Send(ctx context.Context, r Request) Result {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.UserAgent)
-	signer, err := signature.NewSigner(r.Secrets)
+	signer, err := signature.NewSigner(r.Secrets, s.SigningKeys...)
 	if err != nil {
 		return Result{Outcome: domain.AttemptOutcome{ErrClass: domain.ErrClassOther}, ErrorMessage: "signing: " + err.Error()}
 	}

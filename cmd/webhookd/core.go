@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,6 +82,14 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 	d := c.Dispatcher
 	d.Store, d.Codec, d.ReadDB, d.Progress, d.Logger = c.Store, c.Codec, c.ReadDB, c.Runner, logger
 	d.Sender = delivery.NewSender(c.Guard, 0)
+	if cfg.SigningKeyFile != "" {
+		k, err := loadSigningKey(cfg.SigningKeyFile)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		d.Sender.SigningKeys = []ed25519.PrivateKey{k}
+	}
 	d.Disabler = c.App
 	if d.Limiter, err = newLimiter(cfg); err != nil {
 		c.Close()

@@ -1,0 +1,115 @@
+package delivery_test
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/delivery"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/netguard"
+	"github.com/webhookd/webhookd/signature"
+)
+
+func loopbackGuard() *netguard.Guard {
+	return &netguard.Guard{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+}
+
+func TestSender(t *testing.T) {
+	secret, _ := signature.NewSecret(rand.Reader)
+	key, _ := signature.NewSigningKey(rand.Reader)
+	var got *http.Request
+	var gotBody []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, gotBody = r, nil
+		gotBody, _ = io.ReadAll(r.Body)
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, "/elsewhere", http.StatusFound)
+		case "/big":
+			_, _ = w.Write([]byte(strings.Repeat("x", 10000)))
+		case "/slow":
+			time.Sleep(300 * time.Millisecond)
+		case "/busy":
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	s := delivery.NewSender(loopbackGuard(), 200*time.Millisecond)
+	s.SigningKeys = append(s.SigningKeys, key)
+	send := func(path string) delivery.Result {
+		return s.Send(context.Background(), delivery.Request{
+			URL: srv.URL + path, MessageID: "msg_1", Timestamp: time.Now(), Body: []byte(`{"id":"msg_1"}`),
+			Secrets: []string{secret}, Headers: map[string]string{"X-Tenant": "acme"},
+		})
+	}
+
+	t.Run("SignedV1AndV1a", func(t *testing.T) {
+		res := send("/ok")
+		if res.Outcome.StatusCode != 200 || got.Header.Get("X-Tenant") != "acme" || got.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("outcome %+v, headers %v", res.Outcome, got.Header)
+		}
+		if err := signature.Verify(secret, got.Header, gotBody); err != nil {
+			t.Fatalf("v1: %v", err)
+		}
+		rec := httptest.NewRecorder()
+		httpserver.JWKSHandler(s.SigningKeys).ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/jwks.json", nil))
+		keys, err := signature.ParseJWKS(rec.Body.Bytes())
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("jwks: %v %d", err, len(keys))
+		}
+		for _, pub := range keys {
+			if err := signature.VerifyAsymmetric(pub, got.Header, gotBody); err != nil {
+				t.Fatalf("v1a with the published key: %v", err)
+			}
+		}
+		if err := signature.Verify(secret, got.Header, append(gotBody, ' ')); err == nil {
+			t.Fatal("a tampered body verified")
+		}
+	})
+	t.Run("RedirectIsAFailureNotFollowed", func(t *testing.T) {
+		if res := send("/redirect"); res.Outcome.StatusCode != http.StatusFound || got.URL.Path != "/redirect" {
+			t.Fatalf("outcome %+v, last request %s", res.Outcome, got.URL.Path)
+		}
+	})
+	t.Run("ExcerptCapped", func(t *testing.T) {
+		if res := send("/big"); len(res.Excerpt) != domain.MaxResponseExcerpt {
+			t.Fatalf("excerpt is %d bytes", len(res.Excerpt))
+		}
+	})
+	t.Run("Timeout", func(t *testing.T) {
+		if res := send("/slow"); res.Outcome.ErrClass != domain.ErrClassTimeout {
+			t.Fatalf("outcome %+v (%s)", res.Outcome, res.ErrorMessage)
+		}
+	})
+	t.Run("RetryAfterParsed", func(t *testing.T) {
+		if res := send("/busy"); res.Outcome.StatusCode != 503 || res.Outcome.RetryAfter != 30*time.Second {
+			t.Fatalf("outcome %+v", res.Outcome)
+		}
+	})
+	t.Run("ConnectionRefused", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		res := s.Send(context.Background(), delivery.Request{URL: "http://" + addr + "/", MessageID: "m", Timestamp: time.Now(), Secrets: []string{secret}})
+		if res.Outcome.ErrClass != domain.ErrClassConnectionRefused {
+			t.Fatalf("outcome %+v (%s)", res.Outcome, res.ErrorMessage)
+		}
+	})
+	t.Run("SSRFRefused", func(t *testing.T) {
+		blocked := delivery.NewSender(&netguard.Guard{}, time.Second)
+		res := blocked.Send(context.Background(), delivery.Request{URL: srv.URL, MessageID: "m", Timestamp: time.Now(), Secrets: []string{secret}})
+		if res.Outcome.StatusCode != 0 || !strings.Contains(res.ErrorMessage, "loopback") {
+			t.Fatalf("a loopback URL was reached without the allow-list: %+v %s", res.Outcome, res.ErrorMessage)
+		}
+	})
+}
