@@ -45,9 +45,9 @@ func webhookStatus(v projections.WebhookView) model.WebhookStatus {
 	switch {
 	case v.Status == domain.WebhookStatusPaused:
 		return model.WebhookStatusPaused
-	case v.Status == domain.WebhookStatusDisabled, v.Status == domain.WebhookStatusDeleted:
-		// The schema has no DELETED; a deleted webhook, which live
-		// subscribers still hear of, must not read as ACTIVE or UNVERIFIED.
+	case v.Status == domain.WebhookStatusDeleted:
+		return model.WebhookStatusDeleted
+	case v.Status == domain.WebhookStatusDisabled:
 		return model.WebhookStatusDisabled
 	case v.Verification.Status != domain.VerificationVerified:
 		return model.WebhookStatusUnverified
@@ -69,10 +69,6 @@ func toWebhook(v projections.WebhookView) *model.Webhook {
 	}
 	if v.DisabledReason != "" {
 		w.DisabledReason = &v.DisabledReason
-	}
-	if v.Status == domain.WebhookStatusDeleted {
-		reason := "the webhook was deleted"
-		w.DisabledReason = &reason
 	}
 	if !v.PreviousSecretExpiresAt.IsZero() && v.PreviousSecret != "" {
 		t := v.PreviousSecretExpiresAt

@@ -207,7 +207,7 @@ func TestWebhookUpdatedDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := p.Data.WebhookUpdated
-	if got.ID != hook.ID || got.Status != "DISABLED" || got.DisabledReason == nil || *got.DisabledReason == "" {
-		t.Errorf("after deletion the subscriber got %s, want the webhook DISABLED with a reason", m.Payload)
+	if got.ID != hook.ID || got.Status != "DELETED" {
+		t.Errorf("after deletion the subscriber got %s, want the webhook DELETED", m.Payload)
 	}
 }

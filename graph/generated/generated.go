@@ -1779,7 +1779,10 @@ enum WebhookStatus {
   UNVERIFIED
   ACTIVE
   PAUSED
+  "Turned off by webhookd (see disabledReason); resumeWebhook turns it back on."
   DISABLED
+  "Deleted: only live subscriptions still see a webhook in this state."
+  DELETED
 }
 
 input WebhookFilter {

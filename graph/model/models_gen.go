@@ -699,7 +699,10 @@ const (
 	WebhookStatusUnverified WebhookStatus = "UNVERIFIED"
 	WebhookStatusActive     WebhookStatus = "ACTIVE"
 	WebhookStatusPaused     WebhookStatus = "PAUSED"
-	WebhookStatusDisabled   WebhookStatus = "DISABLED"
+	// Turned off by webhookd (see disabledReason); resumeWebhook turns it back on.
+	WebhookStatusDisabled WebhookStatus = "DISABLED"
+	// Deleted: only live subscriptions still see a webhook in this state.
+	WebhookStatusDeleted WebhookStatus = "DELETED"
 )
 
 var AllWebhookStatus = []WebhookStatus{
@@ -707,11 +710,12 @@ var AllWebhookStatus = []WebhookStatus{
 	WebhookStatusActive,
 	WebhookStatusPaused,
 	WebhookStatusDisabled,
+	WebhookStatusDeleted,
 }
 
 func (e WebhookStatus) IsValid() bool {
 	switch e {
-	case WebhookStatusUnverified, WebhookStatusActive, WebhookStatusPaused, WebhookStatusDisabled:
+	case WebhookStatusUnverified, WebhookStatusActive, WebhookStatusPaused, WebhookStatusDisabled, WebhookStatusDeleted:
 		return true
 	}
 	return false
