@@ -295,3 +295,35 @@ func payloadData(t *testing.T, m gqltest.Message) json.RawMessage {
 	}
 	return p.Data
 }
+
+func TestPausedWebhookKeepsItsBacklog(t *testing.T) {
+	srv, client, publisher, recv, hookID := deliverySetup(t)
+	var paused struct {
+		PauseWebhook struct{ Webhook struct{ Status string } }
+	}
+	client.MustData(t, `mutation($id: ID!) { pauseWebhook(input: {id: $id}) { webhook { status } } }`, map[string]any{"id": hookID}, &paused)
+	if paused.PauseWebhook.Webhook.Status != "PAUSED" {
+		t.Fatalf("status = %s", paused.PauseWebhook.Webhook.Status)
+	}
+	msgID := publishBounce(t, publisher, "while-paused")
+	var list struct {
+		Deliveries struct{ Nodes []deliveryJSON }
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(list.Deliveries.Nodes) == 0 && time.Now().Before(deadline) {
+		client.MustData(t, `query($w: ID!) { deliveries(webhook: $w, status: PENDING) { nodes { `+deliveryFields+` } } }`, map[string]any{"w": hookID}, &list)
+	}
+	if len(list.Deliveries.Nodes) != 1 || list.Deliveries.Nodes[0].MessageID != msgID || list.Deliveries.Nodes[0].AttemptCount != 0 {
+		t.Fatalf("pending deliveries while paused = %+v", list.Deliveries.Nodes)
+	}
+	if n := len(recv.Received()); n != 0 {
+		t.Fatalf("a paused webhook received %d requests", n)
+	}
+	client.MustData(t, `mutation($id: ID!) { resumeWebhook(input: {id: $id}) { webhook { status } } }`, map[string]any{"id": hookID}, &paused)
+	got := recv.WaitFor(t, 1, 10*time.Second)
+	if got[0].Header.Get("webhook-id") != msgID {
+		t.Fatalf("after resuming, got message %s, want %s", got[0].Header.Get("webhook-id"), msgID)
+	}
+	waitStatus(t, client, list.Deliveries.Nodes[0].ID, "SUCCEEDED")
+	_ = srv
+}

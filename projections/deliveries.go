@@ -78,17 +78,55 @@ type AttemptView struct {
 }
 
 // Apply implements Projection.
-func (Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+func (d Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+	if m, ok := ev.(domain.MessagePublished); ok {
+		return d.applyFanOut(tx, rec, m)
+	}
 	id, ok := domain.DeliveryIDFromStream(rec.Stream)
 	if !ok || ev == nil {
 		return nil, nil
 	}
+	return applyDeliveryEvent(tx, rec, id, ev)
+}
+
+// applyFanOut lists the deliveries a message owes as pending from the
+// moment it is published: the first attempt appends their scheduling event,
+// so without this a delivery to a paused webhook would be invisible until
+// the webhook is resumed. The match is the subscriptions index's, the same
+// one the due index uses in this transaction.
+func (Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]Change, error) {
+	if m.TestWebhookID != "" {
+		return nil, nil // test sends are attempted at once and recorded then
+	}
+	var changes []Change
+	for _, webhookID := range subscribedWebhooks(tx, m.AccountID, m.Type) {
+		id := domain.DeliveryIDFor(m.MessageID, webhookID)
+		c, err := applyDeliveryEvent(tx, rec, id, domain.DeliveryScheduled{
+			DeliveryID: id, MessageID: m.MessageID, WebhookID: webhookID, AccountID: m.AccountID,
+			MessageType: m.Type, ScheduledAt: m.PublishedAt, At: m.PublishedAt,
+		})
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c...)
+	}
+	return changes, nil
+}
+
+func applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, ev eventstore.Event) ([]Change, error) {
 	b := tx.Bucket(bucketDeliveries)
 	view, found, err := getDeliveryTx(tx, id)
 	if err != nil {
 		return nil, err
 	}
-	if _, scheduled := ev.(domain.DeliveryScheduled); !found && !scheduled {
+	_, scheduled := ev.(domain.DeliveryScheduled)
+	if found && scheduled && view.Attempts == nil && view.Status == domain.DeliveryStatusPending {
+		// Listed as pending at fan-out; the stream's own scheduling event
+		// (appended with the first attempt) adds nothing new.
+		view.Revision = rec.Revision
+		return nil, putDelivery(b, id, view)
+	}
+	if !found && !scheduled {
 		// The stream's start is gone (retention removed it): without the
 		// scheduling event the delivery has no account to be shown to.
 		return nil, nil
@@ -98,15 +136,13 @@ func (Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstor
 		view.CreatedPosition = rec.Position
 	}
 	view.DeliveryState = domain.EvolveDelivery(view.DeliveryState, ev)
-	view.Revision = rec.Revision
+	if _, fromStream := domain.DeliveryIDFromStream(rec.Stream); fromStream {
+		view.Revision = rec.Revision
+	}
 	if a, ok := ev.(domain.DeliveryAttempted); ok {
 		view.Attempts = appendAttempt(view.Attempts, a)
 	}
-	raw, err := json.Marshal(view)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.Put([]byte(id), raw); err != nil {
+	if err := putDelivery(b, id, view); err != nil {
 		return nil, err
 	}
 	if err := indexDelivery(tx, view, oldStatus, !found); err != nil {
@@ -116,6 +152,14 @@ func (Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstor
 		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position},
 		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position},
 	}, nil
+}
+
+func putDelivery(b *bbolt.Bucket, id string, view DeliveryView) error {
+	raw, err := json.Marshal(view)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(id), raw)
 }
 
 func appendAttempt(log []AttemptView, a domain.DeliveryAttempted) []AttemptView {

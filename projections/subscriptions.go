@@ -8,8 +8,8 @@ import (
 	"github.com/webhookd/webhookd/domain"
 )
 
-// bucketSubscriptions indexes the webhooks that receive deliveries by what
-// they receive: account 0 eventType 0 webhookID -> nil. Fan-out looks up
+// bucketSubscriptions indexes the webhooks that queue deliveries (see
+// domain.WebhookState.QueuesDeliveries) by what they receive: account 0 eventType 0 webhookID -> nil. Fan-out looks up
 // exactly the webhooks that match a message, so its cost depends on them,
 // not on how many webhooks exist.
 var bucketSubscriptions = []byte("subscriptions")
@@ -27,14 +27,14 @@ func subscriptionKey(account, eventType, webhookID string) []byte {
 // received to what after receives.
 func updateSubscriptions(tx *bbolt.Tx, before, after domain.WebhookState) error {
 	b := tx.Bucket(bucketSubscriptions)
-	if before.ReceivesDeliveries() {
+	if before.QueuesDeliveries() {
 		for _, t := range before.EventTypes {
 			if err := b.Delete(subscriptionKey(before.AccountID, t, before.ID)); err != nil {
 				return err
 			}
 		}
 	}
-	if after.ReceivesDeliveries() {
+	if after.QueuesDeliveries() {
 		for _, t := range after.EventTypes {
 			if err := b.Put(subscriptionKey(after.AccountID, t, after.ID), nil); err != nil {
 				return err
@@ -44,7 +44,7 @@ func updateSubscriptions(tx *bbolt.Tx, before, after domain.WebhookState) error 
 	return nil
 }
 
-// subscribedWebhooks returns the IDs of the account's webhooks that receive
+// subscribedWebhooks returns the IDs of the account's webhooks that queue
 // eventType now.
 func subscribedWebhooks(tx *bbolt.Tx, account, eventType string) []string {
 	prefix := subscriptionKey(account, eventType, "")
