@@ -1,0 +1,113 @@
+// The webhook form, for creating and for editing. userErrors come back from
+// the server with a field path and are shown under the field they concern.
+
+import { h, replace, errorBox, busy } from './dom.js';
+import { gql, fieldName } from './gql.js';
+import { WEBHOOK, USER_ERRORS } from './queries.js';
+
+let eventTypesCache = null;
+
+// eventTypes lists the subscribable types with their samples, fetched once.
+export async function eventTypes() {
+  if (!eventTypesCache) {
+    const d = await gql('query { eventTypes { name description sample } }');
+    eventTypesCache = d.eventTypes;
+  }
+  return eventTypesCache;
+}
+
+export async function createView(main) {
+  const types = await eventTypes();
+  const form = webhookForm({
+    idPrefix: 'new',
+    types,
+    submitLabel: 'Create webhook',
+    async submit(values) {
+      const d = await gql(`mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } ${USER_ERRORS} } }`, { input: values });
+      const p = d.createWebhook;
+      if (!p.userErrors.length) location.hash = `#/webhooks/${encodeURIComponent(p.webhook.id)}`;
+      return p.userErrors;
+    },
+  });
+  replace(main,
+    h('p', { class: 'small' }, h('a', { href: '#/' }, '\u2190 All webhooks')),
+    h('h1', {}, 'New webhook'),
+    h('p', { class: 'muted' }, 'webhookd will POST each chosen event to your URL, signed with the webhook\u2019s secret. Before the first delivery you prove you own the URL by placing a small file beside it.'),
+    form);
+}
+
+// webhookForm builds the form. submit(values) returns userErrors; an empty
+// list means success. A thrown error is shown above the button.
+export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit, onCancel }) {
+  const id = (f) => `${idPrefix}-${f}`;
+  const errors = {};
+  const errEl = (f) => (errors[f] = h('p', { id: id(`${f}-error`), class: 'field-error', 'data-error-for': f }));
+  const text = (f, label, type, hint, value) => h('div', { class: 'field' },
+    h('label', { for: id(f) }, label),
+    h('input', { id: id(f), name: f, type, value: value || '', autocomplete: 'off', 'aria-describedby': `${hint ? id(`${f}-hint`) : ''} ${id(`${f}-error`)}`.trim() }),
+    hint ? h('p', { id: id(`${f}-hint`), class: 'hint' }, hint) : null,
+    errEl(f));
+
+  const chosen = new Set(initial.eventTypes || []);
+  const typeBoxes = types.map((t) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name: 'eventTypes', value: t.name, checked: chosen.has(t.name) }),
+    h('span', {}, h('code', {}, t.name), h('span', { class: 'desc' }, t.description))));
+  const fieldset = h('fieldset', { id: id('eventTypes'), 'aria-describedby': id('eventTypes-error') },
+    h('legend', {}, 'Event types'), typeBoxes, errEl('eventTypes'));
+
+  const formError = h('div', { role: 'alert', class: 'form-error' });
+  const button = h('button', { type: 'submit', class: 'primary' }, submitLabel);
+  const form = h('form', { novalidate: true, class: 'webhook-form', id: id('form') },
+    text('name', 'Name', 'text', 'For you: shown in this list and in logs.', initial.name),
+    text('url', 'Callback URL', 'url', 'The HTTPS address of the script that receives the POSTs, e.g. https://example.com/hooks/webhookd.php', initial.url),
+    fieldset,
+    text('description', 'Description (optional)', 'text', null, initial.description),
+    formError,
+    h('div', { class: 'row' }, button, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(button, async () => {
+      clear();
+      const values = {
+        name: form.elements.name.value.trim(),
+        url: form.elements.url.value.trim(),
+        eventTypes: typeBoxes.map((l) => l.querySelector('input')).filter((c) => c.checked).map((c) => c.value),
+        description: form.elements.description.value.trim(),
+      };
+      let userErrors;
+      try {
+        userErrors = await submit(values);
+      } catch (e) {
+        replace(formError, errorBox(`Not saved: ${e.message}`));
+        return;
+      }
+      show(userErrors || []);
+    });
+  });
+
+  function clear() {
+    replace(formError);
+    for (const [f, el] of Object.entries(errors)) {
+      el.textContent = '';
+      const target = form.querySelector(`#${id(f)}`);
+      if (target) target.removeAttribute('aria-invalid');
+    }
+  }
+
+  function show(userErrors) {
+    const loose = [];
+    let first = null;
+    for (const ue of userErrors) {
+      const f = fieldName(ue).split('.')[0];
+      if (!errors[f]) { loose.push(ue.message); continue; }
+      errors[f].textContent = errors[f].textContent ? `${errors[f].textContent} ${ue.message}` : ue.message;
+      const target = form.querySelector(`#${id(f)}`);
+      target.setAttribute('aria-invalid', 'true');
+      first = first || (f === 'eventTypes' ? target.querySelector('input') : target);
+    }
+    if (loose.length) replace(formError, errorBox(loose.join(' ')));
+    if (first) first.focus();
+  }
+  return form;
+}

@@ -1,0 +1,191 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/graph"
+	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/internal/testenv"
+)
+
+// uiServer is webhookd's HTTP surface as the UI uses it (/graphql, the
+// verification-file route and the UI itself) over a real core with a
+// running dispatcher, and an account key to sign in with.
+type uiServer struct {
+	env       *testenv.Env
+	srv       *httptest.Server
+	principal app.Principal
+	key       string
+}
+
+func newUIServer(t *testing.T) *uiServer {
+	t.Helper()
+	env := testenv.New(t)
+	env.StartDispatcher(t)
+	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: slog.New(slog.DiscardHandler)}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second}))
+	mux.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
+	mux.Handle("/", Handler(Options{}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	p, key := env.AccountKey(t, "acme", domain.ScopeAccount)
+	return &uiServer{env: env, srv: srv, principal: p, key: key}
+}
+
+// chromiumPath finds Debian's chromium, or skips the test.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("browser tests need Debian's chromium package (apt-get install chromium)")
+	return ""
+}
+
+// browserCtx is a headless Chromium tab that lives until the test ends,
+// or until timeout. Uncaught JavaScript exceptions fail the test: a broken
+// module would otherwise only show as a blank or frozen page and a
+// timeout.
+func browserCtx(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	// The first call starts the browser; it must not carry the timeout,
+	// which would stop the browser with it.
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		acancel()
+		t.Fatalf("start chromium: %v", err)
+	}
+	var mu sync.Mutex
+	var exceptions []string
+	done := make(chan struct{})
+	messages := chromedp.Console(ctx)
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleException:
+				mu.Lock()
+				exceptions = append(exceptions, m.Text)
+				mu.Unlock()
+			case chromedp.ConsoleError:
+				t.Logf("browser console error: %s", m.Text)
+			}
+		}
+	}()
+	tctx, tcancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() {
+		tcancel()
+		cancel()
+		acancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range exceptions {
+			t.Errorf("uncaught JavaScript exception: %s", e)
+		}
+	})
+	return tctx
+}
+
+// do runs browser actions, failing the test with what was being done.
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitJS waits until expr is truthy in the page, without fixed sleeps.
+func waitJS(t *testing.T, ctx context.Context, what, expr string, timeout time.Duration) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText.slice(0, 2000)`))
+		t.Fatalf("waiting for %s (%s): %v\npage text:\n%s", what, expr, err, page)
+	}
+}
+
+// text returns the trimmed text of the first visible element matching sel.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// signIn loads the UI and signs in with key.
+func signIn(t *testing.T, ctx context.Context, base, key string) {
+	t.Helper()
+	do(t, ctx, "sign in",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#api-key")),
+		chromedp.SendKeys(chromedp.CSS("#api-key"), key),
+		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#account-name")),
+	)
+}
+
+// screenshot saves the full page at width to screenshots/<name>-<width>.png
+// at the module root, then restores the desktop width.
+func screenshot(t *testing.T, ctx context.Context, name string, width int) {
+	t.Helper()
+	dir := filepath.Join("..", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "resize to "+strconv.Itoa(width), chromedp.EmulateViewport(int64(width), 900))
+	waitJS(t, ctx, "the new width", `window.innerWidth === `+strconv.Itoa(width), 5*time.Second)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	do(t, ctx, "restore the width", chromedp.EmulateViewport(1280, 900))
+	if err := os.WriteFile(filepath.Join(dir, name+"-"+strconv.Itoa(width)+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

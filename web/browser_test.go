@@ -1,0 +1,230 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/projections"
+)
+
+const wait = 15 * time.Second
+
+// TestBrowser drives the Webhooks tab in headless Chromium against a real
+// core: bad input first, then the whole journey from sign-in to
+// redelivery, saving screenshots on the way.
+func TestBrowser(t *testing.T) {
+	chromiumPath(t)
+	s := newUIServer(t)
+	recv := testenv.NewReceiver(t)
+
+	t.Run("BadInput", func(t *testing.T) {
+		ctx := browserCtx(t, 45*time.Second)
+		do(t, ctx, "bad key",
+			chromedp.Navigate(s.srv.URL+"/"),
+			chromedp.WaitVisible(chromedp.CSS("#api-key")),
+			chromedp.SendKeys(chromedp.CSS("#api-key"), "whk_not_a_key"),
+			chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)))
+		waitJS(t, ctx, "the refused key's error", `document.querySelector('#api-key-error').textContent.includes('not accepted')`, wait)
+
+		signIn(t, ctx, s.srv.URL, s.key)
+		do(t, ctx, "open the form", chromedp.Navigate(s.srv.URL+"/#/new"), chromedp.WaitVisible(chromedp.CSS("#new-url")))
+
+		t.Run("InvalidURL", func(t *testing.T) {
+			do(t, ctx, "submit an invalid URL",
+				chromedp.SendKeys(chromedp.CSS("#new-name"), "Bad URL"),
+				chromedp.SendKeys(chromedp.CSS("#new-url"), "not a url"),
+				chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="email.delivery"]`)),
+				chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)))
+			waitJS(t, ctx, "the URL error", `document.querySelector('#new-url-error').textContent !== ''`, wait)
+			assertFieldError(t, ctx, "url", "eventTypes")
+		})
+		t.Run("NoEventTypes", func(t *testing.T) {
+			do(t, ctx, "submit without event types",
+				chromedp.SetValue(chromedp.CSS("#new-url"), recv.URL+"/hooks/in"),
+				chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="email.delivery"]`)),
+				chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)))
+			waitJS(t, ctx, "the event types error", `document.querySelector('#new-eventTypes-error').textContent !== ''`, wait)
+			assertFieldError(t, ctx, "eventTypes", "url")
+		})
+		page, err := s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, "")
+		if err != nil || len(page.Webhooks) != 0 {
+			t.Errorf("bad input created webhooks: %v %v", page.Webhooks, err)
+		}
+	})
+
+	t.Run("Journey", func(t *testing.T) {
+		journey(t, s, recv)
+	})
+}
+
+// assertFieldError checks that field's error is shown beside it, marked
+// invalid, and that other's is empty.
+func assertFieldError(t *testing.T, ctx context.Context, field, other string) {
+	t.Helper()
+	got := eval[struct {
+		Msg, OtherMsg string
+		Invalid       string
+		Beside        bool
+	}](t, ctx, fmt.Sprintf(`(() => {
+		const err = document.querySelector('#new-%[1]s-error');
+		const input = document.querySelector('#new-%[1]s');
+		return { Msg: err.textContent, OtherMsg: document.querySelector('#new-%[2]s-error').textContent,
+			Invalid: input.getAttribute('aria-invalid') || '',
+			Beside: input.closest('.field, fieldset') === err.closest('.field, fieldset') };
+	})()`, field, other))
+	if got.Msg == "" || got.Invalid != "true" || !got.Beside {
+		t.Errorf("%s: error %q, aria-invalid %q, beside the field %v", field, got.Msg, got.Invalid, got.Beside)
+	}
+	if got.OtherMsg != "" {
+		t.Errorf("%s also shows an error: %q", other, got.OtherMsg)
+	}
+	t.Logf("%s error shown: %q", field, got.Msg)
+}
+
+func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
+	ctx := browserCtx(t, 75*time.Second)
+	downloads := t.TempDir()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads,
+	}); err != nil {
+		t.Fatalf("allow downloads: %v", err)
+	}
+	signIn(t, ctx, s.srv.URL, s.key)
+
+	// Create a webhook to the loopback receiver.
+	do(t, ctx, "create a webhook",
+		chromedp.Click(chromedp.CSS(`main a[href="#/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-url")),
+		chromedp.SendKeys(chromedp.CSS("#new-name"), "Order mails"),
+		chromedp.SendKeys(chromedp.CSS("#new-url"), recv.URL+"/hooks/receive.php"),
+		chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="email.delivery"]`)),
+		chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="webhook.test"]`)),
+		chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#verification-download")))
+	waitJS(t, ctx, "the unverified badge", `document.querySelector('#webhook-status [data-status]').dataset.status === 'unverified'`, wait)
+	if urls := text(t, ctx, "#checked-urls"); !strings.Contains(urls, recv.URL+"/hooks/webhookd-") {
+		t.Errorf("checked URLs do not name the callback's directory: %q", urls)
+	}
+
+	// Download the verification file through the page and place it.
+	do(t, ctx, "download the verification file", chromedp.Click(chromedp.CSS("#verification-download")))
+	name, content := waitDownload(t, downloads)
+	if !strings.HasPrefix(name, "webhookd-") || !strings.HasSuffix(name, ".txt") || content == "" {
+		t.Fatalf("downloaded %q with %q", name, content)
+	}
+	recv.PlaceFile("/hooks/"+name, content)
+	do(t, ctx, "verify", chromedp.Click(chromedp.CSS("#verify")), chromedp.WaitVisible(chromedp.CSS("#verify-ok")))
+	waitJS(t, ctx, "the active badge", `document.querySelector('#webhook-status [data-status]').dataset.status === 'active'`, wait)
+
+	// The testing tool.
+	do(t, ctx, "send a test event",
+		chromedp.WaitVisible(chromedp.CSS("#test-send")),
+		chromedp.Click(chromedp.CSS("#test-send")))
+	waitJS(t, ctx, "the test result", `document.querySelector('#test-status')?.textContent === '200'`, wait)
+	if got := recv.Received(); len(got) != 1 || got[0].Header.Get("webhook-signature") == "" {
+		t.Fatalf("receiver got %d requests (want 1 signed test)", len(got))
+	}
+	screenshot(t, ctx, "manage", 1280)
+	screenshot(t, ctx, "manage", 390)
+
+	// The live log: a published event appears without a reload.
+	do(t, ctx, "open the delivery log",
+		chromedp.Click(chromedp.CSS(`nav.tabs a[href$="/log"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#deliveries")))
+	waitJS(t, ctx, "the live subscription", `document.querySelector('#live-state').dataset.state === 'live'`, wait)
+	eval[bool](t, ctx, `window.__sameDocument = true`)
+	id := publish(t, s)
+	waitJS(t, ctx, "the published delivery to succeed live", rowWith(id, "SUCCEEDED"), wait)
+
+	// A failing receiver: the attempt shows as retrying, live.
+	recv.Respond(http.StatusInternalServerError, 0)
+	failing := publish(t, s)
+	waitJS(t, ctx, "the failed attempt, live", rowWith(failing, "RETRYING")+` && `+rowSel(failing)+`.textContent.includes('500')`, wait)
+
+	// A failed delivery (a test send gives up after one attempt) is
+	// redelivered from the page once the receiver is back.
+	checks, err := s.env.App.CheckWebhooks(context.Background(), s.principal)
+	if err != nil || len(checks) != 1 || checks[0].Result.Succeeded {
+		t.Fatalf("check webhooks: %+v %v", checks, err)
+	}
+	failedID := checks[0].Result.DeliveryID
+	waitJS(t, ctx, "the failed test delivery, live", `!!document.querySelector('tr[data-status="FAILED"]')`, wait)
+	recv.Respond(http.StatusOK, 0)
+	deliveryGID := eval[string](t, ctx, `document.querySelector('tr[data-status="FAILED"]').dataset.deliveryId`)
+	do(t, ctx, "open the failed delivery",
+		chromedp.Click(chromedp.CSS(`tr[data-status="FAILED"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#redeliver")))
+	waitJS(t, ctx, "the attempt with its request headers", `[...document.querySelectorAll('#delivery-detail .headers td')].some(td => td.textContent.toLowerCase() === 'webhook-id')`, wait)
+	do(t, ctx, "redeliver", chromedp.Click(chromedp.CSS("#redeliver")))
+	waitJS(t, ctx, "the redelivery to succeed", fmt.Sprintf(`document.querySelector('tr[data-delivery-id=%q]')?.dataset.status === 'SUCCEEDED'`, deliveryGID), wait)
+	waitJS(t, ctx, "the second attempt in the detail", `document.querySelector('#detail-status [data-status]')?.dataset.status === 'succeeded' && !!document.querySelector('#delivery-detail details[data-attempt="2"]')`, wait)
+	t.Logf("redelivered %s (%s)", failedID, deliveryGID)
+
+	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
+		t.Error("the page reloaded; the log should update live")
+	}
+	screenshot(t, ctx, "log", 1280)
+	screenshot(t, ctx, "log", 390)
+
+	// The list, with the badge, rate and chart filled in.
+	do(t, ctx, "open the list", chromedp.Click(chromedp.CSS(`a.brand`)), chromedp.WaitVisible(chromedp.CSS("#webhook-list")))
+	waitJS(t, ctx, "the statistics", `!!document.querySelector('#webhook-list svg.spark rect')`, wait)
+	do(t, ctx, "check now", chromedp.Click(chromedp.CSS("#check-now")))
+	waitJS(t, ctx, "the check results", `document.querySelector('#check-summary').textContent.includes('1 succeeded')`, wait)
+	screenshot(t, ctx, "list", 1280)
+	screenshot(t, ctx, "list", 390)
+}
+
+// rowSel is a JS expression for the log row of a message.
+func rowSel(messageID string) string {
+	return fmt.Sprintf(`document.querySelector('tr[data-message-id=%q]')`, messageID)
+}
+
+func rowWith(messageID, status string) string {
+	return fmt.Sprintf(`%s?.dataset.status === %q`, rowSel(messageID), status)
+}
+
+// publish publishes an email.delivery event for the test account, as the
+// platform would, and returns its message ID.
+func publish(t *testing.T, s *uiServer) string {
+	t.Helper()
+	data, _ := json.Marshal(map[string]any{"to": "jane@example.com", "subject": "Your order"})
+	res, err := s.env.App.Publish(context.Background(), []app.PublishInput{{Account: "acme", Type: "email.delivery", Data: data}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("publish: %v %v", err, res[0].Err)
+	}
+	return res[0].MessageID
+}
+
+// waitDownload waits for one finished download in dir.
+func waitDownload(t *testing.T, dir string) (name, content string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".crdownload") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err == nil && len(b) > 0 {
+				return e.Name(), string(b)
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // polling a directory: there is no event to wait on
+	}
+	t.Fatalf("no download in %s", dir)
+	return "", ""
+}
