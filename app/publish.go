@@ -59,10 +59,22 @@ func (a *App) Publish(ctx context.Context, events []PublishInput) ([]PublishResu
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var fault error
+	// A key repeated within the batch is a duplicate of its first use,
+	// whichever append would have finished first.
+	firstUse := map[[2]string]int{}
+	repeats := map[int]int{}
 	for i, in := range events {
 		if err := a.validatePublish(in); err != nil {
 			results[i].Err = err
 			continue
+		}
+		if in.ID != "" {
+			k := [2]string{in.Account, in.ID}
+			if first, seen := firstUse[k]; seen {
+				repeats[i] = first
+				continue
+			}
+			firstUse[k] = i
 		}
 		wg.Add(1)
 		sem <- struct{}{}
@@ -82,6 +94,9 @@ func (a *App) Publish(ctx context.Context, events []PublishInput) ([]PublishResu
 	wg.Wait()
 	if fault != nil {
 		return results, fault
+	}
+	for i, first := range repeats {
+		results[i] = PublishResult{MessageID: results[first].MessageID, Duplicate: true, Err: results[first].Err}
 	}
 	return results, nil
 }

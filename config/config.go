@@ -28,6 +28,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	PublicURL       string
 	SigningKeyFile  string // ed25519 key for v1a signatures; empty: v1 only
+	// IdempotencyWindow is how long a publisher's event id deduplicates.
+	IdempotencyWindow time.Duration
 }
 
 // Key describes one configuration key.
@@ -56,6 +58,7 @@ func Keys() []Key {
 		{Flag: "introspection", Env: "WEBHOOKD_INTROSPECTION", Default: "true", IsBool: true, Help: "allow GraphQL introspection"},
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL, used in links the UI shows"},
+		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 	}
 }
@@ -108,6 +111,9 @@ func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (C
 	var err error
 	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil {
 		return Config{}, fmt.Errorf("shutdown-timeout: %w", err)
+	}
+	if c.IdempotencyWindow, err = time.ParseDuration(get("idempotency-window")); err != nil || c.IdempotencyWindow <= 0 {
+		return Config{}, fmt.Errorf("idempotency-window: %q is not a positive duration", get("idempotency-window"))
 	}
 	return c, c.validate()
 }

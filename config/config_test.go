@@ -16,7 +16,7 @@ func TestParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Addr != ":8080" || c.DataDir != "./data" || c.EventStore != "embedded" || c.ShutdownTimeout != 30*time.Second || !c.Introspection || c.Dev {
+		if c.Addr != ":8080" || c.DataDir != "./data" || c.EventStore != "embedded" || c.ShutdownTimeout != 30*time.Second || c.IdempotencyWindow != 24*time.Hour || !c.Introspection || c.Dev {
 			t.Fatalf("unexpected defaults: %+v", c)
 		}
 	})
@@ -54,6 +54,7 @@ func TestParse(t *testing.T) {
 		"ErrUnknownFlag":  {[]string{"--nope"}, "nope"},
 		"ErrNonPositive":  {[]string{"--shutdown-timeout", "0s"}, "positive"},
 		"ErrLogFormatBad": {[]string{"--log-format", "xml"}, "log-format"},
+		"ErrIdempotency":  {[]string{"--idempotency-window", "-1h"}, "idempotency-window"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("serve", tc.args, env(nil))

@@ -26,9 +26,9 @@ const (
 // when set, names the input field at fault so a UI can show the message
 // beside it.
 type Error struct {
-	Code    string
-	Field   string
-	Message string
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
 }
 
 func (e *Error) Error() string {

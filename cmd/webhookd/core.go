@@ -76,6 +76,7 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 	}
 	c.App = app.New(c.Store, c.Codec, c.ReadDB, c.Runner)
 	c.App.Logger = logger
+	c.App.IdempotencyWindow = cfg.IdempotencyWindow
 	c.App.Guard = c.Guard
 	c.App.Verifier = verification.New(c.Guard)
 	c.App.Tester = c.Dispatcher
