@@ -7,14 +7,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
 )
@@ -64,6 +67,9 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("Manage", func(t *testing.T) {
+		manage(t, s, recv)
+	})
 	t.Run("Journey", func(t *testing.T) {
 		journey(t, s, recv)
 	})
@@ -124,6 +130,10 @@ func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 	if !strings.HasPrefix(name, "webhookd-") || !strings.HasSuffix(name, ".txt") || content == "" {
 		t.Fatalf("downloaded %q with %q", name, content)
 	}
+	do(t, ctx, "verify before placing the file", chromedp.Click(chromedp.CSS("#verify")), chromedp.WaitVisible(chromedp.CSS("#verify-failed")))
+	if got := text(t, ctx, "#verify-failed"); !strings.Contains(got, "404") {
+		t.Errorf("the failure does not say what went wrong: %q", got)
+	}
 	recv.PlaceFile("/hooks/"+name, content)
 	do(t, ctx, "verify", chromedp.Click(chromedp.CSS("#verify")), chromedp.WaitVisible(chromedp.CSS("#verify-ok")))
 	waitJS(t, ctx, "the active badge", `document.querySelector('#webhook-status [data-status]').dataset.status === 'active'`, wait)
@@ -171,6 +181,9 @@ func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 	waitJS(t, ctx, "the redelivery to succeed", fmt.Sprintf(`document.querySelector('tr[data-delivery-id=%q]')?.dataset.status === 'SUCCEEDED'`, deliveryGID), wait)
 	waitJS(t, ctx, "the second attempt in the detail", `document.querySelector('#detail-status [data-status]')?.dataset.status === 'succeeded' && !!document.querySelector('#delivery-detail details[data-attempt="2"]')`, wait)
 	t.Logf("redelivered %s (%s)", failedID, deliveryGID)
+
+	do(t, ctx, "recover failed deliveries", chromedp.Click(chromedp.CSS("#recover")))
+	waitJS(t, ctx, "the recovery count", `/sent again/.test(document.querySelector('#recover-result')?.textContent)`, wait)
 
 	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
 		t.Error("the page reloaded; the log should update live")
@@ -227,4 +240,78 @@ func waitDownload(t *testing.T, dir string) (name, content string) {
 	}
 	t.Fatalf("no download in %s", dir)
 	return "", ""
+}
+
+// manage covers the other actions: reveal and rotate the secret, pause
+// and resume, edit, and delete behind a confirmation.
+func manage(t *testing.T, s *uiServer, recv *testenv.Receiver) {
+	ctx := browserCtx(t, 45*time.Second)
+	bg := context.Background()
+	// An account of its own, so this test's webhooks don't meet the journey's.
+	p, key := s.env.AccountKey(t, "beta", domain.ScopeAccount)
+	v := s.env.VerifiedWebhook(t, p, recv, "/manage/hook", "email.delivery")
+	signIn(t, ctx, s.srv.URL, key)
+	do(t, ctx, "open the manage page",
+		chromedp.Navigate(s.srv.URL+"/#/webhooks/"+domain.EncodeGlobalID("Webhook", v.ID)),
+		chromedp.WaitVisible(chromedp.CSS("#secret-reveal")))
+	badge := `document.querySelector('#webhook-status [data-status]').dataset.status`
+
+	t.Run("RevealSecret", func(t *testing.T) {
+		if eval[bool](t, ctx, `document.body.innerText.includes('whsec_')`) {
+			t.Fatal("the secret is shown before it is asked for")
+		}
+		do(t, ctx, "reveal", chromedp.Click(chromedp.CSS("#secret-reveal")))
+		waitJS(t, ctx, "the secret", `document.querySelector('#secret-value code')?.textContent === `+strconv.Quote(v.Secret), wait)
+	})
+	t.Run("RotateSecret", func(t *testing.T) {
+		do(t, ctx, "ask to rotate", chromedp.Click(chromedp.CSS("#secret-rotate")), chromedp.WaitVisible(chromedp.CSS("#confirm-dialog")))
+		if got := text(t, ctx, "#confirm-dialog"); !strings.Contains(got, "24 hours") || !strings.Contains(got, "two signatures") {
+			t.Errorf("the rotation dialog does not explain the overlap: %q", got)
+		}
+		// Escape cancels, from the keyboard.
+		do(t, ctx, "cancel with Escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS("#confirm-dialog")))
+		if w, _ := s.env.App.Webhook(bg, p, v.ID); w.Secret != v.Secret {
+			t.Fatal("cancelling rotated the secret")
+		}
+		do(t, ctx, "rotate", chromedp.Click(chromedp.CSS("#secret-rotate")), chromedp.Click(chromedp.CSS("#confirm-ok")))
+		waitJS(t, ctx, "the overlap notice", `document.querySelector('#secret-overlap').textContent.includes('previous secret')`, wait)
+		if w, _ := s.env.App.Webhook(bg, p, v.ID); w.Secret == v.Secret || w.PreviousSecret != v.Secret {
+			t.Error("the secret was not rotated with the old one kept")
+		}
+	})
+	t.Run("PauseResume", func(t *testing.T) {
+		do(t, ctx, "pause", chromedp.Click(chromedp.CSS("#pause")))
+		waitJS(t, ctx, "the paused badge", badge+` === 'paused'`, wait)
+		do(t, ctx, "resume", chromedp.Click(chromedp.CSS("#resume")))
+		waitJS(t, ctx, "the active badge", badge+` === 'active'`, wait)
+	})
+	t.Run("Edit", func(t *testing.T) {
+		do(t, ctx, "edit the name",
+			chromedp.Click(chromedp.CSS("#edit")),
+			chromedp.WaitVisible(chromedp.CSS("#edit-name")),
+			chromedp.SetValue(chromedp.CSS("#edit-name"), "Renamed hook"),
+			chromedp.Click(chromedp.CSS(`#edit-form button[type=submit]`)))
+		waitJS(t, ctx, "the new name", `document.querySelector('main h1').textContent === 'Renamed hook'`, wait)
+		if w, _ := s.env.App.Webhook(bg, p, v.ID); w.Name != "Renamed hook" {
+			t.Errorf("name %q after the edit", w.Name)
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		do(t, ctx, "ask to delete and cancel",
+			chromedp.Click(chromedp.CSS("#delete")),
+			chromedp.WaitVisible(chromedp.CSS("#confirm-dialog")),
+			// Cancel has the focus, so Enter keeps the webhook.
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitNotPresent(chromedp.CSS("#confirm-dialog")))
+		if _, err := s.env.App.Webhook(bg, p, v.ID); err != nil {
+			t.Fatalf("cancelled delete removed the webhook: %v", err)
+		}
+		do(t, ctx, "delete",
+			chromedp.Click(chromedp.CSS("#delete")),
+			chromedp.Click(chromedp.CSS("#confirm-ok")),
+			chromedp.WaitVisible(chromedp.CSS("#webhook-list")))
+		if _, err := s.env.App.Webhook(bg, p, v.ID); err == nil {
+			t.Error("the webhook still exists")
+		}
+	})
 }

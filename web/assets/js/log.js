@@ -38,7 +38,7 @@ export async function logView(main, id) {
 
   const since = h('input', { id: 'recover-since', type: 'datetime-local', value: localInput(new Date(Date.now() - 24 * 3600e3)) });
   const recoverBtn = h('button', { type: 'submit', id: 'recover' }, 'Recover failed deliveries');
-  const recoverOut = h('div', { role: 'status', 'aria-live': 'polite' });
+  const recoverOut = h('div', { role: 'status', 'aria-live': 'polite', id: 'recover-result' });
   const recover = h('form', { class: 'row', novalidate: true },
     h('label', { for: 'recover-since' }, 'Failed since'), h('span', {}, since), recoverBtn);
   recover.addEventListener('submit', (ev) => {
@@ -71,14 +71,16 @@ export async function logView(main, id) {
   function row(d, fresh) {
     const open = h('button', { type: 'button', class: 'link', 'aria-controls': 'delivery-detail', onclick: () => openDetail(d.id) }, 'Details');
     const last = d.lastStatusCode ? String(d.lastStatusCode) : (d.failureReason || '—');
+    // One element per cell, so the narrow layout's label/value grid holds.
+    const cell = (label, ...content) => h('td', { 'data-label': label }, h('div', {}, ...content));
     return h('tr', { 'data-delivery-id': d.id, 'data-message-id': d.messageId, 'data-status': d.status, class: fresh ? 'fresh' : null, 'aria-selected': selected === d.id ? 'true' : null },
-      h('td', { 'data-label': 'Created' }, fmtTime(d.createdAt)),
-      h('td', { 'data-label': 'Event type' }, h('code', {}, d.eventType), d.test ? [' ', badge('test')] : null),
-      h('td', { 'data-label': 'Status' }, badge(d.status.toLowerCase(), d.nextAttemptAt ? `Next attempt ${fmtTime(d.nextAttemptAt)}.` : ''),
+      cell('Created', fmtTime(d.createdAt)),
+      cell('Event type', h('code', {}, d.eventType), d.test ? [' ', badge('test')] : null),
+      cell('Status', badge(d.status.toLowerCase(), d.nextAttemptAt ? `Next attempt ${fmtTime(d.nextAttemptAt)}.` : ''),
         d.status === 'RETRYING' && d.nextAttemptAt ? h('div', { class: 'small muted' }, `next ${fmtTime(d.nextAttemptAt)}`) : null),
-      h('td', { 'data-label': 'Attempts' }, String(d.attemptCount)),
-      h('td', { 'data-label': 'Last response' }, last),
-      h('td', { 'data-label': '' }, open));
+      cell('Attempts', String(d.attemptCount)),
+      cell('Last response', last),
+      cell('', open));
   }
 
   function render(freshId) {

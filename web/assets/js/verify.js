@@ -44,7 +44,7 @@ export function verificationPanel(w, onChange) {
       ? h('p', { class: 'muted' }, `Verified ${fmtTime(v.verifiedAt)}. If you change the URL, you will verify the new one.`)
       : h('p', {}, 'Before webhookd sends anything to this URL, it checks that you control it. Download the file below and upload it, unchanged, to your web server ', h('strong', {}, 'beside the script that receives the webhooks'), ', or ', h('strong', {}, 'at the root of the site'), '. Then press Verify.'),
     h('p', {}, link, dlError),
-    h('p', { class: 'small muted' }, 'The file contains one line: ', h('code', { class: 'mono' }, v.fileName), ' must hold the token exactly (surrounding whitespace is ignored).'),
+    h('p', { class: 'small muted' }, 'Keep the file\u2019s name and content exactly as downloaded; only surrounding whitespace is ignored.'),
     h('h3', {}, 'webhookd fetches, in this order:'),
     h('ol', { class: 'urls', id: 'checked-urls' }, v.checkedUrls.map((u) => h('li', {}, h('code', {}, u)))),
     h('p', { class: 'small muted' }, 'Plain GET requests, at most 1 KiB and 5 seconds, with no redirects to other hosts.'),
