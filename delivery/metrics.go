@@ -1,12 +1,15 @@
 package delivery
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/projections"
 )
 
 // maxWebhookLabels caps how many webhooks get their own metric series;
@@ -26,8 +29,8 @@ type Metrics struct {
 }
 
 // NewMetrics registers the dispatcher's collectors with r. inFlight reports
-// the attempts in flight when scraped.
-func NewMetrics(r prometheus.Registerer, inFlight func() float64) *Metrics {
+// the attempts in flight when scraped; owed reads the due index's counts.
+func NewMetrics(r prometheus.Registerer, inFlight func() float64, owed func() (map[string]projections.DueCount, error)) *Metrics {
 	m := &Metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_delivery_attempts_total", Help: "Delivery attempts by webhook, outcome (succeeded, retry, failed) and status class.",
@@ -44,8 +47,48 @@ func NewMetrics(r prometheus.Registerer, inFlight func() float64) *Metrics {
 	m.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "webhookd_delivery_in_flight", Help: "Delivery attempts in flight.",
 	}, inFlight)
-	r.MustRegister(m.attempts, m.latency, m.rateLimits, m.inFlight)
+	r.MustRegister(m.attempts, m.latency, m.rateLimits, m.inFlight, owedCollector{read: owed})
 	return m
+}
+
+var owedDesc = prometheus.NewDesc("webhookd_deliveries_owed",
+	"Attempts owed per webhook: kind=first for deliveries never attempted (the queue), kind=retry for pending retries. The largest webhooks get their own series; the rest are summed as webhook=\"other\".",
+	[]string{"webhook", "kind"}, nil)
+
+// owedCollector reports queue depth and pending retries from the due
+// index's counters when scraped.
+type owedCollector struct {
+	read func() (map[string]projections.DueCount, error)
+}
+
+func (c owedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- owedDesc }
+
+func (c owedCollector) Collect(ch chan<- prometheus.Metric) {
+	counts, err := c.read()
+	if err != nil {
+		return
+	}
+	ids := make([]string, 0, len(counts))
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		return cmp.Compare(counts[b].Pending+counts[b].Retries, counts[a].Pending+counts[a].Retries)
+	})
+	var other projections.DueCount
+	for i, id := range ids {
+		if i >= maxWebhookLabels {
+			other.Pending += counts[id].Pending
+			other.Retries += counts[id].Retries
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(owedDesc, prometheus.GaugeValue, float64(counts[id].Pending), id, "first")
+		ch <- prometheus.MustNewConstMetric(owedDesc, prometheus.GaugeValue, float64(counts[id].Retries), id, "retry")
+	}
+	if len(ids) > maxWebhookLabels {
+		ch <- prometheus.MustNewConstMetric(owedDesc, prometheus.GaugeValue, float64(other.Pending), "other", "first")
+		ch <- prometheus.MustNewConstMetric(owedDesc, prometheus.GaugeValue, float64(other.Retries), "other", "retry")
+	}
 }
 
 func (m *Metrics) webhookLabel(id string) string {

@@ -20,6 +20,7 @@ var (
 	bucketDue           = []byte("due")             // webhookID 0 dueUnixNano deliveryID -> DueEntry JSON
 	bucketDueByDelivery = []byte("due_by_delivery") // deliveryID -> due key
 	bucketHealth        = []byte("webhook_health")  // webhookID -> Health JSON
+	bucketDueCounts     = []byte("due_counts")      // webhookID -> DueCount (16 bytes)
 )
 
 // TopicDue is the Change topic for new due entries; ID is the webhook.
@@ -27,13 +28,15 @@ const TopicDue = "due"
 
 // DueEntry is one owed attempt.
 type DueEntry struct {
-	DeliveryID string    `json:"d"`
-	MessageID  string    `json:"m"`
-	WebhookID  string    `json:"w"`
-	AccountID  string    `json:"a"`
-	EventType  string    `json:"t"`
-	Test       bool      `json:"x,omitempty"`
-	DueAt      time.Time `json:"-"`
+	DeliveryID string `json:"d"`
+	MessageID  string `json:"m"`
+	WebhookID  string `json:"w"`
+	AccountID  string `json:"a"`
+	EventType  string `json:"t"`
+	Test       bool   `json:"x,omitempty"`
+	// Retry is set for attempts after the first (retries, redeliveries).
+	Retry bool      `json:"r,omitempty"`
+	DueAt time.Time `json:"-"`
 }
 
 // Health tracks since when every delivery to a webhook has been failing,
@@ -51,7 +54,7 @@ func (Due) Name() string { return "due" }
 
 // Buckets implements Projection.
 func (Due) Buckets() []string {
-	return []string{string(bucketDue), string(bucketDueByDelivery), string(bucketHealth)}
+	return []string{string(bucketDue), string(bucketDueByDelivery), string(bucketHealth), string(bucketDueCounts)}
 }
 
 // Apply implements Projection.
@@ -119,6 +122,9 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]Change, error) {
 	if err := tx.Bucket(bucketDue).Put(key, raw); err != nil {
 		return nil, err
 	}
+	if err := countDue(tx, e, 1); err != nil {
+		return nil, err
+	}
 	if err := tx.Bucket(bucketDueByDelivery).Put([]byte(e.DeliveryID), key); err != nil {
 		return nil, err
 	}
@@ -136,7 +142,7 @@ func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time) ([]Change, error) {
 	} else if e, key = findDelivery(tx, deliveryID); key == nil {
 		return nil, fmt.Errorf("due index: no entry for delivery %s", deliveryID)
 	}
-	e.DueAt = at
+	e.DueAt, e.Retry = at, true
 	return putDue(tx, e)
 }
 
@@ -145,6 +151,13 @@ func deleteDue(tx *bbolt.Tx, deliveryID string) error {
 	key := byDelivery.Get([]byte(deliveryID))
 	if key == nil {
 		return nil
+	}
+	var e DueEntry
+	if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+		return fmt.Errorf("due entry %s: %w", deliveryID, err)
+	}
+	if err := countDue(tx, e, -1); err != nil {
+		return err
 	}
 	if err := tx.Bucket(bucketDue).Delete(key); err != nil {
 		return err
@@ -170,7 +183,27 @@ func findDelivery(tx *bbolt.Tx, deliveryID string) (DueEntry, []byte) {
 	return DueEntry{DeliveryID: d.ID, MessageID: d.MessageID, WebhookID: d.WebhookID, AccountID: d.AccountID, EventType: d.EventType, Test: d.Test}, []byte{}
 }
 
+// countDue keeps per-webhook counts of owed first attempts and retries,
+// so metrics read them without walking the index.
+func countDue(tx *bbolt.Tx, e DueEntry, delta int64) error {
+	b := tx.Bucket(bucketDueCounts)
+	c := decodeDueCount(b.Get([]byte(e.WebhookID)))
+	if e.Retry {
+		c.Retries += delta
+	} else {
+		c.Pending += delta
+	}
+	if c.Pending <= 0 && c.Retries <= 0 {
+		return b.Delete([]byte(e.WebhookID))
+	}
+	v := binary.BigEndian.AppendUint64(nil, uint64(c.Pending))
+	return b.Put([]byte(e.WebhookID), binary.BigEndian.AppendUint64(v, uint64(c.Retries)))
+}
+
 func dropWebhookDue(tx *bbolt.Tx, webhookID string) error {
+	if err := tx.Bucket(bucketDueCounts).Delete([]byte(webhookID)); err != nil {
+		return err
+	}
 	prefix := append([]byte(webhookID), 0)
 	c := tx.Bucket(bucketDue).Cursor()
 	byDelivery := tx.Bucket(bucketDueByDelivery)

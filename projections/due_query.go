@@ -64,14 +64,14 @@ func DueFor(db *bbolt.DB, webhookID string, now time.Time, limit int, skip func(
 	return entries, next, err
 }
 
-// CountDue returns how many attempts are owed, in all; for metrics.
+// CountDue returns how many attempts are owed, in all.
 func CountDue(db *bbolt.DB) (int, error) {
-	var n int
-	err := db.View(func(tx *bbolt.Tx) error {
-		n = tx.Bucket(bucketDueByDelivery).Stats().KeyN
-		return nil
-	})
-	return n, err
+	counts, err := DueCounts(db)
+	n := int64(0)
+	for _, c := range counts {
+		n += c.Pending + c.Retries
+	}
+	return int(n), err
 }
 
 // WebhookHealth returns since when deliveries to a webhook have all been
@@ -85,4 +85,29 @@ func WebhookHealth(db *bbolt.DB, webhookID string) (Health, error) {
 		return nil
 	})
 	return h, err
+}
+
+// DueCount is how many attempts a webhook is owed: first attempts and
+// retries (including redeliveries).
+type DueCount struct {
+	Pending, Retries int64
+}
+
+func decodeDueCount(v []byte) DueCount {
+	if len(v) != 16 {
+		return DueCount{}
+	}
+	return DueCount{Pending: int64(binary.BigEndian.Uint64(v)), Retries: int64(binary.BigEndian.Uint64(v[8:]))}
+}
+
+// DueCounts returns the owed attempts of every webhook that has any.
+func DueCounts(db *bbolt.DB) (map[string]DueCount, error) {
+	out := map[string]DueCount{}
+	err := db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDueCounts).ForEach(func(k, v []byte) error {
+			out[string(k)] = decodeDueCount(v)
+			return nil
+		})
+	})
+	return out, err
 }

@@ -91,7 +91,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight)
+	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
+		func() (map[string]projections.DueCount, error) { return projections.DueCounts(c.ReadDB) })
 	m.goBackground("projections", func() error { return c.Runner.Run(bg) })
 	m.goBackground("dispatcher", func() error {
 		// Dispatch only once the due index has caught up with the log, so
