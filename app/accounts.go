@@ -40,6 +40,14 @@ func (a *App) Authenticate(ctx context.Context, raw string) (Principal, error) {
 	return Principal{AccountID: k.AccountID, KeyID: k.ID, Scope: k.Scope}, nil
 }
 
+// StillValid reports whether the principal's key still authenticates: not
+// revoked or expired since the principal was resolved. Long-lived
+// connections (subscriptions) check it before every message.
+func (a *App) StillValid(p Principal) bool {
+	k, found, err := projections.GetAPIKey(a.ReadDB, p.KeyID)
+	return err == nil && found && k.ValidAt(a.Now())
+}
+
 // Require returns ErrForbidden unless the principal has one of scopes.
 func Require(p Principal, scopes ...domain.KeyScope) error {
 	for _, s := range scopes {

@@ -317,7 +317,7 @@ func (r *subscriptionResolver) deliveryUpdated(ctx context.Context, webhook *str
 		}
 	}
 	changes, cancel := r.Broker.Subscribe(projections.TopicWebhookDeliveries, p.AccountID, id)
-	return relay(ctx, changes, cancel, func(c projections.Change) (*model.Delivery, bool) {
+	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Delivery, bool) {
 		v, ok, err := projections.GetDelivery(r.App.ReadDB, p.AccountID, c.Ref)
 		if err != nil || !ok {
 			return nil, false

@@ -9,8 +9,10 @@ import (
 // relay turns broker changes into a subscription's channel. The producer
 // owns and closes the channel, selects on ctx at every send, and ends when
 // the broker drops a subscriber that fell behind (the client reconnects and
-// reloads), so it never blocks the projection that publishes.
-func relay[T any](ctx context.Context, changes <-chan projections.Change, cancel func(), load func(projections.Change) (T, bool)) <-chan T {
+// reloads), so it never blocks the projection that publishes. It also ends
+// once valid reports the caller's key revoked or expired: a subscription
+// must not outlive its credentials.
+func relay[T any](ctx context.Context, changes <-chan projections.Change, cancel func(), valid func() bool, load func(projections.Change) (T, bool)) <-chan T {
 	out := make(chan T, 1)
 	go func() {
 		defer close(out)
@@ -20,7 +22,7 @@ func relay[T any](ctx context.Context, changes <-chan projections.Change, cancel
 			case <-ctx.Done():
 				return
 			case c, ok := <-changes:
-				if !ok {
+				if !ok || !valid() {
 					return
 				}
 				v, ok := load(c)

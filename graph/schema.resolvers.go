@@ -398,7 +398,7 @@ func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (
 		}
 	}
 	changes, cancel := r.Broker.Subscribe(projections.TopicWebhook, p.AccountID, raw)
-	return relay(ctx, changes, cancel, func(c projections.Change) (*model.Webhook, bool) {
+	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Webhook, bool) {
 		view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
 		if err != nil {
 			return nil, false
