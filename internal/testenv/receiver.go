@@ -28,6 +28,9 @@ type Receiver struct {
 	status   int
 	delay    time.Duration
 	notify   chan struct{}
+	// held, when set, holds every POST until Release closes it.
+	held      chan struct{}
+	completed int
 }
 
 // NewReceiver starts a receiver and stops it when the test ends.
@@ -66,8 +69,48 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
+	r.mu.Lock()
+	held := r.held
+	r.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-req.Context().Done():
+			return
+		}
+	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, http.StatusText(status))
+	r.mu.Lock()
+	r.completed++
+	r.mu.Unlock()
+}
+
+// Hold makes later POSTs hang, recorded but unanswered, until Release or
+// until the sender gives up: an endpoint that never answers in time.
+func (r *Receiver) Hold() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held == nil {
+		r.held = make(chan struct{})
+	}
+}
+
+// Release answers the POSTs Hold is holding, and stops holding.
+func (r *Receiver) Release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held != nil {
+		close(r.held)
+		r.held = nil
+	}
+}
+
+// Completed returns how many POSTs have been answered.
+func (r *Receiver) Completed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.completed
 }
 
 // PlaceFile serves content at path (such as "/hooks/webhookd-x.txt").

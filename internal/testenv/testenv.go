@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -39,15 +40,45 @@ type Env struct {
 	Guard      *netguard.Guard
 }
 
-// New starts a core in t.TempDir and stops it when the test ends.
+// Options vary the core New builds. The zero value is what New uses.
+type Options struct {
+	// Durable fsyncs every commit of the event store and the read model,
+	// with the read-model options the serve command uses, so benchmarks
+	// measure what production pays. Tests leave it off for speed.
+	Durable bool
+	// SenderTimeout bounds one delivery attempt; zero means 5 s.
+	SenderTimeout time.Duration
+	// Logger receives the core's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// New starts a core in t.TempDir and stops it when the test ends. Nothing
+// is fsynced: use NewWith and Options.Durable to measure durable work.
 func New(t testing.TB) *Env {
 	t.Helper()
+	return NewWith(t, Options{})
+}
+
+// NewWith starts a core built with opts in t.TempDir and stops it when the
+// test ends.
+func NewWith(t testing.TB, opts Options) *Env {
+	t.Helper()
 	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: true, SweepInterval: -1})
+	if opts.SenderTimeout == 0 {
+		opts.SenderTimeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	readDB, err := bbolt.Open(filepath.Join(dir, "readmodel.db"), 0o600, &bbolt.Options{NoSync: true})
+	readOpts := &bbolt.Options{NoSync: true}
+	if opts.Durable {
+		readOpts = &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}
+	}
+	readDB, err := bbolt.Open(filepath.Join(dir, "readmodel.db"), 0o600, readOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +86,9 @@ func New(t testing.TB) *Env {
 	domain.RegisterEvents(codec)
 	broker := projections.NewBroker()
 	dispatcher := delivery.NewDispatcher()
+	dispatcher.Logger = opts.Logger
 	runner := &projections.Runner{
-		Name: "readmodel", Store: store, DB: readDB, Codec: codec,
+		Name: "readmodel", Store: store, DB: readDB, Codec: codec, Logger: opts.Logger,
 		Projections: projections.All(),
 		OnCommit: func(c []projections.Change) {
 			broker.Publish(c)
@@ -70,13 +102,14 @@ func New(t testing.TB) *Env {
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
 	a := app.New(store, codec, readDB, runner)
+	a.Logger = opts.Logger
 	guard := &netguard.Guard{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 	// The create-time URL check stays off (a.Guard nil) so tests may use
 	// unresolvable names like example.com; verification and delivery dial
 	// through the guard, with loopback allowed for test receivers.
 	a.Verifier, a.Tester = verification.New(guard), dispatcher
 	dispatcher.Store, dispatcher.Codec, dispatcher.ReadDB, dispatcher.Progress = store, codec, readDB, runner
-	dispatcher.Sender, dispatcher.Disabler = delivery.NewSender(guard, 5*time.Second), a
+	dispatcher.Sender, dispatcher.Disabler = delivery.NewSender(guard, opts.SenderTimeout), a
 	dispatcher.Limiter = ratelimit.NewGCRA(time.Now)
 	t.Cleanup(func() {
 		cancel()
