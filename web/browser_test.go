@@ -61,6 +61,21 @@ func TestBrowser(t *testing.T) {
 			waitJS(t, ctx, "the event types error", `document.querySelector('#new-eventTypes-error').textContent !== ''`, wait)
 			assertFieldError(t, ctx, "eventTypes", "url")
 		})
+		t.Run("StatusBadge", func(t *testing.T) {
+			// Failing is derived in the page from stats: active, with
+			// recent attempts mostly failing.
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`import('/ui/js/status.js').then(m => [
+				m.webhookState({ status: 'ACTIVE' }, { attempts: 4, successRate: 0.25 }),
+				m.webhookState({ status: 'ACTIVE' }, { attempts: 4, successRate: 0.5 }),
+				m.webhookState({ status: 'ACTIVE' }, { attempts: 0, successRate: 0 }),
+				m.webhookState({ status: 'DISABLED' }, { attempts: 4, successRate: 0 }),
+				m.webhookState({ status: 'UNVERIFIED' }, null),
+			])`, chromedp.EvalAwaitPromise))
+			want := []string{"failing", "active", "active", "disabled", "unverified"}
+			if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("states %v (%v), want %v", got, err, want)
+			}
+		})
 		page, err := s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, "")
 		if err != nil || len(page.Webhooks) != 0 {
 			t.Errorf("bad input created webhooks: %v %v", page.Webhooks, err)
