@@ -20,6 +20,7 @@ import (
 	"github.com/webhookd/webhookd/httpserver"
 	"github.com/webhookd/webhookd/metrics"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/web"
 )
 
 // Main is the running service: it wires the concrete adapters together.
@@ -79,6 +80,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(c.Dispatcher.Sender.SigningKeys))
 	// The Webhooks tab, on "/" (not "GET /", which would conflict with the
 	// method-less /graphql route); the demo key is offered only in --dev.
+	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: func() string { return m.DemoKey }}))
 	if m.Config.Dev {
 		m.HTTP.Handle("GET /graphiql", graph.Explorer("/graphql"))
 	}
