@@ -14,8 +14,8 @@ import (
 
 var (
 	bucketDeliveries          = []byte("deliveries")            // id -> DeliveryView JSON
-	bucketDeliveriesByWebhook = []byte("deliveries_by_webhook") // webhook 0 ^createdPos id -> indexValue
-	bucketDeliveriesByStatus  = []byte("deliveries_by_status")  // webhook 0 status 0 ^createdPos id -> indexValue
+	bucketDeliveriesByWebhook = []byte("deliveries_by_webhook") // webhook 0 createdPos id -> indexValue
+	bucketDeliveriesByStatus  = []byte("deliveries_by_status")  // webhook 0 status 0 createdPos id -> indexValue
 )
 
 // Change topics of delivery read-model updates. Every applied delivery
@@ -196,15 +196,22 @@ func indexDelivery(tx *bbolt.Tx, v DeliveryView, oldStatus domain.DeliveryStatus
 	return idx.Put(deliveryKey(v.WebhookID, v.Status, v.CreatedPosition, v.ID), val)
 }
 
-// deliveryKey sorts a webhook's deliveries newest first, optionally within
-// one status. The part after the prefix (inverted position and id) is the
-// same in both indexes, so a cursor from either resumes in the other.
+// deliveryKey sorts a webhook's deliveries in creation order, optionally
+// within one status; listings walk it backwards for newest first. The
+// position is not inverted (unlike the webhook listing's) because new
+// deliveries then land at the end of the index: bbolt splits nodes only at
+// commit, so keys inserted at the front of a node shift the whole node on
+// every insert, which made large catch-up transactions quadratic. The part
+// after the prefix (position and id) is the same in both indexes, so a
+// cursor from either resumes in the other.
 func deliveryKey(webhookID string, status domain.DeliveryStatus, created eventstore.Position, id string) []byte {
 	k := deliveryPrefix(webhookID, status)
-	k = binary.BigEndian.AppendUint64(k, ^uint64(created))
+	k = binary.BigEndian.AppendUint64(k, uint64(created))
 	return append(k, id...)
 }
 
+// deliveryPrefix is the key prefix of a webhook's deliveries, or of those
+// with one status; it ends in a 0 byte.
 func deliveryPrefix(webhookID string, status domain.DeliveryStatus) []byte {
 	k := make([]byte, 0, len(webhookID)+len(status)+2+8+32)
 	k = append(k, webhookID...)

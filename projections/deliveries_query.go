@@ -74,15 +74,14 @@ func ListDeliveries(db *bbolt.DB, account, webhookID string, f DeliveryFilter, f
 			idx = tx.Bucket(bucketDeliveriesByStatus)
 		}
 		prefix := deliveryPrefix(webhookID, domain.DeliveryStatus(f.Status))
-		c := idx.Cursor()
-		k, v := c.Seek(prefix)
+		// Newest first: walk backwards from the end of the prefix's range,
+		// or from just below the cursor.
+		limit := prefixEnd(prefix)
 		if afterKey != nil {
-			k, v = c.Seek(append(append([]byte{}, prefix...), afterKey...))
-			if k != nil && bytes.Equal(k[len(prefix):], afterKey) {
-				k, v = c.Next()
-			}
+			limit = append(append([]byte{}, prefix...), afterKey...)
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		c := idx.Cursor()
+		for k, v := seekBelow(c, limit); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
 			created, test := parseIndexValue(v)
 			if !f.Since.IsZero() && created.Before(f.Since) {
 				if created.Before(f.Since.Add(-clockSkew)) {
@@ -113,7 +112,7 @@ func ListDeliveries(db *bbolt.DB, account, webhookID string, f DeliveryFilter, f
 }
 
 // webhookDeliveriesOwnedBy reports whether the webhook's deliveries belong
-// to account, judged by its newest delivery (all of a webhook's deliveries
+// to account, judged by its oldest delivery (all of a webhook's deliveries
 // share its account). Checking once up front keeps a request for another
 // account's webhook from scanning that webhook's history only to discard
 // it; rows are still checked one by one.
@@ -139,9 +138,7 @@ func webhookDeliveriesOwnedBy(tx *bbolt.Tx, account, webhookID string) (bool, er
 // if the walk has not passed its creation time.
 func EachDelivery(db *bbolt.DB, account, webhookID string, since, until time.Time, fn func(DeliveryView) error) error {
 	prefix := deliveryPrefix(webhookID, "")
-	// Keys sort newest first, so the walk goes backwards from the end of
-	// the webhook's range; resume is the key the next chunk starts below.
-	resume := append(append([]byte{}, webhookID...), 1)
+	var resume []byte // the last key handed to a chunk
 	chunk := make([]DeliveryView, 0, exportChunk)
 	for {
 		chunk = chunk[:0]
@@ -152,13 +149,13 @@ func EachDelivery(db *bbolt.DB, account, webhookID string, since, until time.Tim
 				return err
 			}
 			c := tx.Bucket(bucketDeliveriesByWebhook).Cursor()
-			k, v := c.Seek(resume)
-			if k == nil {
-				k, v = c.Last()
-			} else {
-				k, v = c.Prev()
+			k, v := c.Seek(prefix)
+			if resume != nil {
+				if k, v = c.Seek(resume); k != nil && bytes.Equal(k, resume) {
+					k, v = c.Next()
+				}
 			}
-			for ; ; k, v = c.Prev() {
+			for ; ; k, v = c.Next() {
 				if k == nil || !bytes.HasPrefix(k, prefix) {
 					done = true
 					return nil
@@ -199,4 +196,21 @@ func EachDelivery(db *bbolt.DB, account, webhookID string, since, until time.Tim
 			return nil
 		}
 	}
+}
+
+// seekBelow positions c on the last key below limit, for walking
+// backwards.
+func seekBelow(c *bbolt.Cursor, limit []byte) ([]byte, []byte) {
+	if k, _ := c.Seek(limit); k == nil {
+		return c.Last()
+	}
+	return c.Prev()
+}
+
+// prefixEnd is the smallest key above every key with prefix, which ends
+// in a 0 byte.
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte{}, prefix...)
+	end[len(end)-1] = 1
+	return end
 }
