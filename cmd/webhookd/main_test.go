@@ -78,10 +78,10 @@ func TestServe(t *testing.T) {
 	if status, body := httpGet(t, base+"/healthz"); status != http.StatusOK || strings.TrimSpace(body) != "ok" {
 		t.Errorf("/healthz: %d %q", status, body)
 	}
-	if m.DemoKey == "" {
+	if m.DemoKey() == "" {
 		t.Fatal("--dev on a fresh data directory created no demo key")
 	}
-	demo := client(m, m.DemoKey)
+	demo := client(m, m.DemoKey())
 	hook := demo.MustCreateWebhook(t, "survivor", "http://127.0.0.1:1/hooks/in")
 	var before struct {
 		Webhooks struct {
@@ -141,14 +141,14 @@ func TestServe(t *testing.T) {
 		_, offlineKey = createKeyCLI(t, dir, "acct-later", "account")
 		m2 := MustRunMain(t, dir)
 		defer m2.Close()
-		if m2.DemoKey != "" {
+		if m2.DemoKey() != "" {
 			t.Error("a restart on a used data directory created another demo key")
 		}
-		got := client(m2, m.DemoKey).MustData(t, listWebhooks, nil, nil).Body
+		got := client(m2, m.DemoKey()).MustData(t, listWebhooks, nil, nil).Body
 		if !bytes.Equal(got, listing) {
 			t.Errorf("after a restart the listing is\n%s\nwant\n%s", got, listing)
 		}
-		if w := client(m2, m.DemoKey).WebhookByID(t, hook.ID); w == nil || w.Name != "survivor" {
+		if w := client(m2, m.DemoKey()).WebhookByID(t, hook.ID); w == nil || w.Name != "survivor" {
 			t.Errorf("webhook after restart: %+v", w)
 		}
 		client(m2, offlineKey).MustData(t, `{ viewer { keyId } }`, nil, nil) // created while stopped
@@ -164,7 +164,7 @@ func TestServe(t *testing.T) {
 		}
 		m3 := MustRunMain(t, dir)
 		defer m3.Close()
-		if got := client(m3, m.DemoKey).MustData(t, listWebhooks, nil, nil).Body; !bytes.Equal(got, listing) {
+		if got := client(m3, m.DemoKey()).MustData(t, listWebhooks, nil, nil).Body; !bytes.Equal(got, listing) {
 			t.Errorf("after a rebuild the listing is\n%s\nwant\n%s", got, listing)
 		}
 		client(m3, offlineKey).MustData(t, `{ viewer { keyId } }`, nil, nil)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/webhookd/webhookd/config"
@@ -30,8 +31,9 @@ type Main struct {
 	Metrics *metrics.Metrics
 	Core    *core
 	HTTP    *httpserver.Server
-	// DemoKey is the key --dev created on a fresh data directory.
-	DemoKey string
+	// demoKey is the key --dev created on a fresh data directory. It is
+	// set after serving starts, while requests may read it.
+	demoKey atomic.Pointer[string]
 
 	admin  *http.Server
 	cancel context.CancelFunc
@@ -80,7 +82,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(c.Dispatcher.Sender.SigningKeys))
 	// The Webhooks tab, on "/" (not "GET /", which would conflict with the
 	// method-less /graphql route); the demo key is offered only in --dev.
-	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: func() string { return m.DemoKey }}))
+	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: m.DemoKey}))
 	if m.Config.Dev {
 		m.HTTP.Handle("GET /graphiql", graph.Explorer("/graphql"))
 	}
@@ -137,9 +139,17 @@ func (m *Main) greet(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create demo key: %w", err)
 	}
-	m.DemoKey = k.Secret
+	m.demoKey.Store(&k.Secret)
 	m.Logger.Info("dev mode: created demo account and key", "account", "demo", "key", k.Secret)
 	return nil
+}
+
+// DemoKey returns the key --dev created, or "" when there is none.
+func (m *Main) DemoKey() string {
+	if k := m.demoKey.Load(); k != nil {
+		return *k
+	}
+	return ""
 }
 
 // listenAdmin serves the admin API on a Unix socket in the data directory.

@@ -2020,7 +2020,7 @@ extend type Query {
   deliveries(webhook: ID!, status: DeliveryStatus, since: Time, test: Boolean, first: Int = 20, after: String): DeliveryConnection! @hasScope(any: [ACCOUNT, ADMIN])
   "One delivery with every attempt."
   delivery(id: ID!): Delivery @hasScope(any: [ACCOUNT, ADMIN])
-  "Attempt statistics of a webhook over a window ending now."
+  "Attempt statistics of a webhook over a window ending now. Test deliveries are not counted."
   stats(webhook: ID!, window: StatsWindow = DAY): WebhookStats @hasScope(any: [ACCOUNT, ADMIN])
 }
 
