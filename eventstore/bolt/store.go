@@ -3,9 +3,12 @@
 //
 // Appends from many goroutines are group-committed: one writer goroutine
 // gathers whatever requests are queued and commits them in a single bbolt
-// transaction, so one fsync acknowledges them all. Subscriptions pull pages
-// from the file and wait on a commit broadcast when they have caught up, so
-// a slow subscriber never holds back writers or grows memory.
+// transaction, so one fsync acknowledges them all. A commit writes only log
+// records; the per-stream index follows in batches (index.go). Subscriptions
+// pull pages from the file and wait on a commit broadcast when they have
+// caught up, so a slow subscriber never holds back writers or grows memory.
+//
+// docs/store.md describes the layout, the choices and the measurements.
 package bolt
 
 import (
@@ -28,7 +31,7 @@ var _ eventstore.Store = (*Store)(nil)
 var (
 	bucketLog     = []byte("log")     // position -> record
 	bucketStreams = []byte("streams") // stream+revision -> position; stream head -> last revision (keys.go)
-	bucketMeta    = []byte("meta")    // head, maxage/<category>, swept/<category>
+	bucketMeta    = []byte("meta")    // head, indexed, maxage/<category>, swept/<category>
 )
 
 var keyHead = []byte("head") // last position ever assigned
@@ -41,8 +44,8 @@ type Options struct {
 	// Now is the clock used for commit times and retention. Defaults to
 	// time.Now; tests inject a fake to exercise retention without sleeping.
 	Now func() time.Time
-	// Logger receives background errors (retention sweeps). Defaults to
-	// slog.Default().
+	// Logger receives background errors (retention sweeps, index flushes).
+	// Defaults to slog.Default().
 	Logger *slog.Logger
 	// SweepInterval is how often retention runs in the background. Zero
 	// means one minute; negative disables the background sweep (Sweep can
@@ -170,7 +173,8 @@ func openBolt(path string, noSync bool) (db *bbolt.DB, err error) {
 	return db, nil
 }
 
-// init creates the buckets, fills the ID window from the tail of the log
+// init creates the buckets, fills the ID window from the tail of the log,
+// rebuilds the pending stream index from the log after meta/indexed
 // and returns the last position assigned.
 func (s *Store) init(window *idWindow) (head uint64, err error) {
 	err = s.update(func(tx *bbolt.Tx) error {
