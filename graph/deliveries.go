@@ -302,21 +302,10 @@ func (r *mutationResolver) recoverDeliveries(ctx context.Context, input model.Re
 }
 
 func (r *subscriptionResolver) deliveryUpdated(ctx context.Context, webhook *string) (<-chan *model.Delivery, error) {
-	p, err := principal(ctx)
+	p, changes, cancel, err := r.subscribe(ctx, projections.TopicWebhookDeliveries, "webhook", webhook)
 	if err != nil {
 		return nil, err
 	}
-	var id string
-	if webhook != nil {
-		var ok bool
-		if id, ok = webhookID(*webhook); !ok {
-			return nil, domain.FieldErrorf(domain.ENOTFOUND, "webhook", "webhook not found")
-		}
-		if _, err := r.App.Webhook(ctx, p, id); err != nil {
-			return nil, err
-		}
-	}
-	changes, cancel := r.Broker.Subscribe(projections.TopicWebhookDeliveries, p.AccountID, id)
 	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Delivery, bool) {
 		v, ok, err := projections.GetDelivery(r.App.ReadDB, p.AccountID, c.Ref)
 		if err != nil || !ok {

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -38,4 +40,26 @@ func relay[T any](ctx context.Context, changes <-chan projections.Change, cancel
 		}
 	}()
 	return out
+}
+
+// subscribe opens a broker subscription to topic for the caller's account,
+// narrowed to one of its webhooks when gid is set (field names the
+// argument in errors). Another account's webhook is not found.
+func (r *subscriptionResolver) subscribe(ctx context.Context, topic, field string, gid *string) (app.Principal, <-chan projections.Change, func(), error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return p, nil, nil, err
+	}
+	var id string
+	if gid != nil {
+		var ok bool
+		if id, ok = webhookID(*gid); !ok {
+			return p, nil, nil, domain.FieldErrorf(domain.ENOTFOUND, field, "webhook not found")
+		}
+		if _, err := r.App.Webhook(ctx, p, id); err != nil {
+			return p, nil, nil, err
+		}
+	}
+	changes, cancel := r.Broker.Subscribe(topic, p.AccountID, id)
+	return p, changes, cancel, nil
 }

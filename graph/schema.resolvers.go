@@ -383,21 +383,10 @@ func (r *queryResolver) Stats(ctx context.Context, webhook string, window *model
 
 // WebhookUpdated is the resolver for the webhookUpdated field.
 func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error) {
-	p, err := principal(ctx)
+	p, changes, cancel, err := r.subscribe(ctx, projections.TopicWebhook, "id", id)
 	if err != nil {
 		return nil, err
 	}
-	var raw string
-	if id != nil {
-		var ok bool
-		if raw, ok = webhookID(*id); !ok {
-			return nil, domain.FieldErrorf(domain.ENOTFOUND, "id", "webhook not found")
-		}
-		if _, err := r.App.Webhook(ctx, p, raw); err != nil {
-			return nil, err
-		}
-	}
-	changes, cancel := r.Broker.Subscribe(projections.TopicWebhook, p.AccountID, raw)
 	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Webhook, bool) {
 		view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
 		if err != nil {
