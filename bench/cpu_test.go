@@ -42,3 +42,8 @@ func procStatus(field string) int64 {
 	}
 	return 0
 }
+
+// formatMiB renders a byte count in MiB.
+func formatMiB(n int64) string {
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+}

@@ -37,11 +37,17 @@ type rig struct {
 // n event types bench.t0 … bench.t<n-1>.
 func newRig(tb testing.TB, n int, senderTimeout time.Duration) *rig {
 	tb.Helper()
+	return newRigIn(tb, n, senderTimeout, "")
+}
+
+// newRigIn is newRig on the databases in dir; "" means a fresh directory.
+func newRigIn(tb testing.TB, n int, senderTimeout time.Duration, dir string) *rig {
+	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("BENCH_LOG") != "" {
 		logger = slog.Default()
 	}
-	env := testenv.NewWith(tb, testenv.Options{Durable: true, SenderTimeout: senderTimeout, Logger: logger})
+	env := testenv.NewWith(tb, testenv.Options{Durable: true, SenderTimeout: senderTimeout, Logger: logger, Dir: dir})
 	r := &rig{env: env}
 	var extra []domain.EventType
 	for i := range n {

@@ -6,9 +6,12 @@ package testenv
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +41,10 @@ type Env struct {
 	// Dispatcher is wired but not running; StartDispatcher runs it.
 	Dispatcher *delivery.Dispatcher
 	Guard      *netguard.Guard
+
+	stop      func() error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Options vary the core New builds. The zero value is what New uses.
@@ -50,6 +57,9 @@ type Options struct {
 	SenderTimeout time.Duration
 	// Logger receives the core's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Dir holds the databases instead of a fresh t.TempDir, so a core
+	// closed with Close can be started again on the same files.
+	Dir string
 }
 
 // New starts a core in t.TempDir and stops it when the test ends. Nothing
@@ -63,7 +73,10 @@ func New(t testing.TB) *Env {
 // test ends.
 func NewWith(t testing.TB, opts Options) *Env {
 	t.Helper()
-	dir := t.TempDir()
+	dir := opts.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	if opts.SenderTimeout == 0 {
 		opts.SenderTimeout = 5 * time.Second
 	}
@@ -111,20 +124,35 @@ func NewWith(t testing.TB, opts Options) *Env {
 	dispatcher.Store, dispatcher.Codec, dispatcher.ReadDB, dispatcher.Progress = store, codec, readDB, runner
 	dispatcher.Sender, dispatcher.Disabler = delivery.NewSender(guard, opts.SenderTimeout), a
 	dispatcher.Limiter = ratelimit.NewGCRA(time.Now)
-	t.Cleanup(func() {
+	e := &Env{Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
+	e.stop = func() error {
 		cancel()
+		var err error
 		select {
-		case err := <-done:
+		case err = <-done:
 			if err != nil {
-				t.Errorf("projection runner: %v", err)
+				err = fmt.Errorf("projection runner: %w", err)
 			}
 		case <-time.After(10 * time.Second):
-			t.Error("projection runner did not stop")
+			err = errors.New("projection runner did not stop")
 		}
-		readDB.Close()
-		store.Close()
+		return errors.Join(err, readDB.Close(), store.Close())
+	}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
 	})
-	return &Env{Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
+	return e
+}
+
+// Close stops the projection runner and closes the databases, as a
+// shutdown would, so NewWith with Options.Dir can start the core again on
+// the same files. The dispatcher must not be running. Close is idempotent;
+// the test's cleanup calls it too.
+func (e *Env) Close() error {
+	e.closeOnce.Do(func() { e.closeErr = e.stop() })
+	return e.closeErr
 }
 
 // AccountKey creates an API key of scope for account and returns its
