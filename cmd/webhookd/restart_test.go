@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,24 +30,31 @@ func TestRestartChild(t *testing.T) {
 	if os.Getenv("WEBHOOKD_RESTART_CHILD") != "1" {
 		return // only meaningful as the child of TestRestartLosesNothing
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
 	m := NewMain()
 	if err := m.ParseFlags(nil); err != nil {
 		t.Fatal(err)
 	}
 	m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := m.Run(context.Background()); err != nil {
+	if err := m.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(m.Config.DataDir, "addr"), []byte(m.HTTP.Addr()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	select {} // until SIGKILL
+	<-ctx.Done() // SIGTERM shuts down gracefully; SIGKILL just ends us
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // restartReceiver answers 500 to the first attempt of every third message,
 // so retries are pending when the service is killed, and counts successful
 // receipts per webhook-id.
 type restartReceiver struct {
+	delay     time.Duration
+	neverFail bool
 	mu        sync.Mutex
 	seen      map[string]int // webhook-id -> attempts
 	succeeded map[string]int // webhook-id -> 2xx answers
@@ -65,13 +73,14 @@ func (r *restartReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "body id differs from webhook-id", http.StatusBadRequest)
 		return
 	}
+	time.Sleep(r.delay)
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.total++
 	r.seen[id]++
-	if h.Sum32()%3 == 0 && r.seen[id] == 1 {
+	if !r.neverFail && h.Sum32()%3 == 0 && r.seen[id] == 1 {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
@@ -265,6 +274,17 @@ func (c *childProcess) url() string {
 	return "http://" + strings.TrimSpace(string(addr))
 }
 
+// terminate sends SIGTERM and waits for a clean exit.
+func (c *childProcess) terminate(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM the service exited with %v", err)
+	}
+}
+
 func (c *childProcess) kill(t *testing.T) {
 	if c.cmd.ProcessState != nil {
 		return
@@ -303,5 +323,47 @@ func waitUntil(t *testing.T, timeout time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %s", timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestGracefulShutdownLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and stops a service process; skipped with -short")
+	}
+	const messages = 2000
+	dir := t.TempDir()
+	types := []string{"email.delivery", "email.bounce"}
+	// Slow answers keep attempts in flight when SIGTERM arrives.
+	recv := &restartReceiver{seen: map[string]int{}, succeeded: map[string]int{}, delay: 20 * time.Millisecond, neverFail: true}
+	files := &fileServer{files: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			files.ServeHTTP(w, r)
+			return
+		}
+		recv.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	publisherKey := setupRestartAccount(t, dir, srv.URL, files, types)
+
+	child := startChild(t, dir)
+	var accepted sync.Map
+	if n := publishAll(child.url(), publisherKey, types, messages, 500, &accepted); n != messages {
+		t.Fatalf("only %d of %d messages were acknowledged", n, messages)
+	}
+	waitUntil(t, 60*time.Second, func() bool { total, _ := recv.counts(); return total >= 50 })
+	child.terminate(t)
+	_, before := recv.counts()
+	t.Logf("stopped gracefully after %d of %d deliveries", before, messages)
+
+	child = startChild(t, dir)
+	defer child.kill(t)
+	waitUntil(t, 90*time.Second, func() bool { _, distinct := recv.counts(); return distinct >= messages })
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
+	for id, n := range recv.succeeded {
+		if n != 1 {
+			t.Errorf("message %s was delivered %d times; a graceful stop records every attempt it made", id, n)
+		}
 	}
 }
