@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -58,6 +59,11 @@ func benchThroughput(b *testing.B, allMatch bool) {
 	elapsed := end.Sub(start)
 	cpu := cpuTime() - cpu0
 
+	if os.Getenv("BENCH_TRACE") != "" {
+		st := r.env.ReadDB.Stats()
+		b.Logf("read model: %d txs, %d page writes, %d nodes spilled, spill %s, write %s",
+			st.TxN, st.TxStats.GetWrite(), st.TxStats.GetSpill(), st.TxStats.GetSpillTime(), st.TxStats.GetWriteTime())
+	}
 	rate := float64(deliveries) / elapsed.Seconds()
 	baseRate := float64(deliveries) / base.Seconds()
 	b.ReportMetric(rate, "deliveries/s")

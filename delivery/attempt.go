@@ -58,17 +58,13 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookVi
 	if state.Final() {
 		return 0, domain.RetryDecision{}, Result{}, nil // already finished; the index will catch up
 	}
-	msg, err := d.loadMessage(ctx, e.MessageID)
-	if err != nil {
-		return 0, domain.RetryDecision{}, Result{}, err
-	}
-	body, err := messageBody(msg)
+	body, err := d.body(ctx, e.MessageID)
 	if err != nil {
 		return 0, domain.RetryDecision{}, Result{}, err
 	}
 	now := d.Now()
 	res := d.Sender.Send(ctx, Request{
-		URL: view.URL, MessageID: msg.MessageID, Timestamp: now, Body: body,
+		URL: view.URL, MessageID: e.MessageID, Timestamp: now, Body: body,
 		Secrets: view.SigningSecrets(now), Headers: view.Headers,
 	})
 	decided, err := domain.DecideDelivery(state, domain.RecordAttempt{
@@ -149,6 +145,24 @@ func (d *Dispatcher) loadDelivery(ctx context.Context, stream string) (domain.De
 		s = domain.EvolveDelivery(s, ev)
 	}
 	return s, nil
+}
+
+// body returns the request body of a message: from the cache when another
+// webhook's attempt read it recently, else from the store.
+func (d *Dispatcher) body(ctx context.Context, messageID string) ([]byte, error) {
+	if body, ok := d.bodies.get(messageID); ok {
+		return body, nil
+	}
+	msg, err := d.loadMessage(ctx, messageID)
+	if err != nil {
+		return nil, err
+	}
+	body, err := messageBody(msg)
+	if err != nil {
+		return nil, err
+	}
+	d.bodies.put(messageID, body)
+	return body, nil
 }
 
 func (d *Dispatcher) loadMessage(ctx context.Context, id string) (domain.MessagePublished, error) {

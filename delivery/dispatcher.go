@@ -53,6 +53,8 @@ type Dispatcher struct {
 	running  int
 	wake     chan struct{}
 	workers  sync.WaitGroup
+	views    *viewCache
+	bodies   *bodyCache
 }
 
 type lane struct {
@@ -73,12 +75,18 @@ func NewDispatcher() *Dispatcher {
 		Now: func() time.Time { return time.Now().UTC() }, Rand: rand.Float64, MaxInFlight: 1024,
 		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{},
 		inflight: map[string]eventstore.Position{}, wake: make(chan struct{}, 1),
+		views: newViewCache(), bodies: newBodyCache(bodyCacheBytes),
 	}
 }
 
 // Notify is the projection runner's commit hook: new due entries and
 // webhook changes make their lanes worth another look.
 func (d *Dispatcher) Notify(changes []projections.Change) {
+	for _, c := range changes {
+		if c.Topic == projections.TopicWebhook {
+			d.views.changed(c.ID)
+		}
+	}
 	d.mu.Lock()
 	for _, c := range changes {
 		if c.Topic == projections.TopicDue || c.Topic == projections.TopicWebhook {
@@ -185,7 +193,7 @@ func (d *Dispatcher) lane(id string) *lane {
 
 // startLane starts the lane's due attempts and returns when to look again.
 func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
-	view, ok, err := projections.GetWebhookAnyAccount(d.ReadDB, id)
+	view, ok, err := d.webhook(id)
 	if err != nil {
 		d.Logger.Error("dispatcher: read webhook", "webhook", id, "err", err)
 		return now.Add(time.Second)
@@ -230,6 +238,20 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 		go d.attempt(l, view, e)
 	}
 	return next
+}
+
+// webhook returns the webhook's read model, from the cache when it has
+// not changed since it was read.
+func (d *Dispatcher) webhook(id string) (projections.WebhookView, bool, error) {
+	view, ok, gen := d.views.get(id)
+	if ok {
+		return view, true, nil
+	}
+	view, ok, err := projections.GetWebhookAnyAccount(d.ReadDB, id)
+	if err == nil && ok {
+		d.views.put(id, view, gen)
+	}
+	return view, ok, err
 }
 
 func (d *Dispatcher) isInFlight(deliveryID string) bool {

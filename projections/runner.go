@@ -123,7 +123,11 @@ func (r *Runner) CatchUp(ctx context.Context) error {
 			return fmt.Errorf("projections %s: read after %d: %w", r.Name, r.Position(), err)
 		}
 		if len(recs) > 0 {
-			if err := r.apply(recs); err != nil {
+			batch := make([]decoded, len(recs))
+			for i, rec := range recs {
+				batch[i] = r.decode(rec)
+			}
+			if err := r.apply(batch); err != nil {
 				return err
 			}
 		}
@@ -140,8 +144,10 @@ func (r *Runner) follow(ctx context.Context) error {
 	}
 	defer sub.Close()
 	// A reader goroutine feeds a bounded channel so the apply loop can take
-	// whatever has arrived as one batch (one transaction, one fsync).
-	feed := make(chan eventstore.RecordedEvent, catchUpPage)
+	// whatever has arrived as one batch (one transaction, one fsync). It
+	// also decodes, so the JSON work runs beside the serial apply loop
+	// rather than inside its write transaction.
+	feed := make(chan decoded, catchUpPage)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(feed)
@@ -152,14 +158,14 @@ func (r *Runner) follow(ctx context.Context) error {
 				return
 			}
 			select {
-			case feed <- rec:
+			case feed <- r.decode(rec):
 			case <-ctx.Done():
 				readErr <- ctx.Err()
 				return
 			}
 		}
 	}()
-	batch := make([]eventstore.RecordedEvent, 0, catchUpPage)
+	batch := make([]decoded, 0, catchUpPage)
 	for {
 		rec, ok := <-feed
 		if !ok {
@@ -188,27 +194,43 @@ func (r *Runner) follow(ctx context.Context) error {
 	}
 }
 
+// decoded is a recorded event with the outcome of decoding it.
+type decoded struct {
+	rec eventstore.RecordedEvent
+	ev  eventstore.Event
+	err error
+}
+
+// decode decodes rec. An unknown type is skipped (a newer binary wrote it):
+// ev is nil with no error. A known type that fails to decode is a real
+// fault, which apply reports when it reaches the event.
+func (r *Runner) decode(rec eventstore.RecordedEvent) decoded {
+	ev, err := r.Codec.Decode(rec)
+	if err != nil {
+		if r.Codec.Known(rec.Type) {
+			return decoded{rec: rec, err: fmt.Errorf("projections %s: %w", r.Name, err)}
+		}
+		return decoded{rec: rec}
+	}
+	return decoded{rec: rec, ev: ev}
+}
+
 // apply folds a batch into every projection and moves the checkpoint, all
 // in one transaction.
-func (r *Runner) apply(recs []eventstore.RecordedEvent) error {
+func (r *Runner) apply(recs []decoded) error {
 	var changes []Change
-	last := recs[len(recs)-1].Position
+	last := recs[len(recs)-1].rec.Position
 	err := r.DB.Update(func(tx *bbolt.Tx) error {
-		for _, rec := range recs {
+		for _, d := range recs {
+			rec := d.rec
 			if rec.Position <= r.pos {
 				continue // already applied: a subscription restart may repeat
 			}
-			ev, err := r.Codec.Decode(rec)
-			if err != nil {
-				// An unknown type is skipped (a newer binary wrote it);
-				// a known type that fails to decode is a real fault.
-				if r.Codec.Known(rec.Type) {
-					return fmt.Errorf("projections %s: %w", r.Name, err)
-				}
-				ev = nil
+			if d.err != nil {
+				return d.err
 			}
 			for _, p := range r.Projections {
-				c, err := p.Apply(tx, rec, ev)
+				c, err := p.Apply(tx, rec, d.ev)
 				if err != nil {
 					return fmt.Errorf("projection %s at position %d (%s): %w", p.Name(), rec.Position, rec.Type, err)
 				}
