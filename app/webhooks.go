@@ -166,25 +166,3 @@ func (a *App) checkURL(ctx context.Context, raw string) error {
 	}
 	return nil
 }
-
-// SubjectStream maps a history subject (a global ID) to its stream, if the
-// principal may read it. Other accounts' subjects are simply not found.
-func (a *App) SubjectStream(ctx context.Context, p Principal, gid string) (string, bool) {
-	kind, id, err := domain.DecodeGlobalID(gid)
-	if err != nil {
-		return "", false
-	}
-	switch kind {
-	case "Webhook":
-		if _, err := a.Webhook(ctx, p, id); err != nil {
-			return "", false
-		}
-		return domain.WebhookStream(id), true
-	case "Account":
-		if id != p.AccountID {
-			return "", false
-		}
-		return domain.AccountStream(id), true
-	}
-	return "", false
-}

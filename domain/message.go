@@ -3,10 +3,13 @@ package domain
 import (
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/eventstore"
 )
@@ -76,10 +79,18 @@ func FanOut(m MessagePublished, targets []FanOutTarget) []string {
 // DeliveryIDFor derives the delivery ID of message messageID to webhook
 // webhookID. Being deterministic makes fan-out idempotent: a fan-out
 // replayed after a crash re-proposes the same delivery streams, and the
-// append's NoStream expectation rejects the duplicates.
+// append's NoStream expectation rejects the duplicates. When the message ID
+// is a UUIDv7 (every message published without an idempotency key), the
+// delivery ID starts with its millisecond timestamp, so deliveries sort by
+// time and land at the end of the stores' B+trees instead of on random
+// pages.
 func DeliveryIDFor(messageID, webhookID string) string {
 	sum := sha256.Sum256([]byte(messageID + "\x00" + webhookID))
-	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+	b32 := base32.StdEncoding.WithPadding(base32.NoPadding)
+	if u, err := uuid.Parse(messageID); err == nil && u.Version() == 7 {
+		return "dlv_" + hex.EncodeToString(u[:6]) + strings.ToLower(b32.EncodeToString(sum[:10]))
+	}
+	return "dlv_" + strings.ToLower(b32.EncodeToString(sum[:16]))
 }
 
 // RegisterDeliveryEvents registers the message and delivery events with a

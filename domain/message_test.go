@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 )
@@ -52,6 +54,19 @@ func TestFanOut(t *testing.T) {
 				t.Fatalf("FanOut = %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestDeliveryIDForSortsByTime(t *testing.T) {
+	earlier := uuid.Must(uuid.NewV7())
+	time.Sleep(2 * time.Millisecond) // a later millisecond
+	later := uuid.Must(uuid.NewV7())
+	a, b := domain.DeliveryIDFor(earlier.String(), "wh_z"), domain.DeliveryIDFor(later.String(), "wh_a")
+	if !(a < b) {
+		t.Fatalf("delivery of an earlier message sorts after a later one: %s >= %s", a, b)
+	}
+	if a == domain.DeliveryIDFor(earlier.String(), "wh_y") {
+		t.Fatal("two webhooks got one delivery ID")
 	}
 }
 

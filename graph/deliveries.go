@@ -18,7 +18,7 @@ const kindDelivery = "Delivery"
 func toDelivery(v projections.DeliveryView) *model.Delivery {
 	d := &model.Delivery{
 		ID: domain.EncodeGlobalID(kindDelivery, v.ID), WebhookID: v.WebhookID, AccountID: v.AccountID,
-		MessageID: v.MessageID, EventType: v.EventType, Status: model.DeliveryStatus(strings.ToUpper(string(v.Status))),
+		MessageID: v.MessageID, MessageGlobalID: domain.EncodeGlobalID("Message", v.MessageID), EventType: v.EventType, Status: model.DeliveryStatus(strings.ToUpper(string(v.Status))),
 		Test: v.Test, AttemptCount: v.DeliveryState.Attempts, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 		Attempts: make([]model.DeliveryAttempt, 0, len(v.Attempts)),
 	}

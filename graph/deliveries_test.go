@@ -119,6 +119,47 @@ func TestDeliveryLogOverGraphQL(t *testing.T) {
 			t.Fatalf("delivery(id) = %+v", one.Delivery)
 		}
 	})
+	t.Run("History", func(t *testing.T) {
+		var out struct {
+			Deliveries struct {
+				Nodes []struct{ ID, MessageGlobalID string }
+			}
+		}
+		client.MustData(t, `query($w: ID!) { deliveries(webhook: $w) { nodes { id messageGlobalId } } }`, map[string]any{"w": hookID}, &out)
+		d := out.Deliveries.Nodes[0]
+		types := func(c *gqltest.Client, subject string) string {
+			var h struct {
+				History struct{ Nodes []struct{ Type string } }
+			}
+			c.MustData(t, `query($s: ID!) { history(subject: $s, first: 2) { nodes { type } } }`, map[string]any{"s": subject}, &h)
+			var names []string
+			for _, n := range h.History.Nodes {
+				names = append(names, n.Type)
+			}
+			return strings.Join(names, ",")
+		}
+		if got := types(client, d.ID); got != "delivery.scheduled.v1,delivery.attempted.v1" {
+			t.Errorf("delivery history = %s", got)
+		}
+		if got := types(client, d.MessageGlobalID); got != "message.published.v1" {
+			t.Errorf("message history = %s", got)
+		}
+		intruder := srv.AccountClient(t, "nosy", domain.ScopeAccount)
+		if got := types(intruder, d.ID) + types(intruder, d.MessageGlobalID); got != "" {
+			t.Errorf("another account reads the history: %s", got)
+		}
+		var page struct {
+			History struct {
+				Nodes    []struct{ Type string }
+				PageInfo struct{ EndCursor string }
+			}
+		}
+		client.MustData(t, `query($s: ID!) { history(subject: $s, first: 2) { nodes { type } pageInfo { endCursor } } }`, map[string]any{"s": d.ID}, &page)
+		client.MustData(t, `query($s: ID!, $a: String) { history(subject: $s, first: 5, after: $a) { nodes { type } pageInfo { endCursor } } }`, map[string]any{"s": d.ID, "a": page.History.PageInfo.EndCursor}, &page)
+		if len(page.History.Nodes) != 1 || page.History.Nodes[0].Type != "delivery.succeeded.v1" {
+			t.Errorf("second page = %+v", page.History.Nodes)
+		}
+	})
 	t.Run("OtherTenantSeesNothing", func(t *testing.T) {
 		other := srv.AccountClient(t, "intruder", domain.ScopeAccount)
 		var out struct {

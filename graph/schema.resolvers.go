@@ -322,13 +322,12 @@ func (r *queryResolver) History(ctx context.Context, subject string, first *int,
 		return nil, err
 	}
 	conn := &model.HistoryConnection{Edges: []model.HistoryEdge{}, Nodes: []model.HistoryEvent{}, PageInfo: &model.PageInfo{}}
-	stream, ok := r.App.SubjectStream(ctx, p, subject)
-	if !ok {
-		return conn, nil // another tenant's subject looks exactly like a missing one
-	}
-	page, err := projections.ReadHistory(r.App.ReadDB, stream, n, deref(after))
+	page, ok, err := r.App.History(ctx, p, subject, n, deref(after))
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		return conn, nil // another tenant's subject looks exactly like a missing one
 	}
 	for i, e := range page.Entries {
 		ev := toHistoryEvent(e)

@@ -8,6 +8,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 )
 
@@ -35,8 +36,15 @@ func (History) Name() string { return "history" }
 // Buckets implements Projection.
 func (History) Buckets() []string { return []string{string(bucketHistory)} }
 
-// Apply implements Projection.
+// Apply implements Projection. Only webhook and account streams are kept:
+// deliveries and messages hold no secrets and are paged from the store
+// directly (app.History), so the read model does not copy every one.
 func (History) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, _ eventstore.Event) ([]Change, error) {
+	if _, ok := domain.WebhookIDFromStream(rec.Stream); !ok {
+		if _, ok := domain.AccountIDFromStream(rec.Stream); !ok {
+			return nil, nil
+		}
+	}
 	raw, err := json.Marshal(HistoryEntry{
 		Type: rec.Type, Stream: rec.Stream, Revision: rec.Revision, Position: rec.Position,
 		Time: rec.Time, Data: redactSecrets(rec.Data),

@@ -77,19 +77,20 @@ type ComplexityRoot struct {
 	}
 
 	Delivery struct {
-		AttemptCount   func(childComplexity int) int
-		Attempts       func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		EventType      func(childComplexity int) int
-		FailureReason  func(childComplexity int) int
-		ID             func(childComplexity int) int
-		LastStatusCode func(childComplexity int) int
-		MessageID      func(childComplexity int) int
-		NextAttemptAt  func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Test           func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Webhook        func(childComplexity int) int
+		AttemptCount    func(childComplexity int) int
+		Attempts        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		EventType       func(childComplexity int) int
+		FailureReason   func(childComplexity int) int
+		ID              func(childComplexity int) int
+		LastStatusCode  func(childComplexity int) int
+		MessageGlobalID func(childComplexity int) int
+		MessageID       func(childComplexity int) int
+		NextAttemptAt   func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Test            func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		Webhook         func(childComplexity int) int
 	}
 
 	DeliveryAttempt struct {
@@ -544,6 +545,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.LastStatusCode(childComplexity), true
+	case "Delivery.messageGlobalId":
+		if e.ComplexityRoot.Delivery.MessageGlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.MessageGlobalID(childComplexity), true
 	case "Delivery.messageId":
 		if e.ComplexityRoot.Delivery.MessageID == nil {
 			break
@@ -1756,7 +1763,7 @@ type Query {
   webhook(id: ID!): Webhook @hasScope(any: [ACCOUNT, ADMIN])
   "The event types webhooks can subscribe to, with sample payloads."
   eventTypes: [EventType!]!
-  "The raw event history of a webhook (or another subject), oldest first: the audit trail."
+  "The raw event history of a subject, oldest first: the audit trail. The subject is the global ID of a webhook, a delivery, the caller's account, or a message (Delivery.messageGlobalId)."
   history(subject: ID!, first: Int = 50, after: String): HistoryConnection! @hasScope(any: [ACCOUNT, ADMIN])
   "API keys of the caller's account; admin keys may name another account."
   apiKeys(account: String): [ApiKey!]! @hasScope(any: [ACCOUNT, ADMIN])
@@ -2057,6 +2064,8 @@ type Delivery implements Node {
   webhook: Webhook
   "The message's ID: the webhook-id header and the body's id, the same on every attempt."
   messageId: String!
+  "The message as a history subject."
+  messageGlobalId: ID!
   eventType: String!
   status: DeliveryStatus!
   "Sent by the testing tool or Check now."
@@ -2297,6 +2306,8 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 		return ec.fieldContext_Delivery_webhook(ctx, field)
 	case "messageId":
 		return ec.fieldContext_Delivery_messageId(ctx, field)
+	case "messageGlobalId":
+		return ec.fieldContext_Delivery_messageGlobalId(ctx, field)
 	case "eventType":
 		return ec.fieldContext_Delivery_eventType(ctx, field)
 	case "status":
@@ -3912,6 +3923,29 @@ func (ec *executionContext) _Delivery_messageId(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Delivery_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
+}
+
+func (ec *executionContext) _Delivery_messageGlobalId(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_messageGlobalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageGlobalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_messageGlobalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Delivery_eventType(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
@@ -11026,6 +11060,11 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "messageId":
 			out.Values[i] = ec._Delivery_messageId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageGlobalId":
+			out.Values[i] = ec._Delivery_messageGlobalId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

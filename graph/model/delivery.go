@@ -9,17 +9,18 @@ type Delivery struct {
 	WebhookID string `json:"-"`
 	AccountID string `json:"-"`
 	// The message's ID: the webhook-id header and the body's id, the same on every attempt.
-	MessageID      string            `json:"messageId"`
-	EventType      string            `json:"eventType"`
-	Status         DeliveryStatus    `json:"status"`
-	Test           bool              `json:"test"`
-	AttemptCount   int               `json:"attemptCount"`
-	NextAttemptAt  *time.Time        `json:"nextAttemptAt,omitempty"`
-	LastStatusCode *int              `json:"lastStatusCode,omitempty"`
-	FailureReason  *string           `json:"failureReason,omitempty"`
-	CreatedAt      time.Time         `json:"createdAt"`
-	UpdatedAt      time.Time         `json:"updatedAt"`
-	Attempts       []DeliveryAttempt `json:"attempts"`
+	MessageID       string            `json:"messageId"`
+	MessageGlobalID string            `json:"messageGlobalId"`
+	EventType       string            `json:"eventType"`
+	Status          DeliveryStatus    `json:"status"`
+	Test            bool              `json:"test"`
+	AttemptCount    int               `json:"attemptCount"`
+	NextAttemptAt   *time.Time        `json:"nextAttemptAt,omitempty"`
+	LastStatusCode  *int              `json:"lastStatusCode,omitempty"`
+	FailureReason   *string           `json:"failureReason,omitempty"`
+	CreatedAt       time.Time         `json:"createdAt"`
+	UpdatedAt       time.Time         `json:"updatedAt"`
+	Attempts        []DeliveryAttempt `json:"attempts"`
 }
 
 // IsNode marks Delivery as a Node.
