@@ -21,6 +21,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/internal/boltmem"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -57,6 +58,7 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 		c.Close()
 		return nil, fmt.Errorf("open read model %s: %w", readPath, err)
 	}
+	boltmem.Release(c.ReadDB) // opening read every page to rebuild the freelist
 	c.Dispatcher = delivery.NewDispatcher()
 	c.Runner = &projections.Runner{
 		Name: "readmodel", Store: c.Store, DB: c.ReadDB, Codec: c.Codec, Logger: logger,

@@ -23,6 +23,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/boltmem"
 )
 
 var _ eventstore.Store = (*Store)(nil)
@@ -130,6 +131,8 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	// Opening and init read much of the file; let those pages go.
+	boltmem.Release(db)
 	s.writerWG.Add(1)
 	go s.writer(head, window)
 	if opts.SweepInterval >= 0 {

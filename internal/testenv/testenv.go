@@ -22,6 +22,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/internal/boltmem"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -95,6 +96,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	boltmem.Release(readDB) // as the serve command does
 	codec := eventstore.NewCodec()
 	domain.RegisterEvents(codec)
 	broker := projections.NewBroker()

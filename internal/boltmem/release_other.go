@@ -1,0 +1,5 @@
+//go:build !linux
+
+package boltmem
+
+func release(uintptr, int) {}
