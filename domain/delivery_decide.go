@@ -77,7 +77,10 @@ func DecideDelivery(s DeliveryState, cmd DeliveryCommand, now time.Time) ([]even
 		if !s.Final() {
 			return nil, Errorf(EINVALID, "only a succeeded or failed delivery can be redelivered; this one is %s", s.Status)
 		}
-		return []eventstore.Event{DeliveryRedeliveryRequested{DeliveryID: s.ID, WebhookID: s.WebhookID, DueAt: now, At: now}}, nil
+		return []eventstore.Event{DeliveryRedeliveryRequested{
+			DeliveryID: s.ID, WebhookID: s.WebhookID, MessageID: s.MessageID, AccountID: s.AccountID,
+			MessageType: s.EventType, Test: s.Test, DueAt: now, At: now,
+		}}, nil
 	case AbandonDelivery:
 		if s.Final() {
 			return nil, Errorf(EINVALID, "delivery already %s", s.Status)

@@ -75,10 +75,17 @@ type DeliveryFailed struct {
 // DeliveryRedeliveryRequested reopens a finished delivery: it is pending
 // again, due at DueAt, with a fresh retry schedule.
 type DeliveryRedeliveryRequested struct {
-	DeliveryID string    `json:"deliveryId"`
-	WebhookID  string    `json:"webhookId"`
-	DueAt      time.Time `json:"dueAt"`
-	At         time.Time `json:"at"`
+	DeliveryID string `json:"deliveryId"`
+	WebhookID  string `json:"webhookId"`
+	// MessageID, AccountID, MessageType and Test repeat the delivery's own
+	// facts so that the due index can file the attempt without reading the
+	// delivery. Events stored before they were added lack them.
+	MessageID   string    `json:"messageId,omitempty"`
+	AccountID   string    `json:"accountId,omitempty"`
+	MessageType string    `json:"messageType,omitempty"`
+	Test        bool      `json:"test,omitempty"`
+	DueAt       time.Time `json:"dueAt"`
+	At          time.Time `json:"at"`
 }
 
 // Stable stored names of the delivery events. Never change one; add a .v2

@@ -196,7 +196,7 @@ func TestDeliveryRedelivery(t *testing.T) {
 		domain.DeliveryFailed{DeliveryID: "dlv_1", WebhookID: "wh_1", Reason: "HTTP 500", Attempts: 1, At: dlvT0})
 	t.Run("OK", func(t *testing.T) {
 		got, err := domain.DecideDelivery(failed, domain.RequestRedelivery{}, at)
-		thenEvents(t, got, err, domain.DeliveryRedeliveryRequested{DeliveryID: "dlv_1", WebhookID: "wh_1", DueAt: at, At: at})
+		thenEvents(t, got, err, domain.DeliveryRedeliveryRequested{DeliveryID: "dlv_1", WebhookID: "wh_1", MessageID: "msg_1", AccountID: "acc_1", MessageType: "invoice.paid", DueAt: at, At: at})
 		s := failed
 		for _, e := range got {
 			s = domain.EvolveDelivery(s, e)

@@ -37,13 +37,45 @@ const maxInlineAttempts = 200
 // Deliveries is the delivery detail and per-webhook listing projection. The
 // detail is the aggregate state folded by the domain's own EvolveDelivery,
 // plus the log of attempts that the aggregate itself does not need to keep.
-type Deliveries struct{}
+//
+// It folds a batch in memory and writes each changed view once, when the
+// runner flushes the batch: a first attempt appends [scheduled, attempted,
+// outcome] together, and decoding and re-encoding the view for each of the
+// three was the runner's largest cost.
+type Deliveries struct {
+	batch map[string]*DeliveryView // views changed in the current batch
+}
+
+var _ Batcher = (*Deliveries)(nil)
 
 // Name implements Projection.
-func (Deliveries) Name() string { return "deliveries" }
+func (*Deliveries) Name() string { return "deliveries" }
+
+// BeginBatch implements Batcher.
+func (d *Deliveries) BeginBatch() { d.batch = map[string]*DeliveryView{} }
+
+// FlushBatch implements Batcher: it writes every view the batch changed.
+func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
+	b := tx.Bucket(bucketDeliveries)
+	for id, v := range d.batch {
+		if err := putDelivery(b, id, *v); err != nil {
+			return err
+		}
+	}
+	d.batch = map[string]*DeliveryView{}
+	return nil
+}
+
+// view returns the delivery as folded so far, from the batch or the bucket.
+func (d *Deliveries) view(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
+	if v, ok := d.batch[id]; ok {
+		return *v, true, nil
+	}
+	return getDeliveryTx(tx, id)
+}
 
 // Buckets implements Projection.
-func (Deliveries) Buckets() []string {
+func (*Deliveries) Buckets() []string {
 	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus)}
 }
 
@@ -78,7 +110,10 @@ type AttemptView struct {
 }
 
 // Apply implements Projection.
-func (d Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+func (d *Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+	if d.batch == nil {
+		d.BeginBatch()
+	}
 	if m, ok := ev.(domain.MessagePublished); ok {
 		return d.applyFanOut(tx, rec, m)
 	}
@@ -86,7 +121,7 @@ func (d Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventst
 	if !ok || ev == nil {
 		return nil, nil
 	}
-	return applyDeliveryEvent(tx, rec, id, ev)
+	return d.applyDeliveryEvent(tx, rec, id, ev)
 }
 
 // applyFanOut lists the deliveries a message owes as pending from the
@@ -94,14 +129,14 @@ func (d Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventst
 // so without this a delivery to a paused webhook would be invisible until
 // the webhook is resumed. The match is the subscriptions index's, the same
 // one the due index uses in this transaction.
-func (Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]Change, error) {
+func (d *Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]Change, error) {
 	if m.TestWebhookID != "" {
 		return nil, nil // test sends are attempted at once and recorded then
 	}
 	var changes []Change
 	for _, webhookID := range subscribedWebhooks(tx, m.AccountID, m.Type) {
 		id := domain.DeliveryIDFor(m.MessageID, webhookID)
-		c, err := applyDeliveryEvent(tx, rec, id, domain.DeliveryScheduled{
+		c, err := d.applyDeliveryEvent(tx, rec, id, domain.DeliveryScheduled{
 			DeliveryID: id, MessageID: m.MessageID, WebhookID: webhookID, AccountID: m.AccountID,
 			MessageType: m.Type, ScheduledAt: m.PublishedAt, At: m.PublishedAt,
 		})
@@ -113,9 +148,8 @@ func (Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m doma
 	return changes, nil
 }
 
-func applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, ev eventstore.Event) ([]Change, error) {
-	b := tx.Bucket(bucketDeliveries)
-	view, found, err := getDeliveryTx(tx, id)
+func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, ev eventstore.Event) ([]Change, error) {
+	view, found, err := d.view(tx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +158,8 @@ func applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, e
 		// Listed as pending at fan-out; the stream's own scheduling event
 		// (appended with the first attempt) adds nothing new.
 		view.Revision = rec.Revision
-		return nil, putDelivery(b, id, view)
+		d.batch[id] = &view
+		return nil, nil
 	}
 	if !found && !scheduled {
 		// The stream's start is gone (retention removed it): without the
@@ -142,9 +177,7 @@ func applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, e
 	if a, ok := ev.(domain.DeliveryAttempted); ok {
 		view.Attempts = appendAttempt(view.Attempts, a)
 	}
-	if err := putDelivery(b, id, view); err != nil {
-		return nil, err
-	}
+	d.batch[id] = &view
 	if err := indexDelivery(tx, view, oldStatus, !found); err != nil {
 		return nil, fmt.Errorf("delivery %s: index: %w", id, err)
 	}

@@ -25,7 +25,7 @@ func buildDeliveries(b *testing.B, n int) *bbolt.DB {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	ps := []projections.Projection{projections.Deliveries{}, projections.AttemptStats{}}
+	ps := []projections.Projection{&projections.Deliveries{}, projections.AttemptStats{}}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, p := range ps {
 			for _, name := range p.Buckets() {
@@ -54,6 +54,13 @@ func buildDeliveries(b *testing.B, n int) *bbolt.DB {
 						if _, err := p.Apply(tx, rec, ev); err != nil {
 							return err
 						}
+					}
+				}
+			}
+			for _, p := range ps {
+				if batcher, ok := p.(projections.Batcher); ok {
+					if err := batcher.FlushBatch(tx); err != nil {
+						return err
 					}
 				}
 			}

@@ -70,7 +70,11 @@ func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event
 	case domain.DeliveryRetryScheduled:
 		return moveDue(tx, e.DeliveryID, e.DueAt)
 	case domain.DeliveryRedeliveryRequested:
-		return moveDue(tx, e.DeliveryID, e.DueAt)
+		if e.MessageID != "" {
+			return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, DueAt: e.DueAt})
+		}
+		return moveDue(tx, e.DeliveryID, e.DueAt) // stored before the event carried its facts
 	case domain.DeliverySucceeded:
 		return nil, deleteDue(tx, e.DeliveryID)
 	case domain.DeliveryFailed:

@@ -24,6 +24,14 @@ type Projection interface {
 	Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error)
 }
 
+// Batcher is implemented by projections that fold a batch in memory and
+// write their changes once per batch. The runner calls BeginBatch before
+// the batch's first event and FlushBatch before committing it.
+type Batcher interface {
+	BeginBatch()
+	FlushBatch(tx *bbolt.Tx) error
+}
+
 // Change names a read-model object that an event changed, so live
 // subscribers can reload it after the commit.
 type Change struct {

@@ -220,6 +220,11 @@ func (r *Runner) decode(rec eventstore.RecordedEvent) decoded {
 func (r *Runner) apply(recs []decoded) error {
 	var changes []Change
 	last := recs[len(recs)-1].rec.Position
+	for _, p := range r.Projections {
+		if b, ok := p.(Batcher); ok {
+			b.BeginBatch() // also drops what a failed batch left behind
+		}
+	}
 	err := r.DB.Update(func(tx *bbolt.Tx) error {
 		for _, d := range recs {
 			rec := d.rec
@@ -235,6 +240,13 @@ func (r *Runner) apply(recs []decoded) error {
 					return fmt.Errorf("projection %s at position %d (%s): %w", p.Name(), rec.Position, rec.Type, err)
 				}
 				changes = append(changes, c...)
+			}
+		}
+		for _, p := range r.Projections {
+			if b, ok := p.(Batcher); ok {
+				if err := b.FlushBatch(tx); err != nil {
+					return fmt.Errorf("projection %s: flush: %w", p.Name(), err)
+				}
 			}
 		}
 		var buf [8]byte
