@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,11 +27,19 @@ func loopbackGuard() *netguard.Guard {
 func TestSender(t *testing.T) {
 	secret, _ := signature.NewSecret(rand.Reader)
 	key, _ := signature.NewSigningKey(rand.Reader)
+	var mu sync.Mutex // handlers of timed-out requests may still be running
 	var got *http.Request
 	var gotBody []byte
+	last := func() (*http.Request, []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		return got, gotBody
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, gotBody = r, nil
-		gotBody, _ = io.ReadAll(r.Body)
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got, gotBody = r.Clone(context.Background()), body
+		mu.Unlock()
 		switch r.URL.Path {
 		case "/redirect":
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
@@ -55,6 +64,7 @@ func TestSender(t *testing.T) {
 
 	t.Run("SignedV1AndV1a", func(t *testing.T) {
 		res := send("/ok")
+		got, gotBody := last()
 		if res.Outcome.StatusCode != 200 || got.Header.Get("X-Tenant") != "acme" || got.Header.Get("Content-Type") != "application/json" {
 			t.Fatalf("outcome %+v, headers %v", res.Outcome, got.Header)
 		}
@@ -77,7 +87,8 @@ func TestSender(t *testing.T) {
 		}
 	})
 	t.Run("RedirectIsAFailureNotFollowed", func(t *testing.T) {
-		if res := send("/redirect"); res.Outcome.StatusCode != http.StatusFound || got.URL.Path != "/redirect" {
+		res := send("/redirect")
+		if got, _ := last(); res.Outcome.StatusCode != http.StatusFound || got.URL.Path != "/redirect" {
 			t.Fatalf("outcome %+v, last request %s", res.Outcome, got.URL.Path)
 		}
 	})

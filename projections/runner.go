@@ -35,6 +35,10 @@ type Runner struct {
 	// OnProgress, when set, is called after each committed batch.
 	OnProgress func(pos eventstore.Position)
 
+	// applyMu serialises batches, so a rebuild can run beside a live
+	// runner: while it holds the lock, live batches wait, then skip what
+	// the rebuild already applied.
+	applyMu  sync.Mutex
 	mu       sync.Mutex
 	pos      eventstore.Position
 	ready    bool
@@ -43,24 +47,36 @@ type Runner struct {
 
 // Open creates the projections' buckets and loads the checkpoint.
 func (r *Runner) Open() error {
-	r.advanced = make(chan struct{})
+	r.mu.Lock()
+	if r.advanced == nil {
+		r.advanced = make(chan struct{})
+	}
+	r.mu.Unlock()
 	return r.DB.Update(func(tx *bbolt.Tx) error {
-		cp, err := tx.CreateBucketIfNotExists(checkpointBucket)
-		if err != nil {
+		if err := r.createBuckets(tx); err != nil {
 			return err
 		}
-		if v := cp.Get([]byte(r.Name)); len(v) == 8 {
+		if v := tx.Bucket(checkpointBucket).Get([]byte(r.Name)); len(v) == 8 {
+			r.mu.Lock()
 			r.pos = eventstore.Position(binary.BigEndian.Uint64(v))
-		}
-		for _, p := range r.Projections {
-			for _, b := range p.Buckets() {
-				if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
-					return fmt.Errorf("projection %s: bucket %s: %w", p.Name(), b, err)
-				}
-			}
+			r.mu.Unlock()
 		}
 		return nil
 	})
+}
+
+func (r *Runner) createBuckets(tx *bbolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(checkpointBucket); err != nil {
+		return err
+	}
+	for _, p := range r.Projections {
+		for _, b := range p.Buckets() {
+			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+				return fmt.Errorf("projection %s: bucket %s: %w", p.Name(), b, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Position returns the checkpoint: the last log position applied.
@@ -117,6 +133,12 @@ func (r *Runner) Run(ctx context.Context) error {
 // CatchUp applies every event in the log after the checkpoint, a page per
 // transaction, and returns when a page comes back short.
 func (r *Runner) CatchUp(ctx context.Context) error {
+	return r.catchUp(ctx, false, nil)
+}
+
+// catchUp is CatchUp; locked says the caller holds applyMu, and progress,
+// when set, hears of each page.
+func (r *Runner) catchUp(ctx context.Context, locked bool, progress func(eventstore.Position)) error {
 	for {
 		recs, err := r.Store.ReadAll(ctx, r.Position(), catchUpPage)
 		if err != nil {
@@ -127,8 +149,16 @@ func (r *Runner) CatchUp(ctx context.Context) error {
 			for i, rec := range recs {
 				batch[i] = r.decode(rec)
 			}
-			if err := r.apply(batch); err != nil {
+			if locked {
+				err = r.applyLocked(batch)
+			} else {
+				err = r.apply(batch)
+			}
+			if err != nil {
 				return err
+			}
+			if progress != nil {
+				progress(r.Position())
 			}
 		}
 		if len(recs) < catchUpPage {
@@ -218,6 +248,13 @@ func (r *Runner) decode(rec eventstore.RecordedEvent) decoded {
 // apply folds a batch into every projection and moves the checkpoint, all
 // in one transaction.
 func (r *Runner) apply(recs []decoded) error {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	return r.applyLocked(recs)
+}
+
+// applyLocked is apply with applyMu held.
+func (r *Runner) applyLocked(recs []decoded) error {
 	var changes []Change
 	last := recs[len(recs)-1].rec.Position
 	for _, p := range r.Projections {
@@ -275,7 +312,11 @@ func (r *Runner) apply(recs []decoded) error {
 // Rebuild drops every projection's buckets and the checkpoint, then replays
 // the whole log. It never triggers side effects: only read models change.
 // progress, when set, is called after each page with the position reached.
+// A live Run may go on beside it: its batches wait for the rebuild and then
+// skip what it applied.
 func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position, time.Duration)) error {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
 	start := time.Now()
 	err := r.DB.Update(func(tx *bbolt.Tx) error {
 		for _, p := range r.Projections {
@@ -285,7 +326,10 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position,
 				}
 			}
 		}
-		return tx.Bucket(checkpointBucket).Delete([]byte(r.Name))
+		if err := tx.Bucket(checkpointBucket).Delete([]byte(r.Name)); err != nil {
+			return err
+		}
+		return r.createBuckets(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("projections %s: reset: %w", r.Name, err)
@@ -293,15 +337,9 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position,
 	r.mu.Lock()
 	r.pos = 0
 	r.mu.Unlock()
-	if err := r.Open(); err != nil {
-		return err
-	}
-	prev := r.OnProgress
-	r.OnProgress = func(p eventstore.Position) {
+	return r.catchUp(ctx, true, func(p eventstore.Position) {
 		if progress != nil {
 			progress(p, time.Since(start))
 		}
-	}
-	defer func() { r.OnProgress = prev }()
-	return r.CatchUp(ctx)
+	})
 }
