@@ -139,6 +139,7 @@ func (r *Runner) CatchUp(ctx context.Context) error {
 // catchUp is CatchUp; locked says the caller holds applyMu, and progress,
 // when set, hears of each page.
 func (r *Runner) catchUp(ctx context.Context, locked bool, progress func(eventstore.Position)) error {
+	start, lastLog, applied := time.Now(), time.Now(), 0
 	for {
 		recs, err := r.Store.ReadAll(ctx, r.Position(), catchUpPage)
 		if err != nil {
@@ -160,8 +161,17 @@ func (r *Runner) catchUp(ctx context.Context, locked bool, progress func(eventst
 			if progress != nil {
 				progress(r.Position())
 			}
+			applied += len(recs)
+			if r.Logger != nil && time.Since(lastLog) > 2*time.Second {
+				lastLog = time.Now()
+				r.Logger.Info("projections catching up", "name", r.Name, "position", r.Position(), "events", applied,
+					"events_per_s", int(float64(applied)/time.Since(start).Seconds()))
+			}
 		}
 		if len(recs) < catchUpPage {
+			if r.Logger != nil && applied > 0 {
+				r.Logger.Info("projections caught up", "name", r.Name, "position", r.Position(), "events", applied, "took", time.Since(start).Round(time.Millisecond))
+			}
 			return nil
 		}
 	}
