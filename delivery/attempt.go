@@ -22,11 +22,17 @@ func (d *Dispatcher) attempt(l *lane, view projections.WebhookView, e projection
 	defer d.workers.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), attemptGrace)
 	defer cancel()
-	pos, outcome, _, err := d.attemptOnce(ctx, view, e)
+	pos, outcome, res, err := d.attemptOnce(ctx, view, e)
 	if err != nil {
 		d.Logger.Error("dispatcher: attempt not recorded; it stays due", "delivery", e.DeliveryID, "webhook", e.WebhookID, "err", err)
 	}
-	slowDown := outcome.SlowDown
+	// Back off the whole lane when the endpoint asks for it (429, 502, 503,
+	// 504), and also when no response came at all (refused, timed out,
+	// unresolvable): a dead endpoint with a million pending deliveries must
+	// not be hammered with a million futile attempts. Each delivery keeps
+	// its own retry schedule besides.
+	unreachable := err == nil && pos != 0 && res.Outcome.StatusCode == 0 && res.Outcome.ErrClass != ""
+	slowDown := outcome.SlowDown || unreachable
 	d.finish(l, e.DeliveryID, pos, slowDown, outcome.Result == domain.ResultSucceeded)
 }
 

@@ -285,3 +285,39 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A dead endpoint (connections refused) pauses its lane after the attempts
+// already under way, instead of burning through its whole backlog.
+func TestUnreachableEndpointPausesItsLane(t *testing.T) {
+	env := testenv.New(t)
+	recv := testenv.NewReceiver(t)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
+	recv.Close() // from now on connections are refused
+	for range 40 {
+		publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
+	}
+	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 40 })
+	frozen := time.Now().UTC() // every first attempt is due
+	var skew atomic.Int64
+	env.Dispatcher.Now = func() time.Time { return frozen.Add(time.Duration(skew.Load())) }
+	env.StartDispatcher(t)
+
+	retrying := func() int {
+		counts, _ := projections.DueCounts(env.ReadDB)
+		return int(counts[hook.ID].Retries)
+	}
+	// With the clock frozen the lane's pause never ends: only the first
+	// round of attempts (at most the cap of 4) is made.
+	waitFor(t, func() bool { return retrying() > 0 })
+	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	waitFor(t, func() bool { return env.Dispatcher.InFlight() == 0 })
+	if n := retrying(); n > domain.DefaultMaxConcurrency {
+		t.Fatalf("%d attempts went to a dead endpoint before its lane paused; want at most %d", n, domain.DefaultMaxConcurrency)
+	}
+	// Once the pause (at most a minute) has passed, the lane tries again.
+	before := retrying()
+	skew.Store(int64(2 * time.Minute))
+	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	waitFor(t, func() bool { return retrying() > before })
+}
