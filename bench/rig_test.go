@@ -17,6 +17,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/internal/tuning"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -43,6 +44,7 @@ func newRig(tb testing.TB, n int, senderTimeout time.Duration) *rig {
 // newRigIn is newRig on the databases in dir; "" means a fresh directory.
 func newRigIn(tb testing.TB, n int, senderTimeout time.Duration, dir string) *rig {
 	tb.Helper()
+	tuning.Apply() // the runtime settings webhookd serve uses
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("BENCH_LOG") != "" {
 		logger = slog.Default()

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/webhookd/webhookd/internal/tuning"
 )
 
 const usage = `webhookd: self-hosted webhook delivery
@@ -46,6 +48,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "serve":
+		tuning.Apply()
 		m := NewMain()
 		if err := m.ParseFlags(args[1:]); err != nil {
 			return err
