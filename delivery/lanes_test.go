@@ -1,0 +1,104 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/delivery"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/ratelimit"
+)
+
+// A webhook's rate limit holds its lane: with the limiter's clock frozen
+// only the burst goes out, however many deliveries are due; once time
+// moves on, the rest follow.
+func TestRateLimitHoldsTheLane(t *testing.T) {
+	env := testenv.New(t)
+	var released atomic.Bool
+	frozen := time.Now()
+	env.Dispatcher.Limiter = ratelimit.NewGCRA(func() time.Time {
+		if released.Load() {
+			return time.Now().Add(time.Minute) // past every frozen-time allowance
+		}
+		return frozen
+	})
+	reg := prometheus.NewRegistry()
+	env.Dispatcher.Metrics = delivery.NewMetrics(reg, env.Dispatcher.InFlight,
+		func() (map[string]projections.DueCount, error) { return projections.DueCounts(env.ReadDB) })
+	recv := testenv.NewReceiver(t)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
+	rl := domain.RateLimit{PerSecond: 2, Burst: 2}
+	if _, err := env.App.UpdateWebhook(context.Background(), p, hook.ID, nil, domain.UpdateWebhook{RateLimit: &rl}); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
+	}
+	env.StartDispatcher(t)
+	recv.WaitFor(t, 2, 10*time.Second)
+	// The lane asks again after each wait; let it be refused a few times.
+	waitFor(t, func() bool { return rateLimitedWaits(t, reg) >= 3 })
+	if n := len(recv.Received()); n != 2 {
+		t.Fatalf("%d deliveries went out under a rate limit of 2 with a frozen clock", n)
+	}
+	released.Store(true)
+	recv.WaitFor(t, 10, 10*time.Second)
+}
+
+// rateLimitedWaits sums webhookd_delivery_rate_limited_total.
+func rateLimitedWaits(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == "webhookd_delivery_rate_limited_total" {
+			for _, m := range mf.GetMetric() {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+// An endpoint answering 503 slows its whole lane down, not just the one
+// delivery: with the dispatcher's clock frozen, no attempt follows the
+// first round until the pause has passed.
+func TestOverloadedEndpointSlowsItsLane(t *testing.T) {
+	env := testenv.New(t)
+	recv := testenv.NewReceiver(t)
+	recv.Respond(http.StatusServiceUnavailable, 0)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
+	for range 20 {
+		publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
+	}
+	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 20 })
+	frozen := time.Now().UTC()
+	var skew atomic.Int64
+	env.Dispatcher.Now = func() time.Time { return frozen.Add(time.Duration(skew.Load())) }
+	env.StartDispatcher(t)
+	recv.WaitFor(t, 1, 10*time.Second)
+	waitFor(t, func() bool { return env.Dispatcher.InFlight() == 0 })
+	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	waitFor(t, func() bool { return env.Dispatcher.InFlight() == 0 })
+	if n := len(recv.Received()); n > domain.DefaultMaxConcurrency {
+		t.Fatalf("%d requests reached an endpoint answering 503 before its lane slowed; want at most %d", n, domain.DefaultMaxConcurrency)
+	}
+	before := len(recv.Received())
+	skew.Store(int64(2 * time.Minute))
+	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	recv.WaitFor(t, before+1, 10*time.Second)
+}
