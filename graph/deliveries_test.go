@@ -368,3 +368,28 @@ func TestPausedWebhookKeepsItsBacklog(t *testing.T) {
 	waitStatus(t, client, list.Deliveries.Nodes[0].ID, "SUCCEEDED")
 	_ = srv
 }
+
+func TestPublishEventsNeedsThePublisherScope(t *testing.T) {
+	srv := gqltest.NewServer(t)
+	account := srv.AccountClient(t, "acme", domain.ScopeAccount)
+	q := `mutation { publishEvents(input: {events: [{account: "acme", type: "email.open", data: {}}]}) { results { messageId } } }`
+	if res := account.Do(t, q, nil); !res.HasCode("FORBIDDEN") {
+		t.Fatalf("an account key published: %s", res.Body)
+	}
+	var out struct {
+		PublishEvents struct {
+			Results []struct {
+				MessageID  *string
+				UserErrors []gqltest.UserError
+			}
+		}
+	}
+	publisher := srv.AccountClient(t, "platform", domain.ScopePublisher)
+	publisher.MustData(t, `mutation { publishEvents(input: {events: [
+		{account: "acme", type: "email.open", data: {}},
+		{account: "acme", type: "no.such.type", data: {}}]}) { results { messageId userErrors { field message code } } } }`, nil, &out)
+	r := out.PublishEvents.Results
+	if len(r) != 2 || r[0].MessageID == nil || r[1].MessageID != nil || len(r[1].UserErrors) != 1 || r[1].UserErrors[0].Code != "INVALID" {
+		t.Fatalf("results = %+v", r)
+	}
+}
