@@ -32,7 +32,11 @@ func testSubscribeCatchUpThenLive(t *testing.T, s eventstore.Store) {
 	for i := range 5 {
 		sameEvent(t, next(t, sub), evs[i], stream, uint64(i))
 	}
-	go func() {
+	// The writer must finish before the test does: the subscriber can see
+	// an event before its Append has returned, and ending the test cancels
+	// the context that Append is still waiting under.
+	var writer sync.WaitGroup
+	writer.Go(func() {
 		for i := 5; i < 10; i++ {
 			time.Sleep(5 * time.Millisecond)
 			if _, err := s.Append(testContext(t), stream, eventstore.Exact(uint64(i-1)), evs[i]); err != nil {
@@ -40,7 +44,8 @@ func testSubscribeCatchUpThenLive(t *testing.T, s eventstore.Store) {
 				return
 			}
 		}
-	}()
+	})
+	defer writer.Wait()
 	for i := 5; i < 10; i++ {
 		sameEvent(t, next(t, sub), evs[i], stream, uint64(i))
 	}
