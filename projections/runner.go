@@ -179,6 +179,9 @@ func (r *Runner) catchUp(ctx context.Context, locked bool, progress func(eventst
 
 func (r *Runner) follow(ctx context.Context) error {
 	sub, err := r.Store.SubscribeAll(ctx, r.Position(), eventstore.Filter{})
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped just as catch-up finished
+	}
 	if err != nil {
 		return fmt.Errorf("projections %s: subscribe: %w", r.Name, err)
 	}
