@@ -15,37 +15,30 @@ import (
 	"github.com/redis/go-redis/v9"
 	bbolt "go.etcd.io/bbolt"
 
-	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/config"
 	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
 	"github.com/webhookd/webhookd/internal/boltmem"
+	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
-	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/ratelimit"
 	redisrate "github.com/webhookd/webhookd/ratelimit/redis"
-	"github.com/webhookd/webhookd/verification"
 )
 
 // core is the part of webhookd every subcommand needs: the event store, the
-// read models and the application layer over them.
+// read models and the application layer over them (wiring.Core), plus the
+// SSRF guard.
 type core struct {
+	*wiring.Core
 	Store  eventstore.Store
-	Codec  *eventstore.Codec
 	ReadDB *bbolt.DB
-	Runner *projections.Runner
-	Broker *projections.Broker
 	Guard  *netguard.Guard
-	App    *app.App
-	// Dispatcher sends deliveries; only `serve` runs it.
-	Dispatcher *delivery.Dispatcher
 }
 
 func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
-	c := &core{Codec: eventstore.NewCodec(), Broker: projections.NewBroker()}
-	domain.RegisterEvents(c.Codec)
+	c := &core{}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
@@ -53,55 +46,38 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 	if c.Store, err = openStore(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
-	readPath := filepath.Join(cfg.DataDir, "readmodel.db")
-	if c.ReadDB, err = bbolt.Open(readPath, 0o600, &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("open read model %s: %w", readPath, err)
-	}
-	boltmem.Release(c.ReadDB) // opening read every page to rebuild the freelist
-	c.Dispatcher = delivery.NewDispatcher()
-	c.Runner = &projections.Runner{
-		Name: "readmodel", Store: c.Store, DB: c.ReadDB, Codec: c.Codec, Logger: logger,
-		Projections: projections.All(),
-		OnCommit: func(changes []projections.Change) {
-			c.Broker.Publish(changes)
-			c.Dispatcher.Notify(changes)
-		},
-	}
-	if err := c.Runner.Open(); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("open projections: %w", err)
-	}
-	if c.Guard, err = newGuard(cfg); err != nil {
+	fail := func(err error) (*core, error) {
 		c.Close()
 		return nil, err
 	}
-	c.App = app.New(c.Store, c.Codec, c.ReadDB, c.Runner)
-	c.App.Logger = logger
-	c.App.IdempotencyWindow = cfg.IdempotencyWindow
-	c.App.Guard = c.Guard
-	c.App.Verifier = verification.New(c.Guard)
-	c.App.Tester = c.Dispatcher
-	d := c.Dispatcher
-	d.Store, d.Codec, d.ReadDB, d.Progress, d.Logger = c.Store, c.Codec, c.ReadDB, c.Runner, logger
-	d.Sender = delivery.NewSender(c.Guard, 0)
+	readPath := filepath.Join(cfg.DataDir, "readmodel.db")
+	if c.ReadDB, err = bbolt.Open(readPath, 0o600, &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}); err != nil {
+		return fail(fmt.Errorf("open read model %s: %w", readPath, err))
+	}
+	boltmem.Release(c.ReadDB) // opening read every page to rebuild the freelist
+	if c.Guard, err = newGuard(cfg); err != nil {
+		return fail(err)
+	}
+	sender := delivery.NewSender(c.Guard, 0)
 	if cfg.SigningKeyFile != "" {
 		k, err := loadSigningKey(cfg.SigningKeyFile)
 		if err != nil {
-			c.Close()
-			return nil, err
+			return fail(err)
 		}
-		d.Sender.SigningKeys = []ed25519.PrivateKey{k}
+		sender.SigningKeys = []ed25519.PrivateKey{k}
 	}
-	d.Disabler = c.App
-	if d.Limiter, err = newLimiter(cfg); err != nil {
-		c.Close()
-		return nil, err
+	limiter, err := newLimiter(cfg)
+	if err != nil {
+		return fail(err)
 	}
+	if c.Core, err = wiring.Assemble(wiring.Parts{Store: c.Store, ReadDB: c.ReadDB, Guard: c.Guard, Sender: sender, Limiter: limiter, Logger: logger}); err != nil {
+		return fail(err)
+	}
+	c.App.Guard = c.Guard // callback URLs are checked when set, too
+	c.App.IdempotencyWindow = cfg.IdempotencyWindow
 	if cfg.EventTypesFile != "" {
 		if c.App.Catalogue, err = loadCatalogue(cfg.EventTypesFile); err != nil {
-			c.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	return c, nil

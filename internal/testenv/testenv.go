@@ -23,10 +23,10 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
 	"github.com/webhookd/webhookd/internal/boltmem"
+	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/ratelimit"
-	"github.com/webhookd/webhookd/verification"
 )
 
 // Env is a running core: store, projections and app.
@@ -97,35 +97,21 @@ func NewWith(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	boltmem.Release(readDB) // as the serve command does
-	codec := eventstore.NewCodec()
-	domain.RegisterEvents(codec)
-	broker := projections.NewBroker()
-	dispatcher := delivery.NewDispatcher()
-	dispatcher.Logger = opts.Logger
-	runner := &projections.Runner{
-		Name: "readmodel", Store: store, DB: readDB, Codec: codec, Logger: opts.Logger,
-		Projections: projections.All(),
-		OnCommit: func(c []projections.Change) {
-			broker.Publish(c)
-			dispatcher.Notify(c)
-		},
-	}
-	if err := runner.Open(); err != nil {
+	guard := &netguard.Guard{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
+	// The create-time URL check stays off (App.Guard nil) so tests may use
+	// unresolvable names like example.com; verification and delivery dial
+	// through the guard, with loopback allowed for test receivers.
+	c, err := wiring.Assemble(wiring.Parts{
+		Store: store, ReadDB: readDB, Guard: guard, Logger: opts.Logger,
+		Sender: delivery.NewSender(guard, opts.SenderTimeout), Limiter: ratelimit.NewGCRA(time.Now),
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
+	codec, broker, runner, a, dispatcher := c.Codec, c.Broker, c.Runner, c.App, c.Dispatcher
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
-	a := app.New(store, codec, readDB, runner)
-	a.Logger = opts.Logger
-	guard := &netguard.Guard{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
-	// The create-time URL check stays off (a.Guard nil) so tests may use
-	// unresolvable names like example.com; verification and delivery dial
-	// through the guard, with loopback allowed for test receivers.
-	a.Verifier, a.Tester = verification.New(guard), dispatcher
-	dispatcher.Store, dispatcher.Codec, dispatcher.ReadDB, dispatcher.Progress = store, codec, readDB, runner
-	dispatcher.Sender, dispatcher.Disabler = delivery.NewSender(guard, opts.SenderTimeout), a
-	dispatcher.Limiter = ratelimit.NewGCRA(time.Now)
 	e := &Env{Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
 	e.stop = func() error {
 		cancel()

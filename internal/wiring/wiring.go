@@ -1,0 +1,70 @@
+// Package wiring assembles webhookd's core from its opened parts: the
+// codec, the projection runner feeding the live broker and the dispatcher,
+// the application layer and the dispatcher itself. The serve command and
+// the test environment both use it, so tests run the same wiring the
+// service does.
+package wiring
+
+import (
+	"fmt"
+	"log/slog"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/delivery"
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/netguard"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/ratelimit"
+	"github.com/webhookd/webhookd/verification"
+)
+
+// Parts are what Assemble needs: open databases, the SSRF guard that
+// verification and delivery dial through, the delivery sender and the
+// rate limiter.
+type Parts struct {
+	Store   eventstore.Store
+	ReadDB  *bbolt.DB
+	Guard   *netguard.Guard
+	Sender  *delivery.Sender
+	Limiter ratelimit.Limiter
+	Logger  *slog.Logger
+}
+
+// Core is the assembled service core. Nothing runs yet: the caller starts
+// Runner.Run and, to deliver, Dispatcher.Run.
+type Core struct {
+	Codec      *eventstore.Codec
+	Broker     *projections.Broker
+	Runner     *projections.Runner
+	App        *app.App
+	Dispatcher *delivery.Dispatcher
+}
+
+// Assemble wires the core and opens the projections (creating their
+// buckets and loading the checkpoint).
+func Assemble(p Parts) (*Core, error) {
+	c := &Core{Codec: eventstore.NewCodec(), Broker: projections.NewBroker(), Dispatcher: delivery.NewDispatcher()}
+	domain.RegisterEvents(c.Codec)
+	c.Runner = &projections.Runner{
+		Name: "readmodel", Store: p.Store, DB: p.ReadDB, Codec: c.Codec, Logger: p.Logger,
+		Projections: projections.All(),
+		OnCommit: func(changes []projections.Change) {
+			c.Broker.Publish(changes)
+			c.Dispatcher.Notify(changes)
+		},
+	}
+	if err := c.Runner.Open(); err != nil {
+		return nil, fmt.Errorf("open projections: %w", err)
+	}
+	c.App = app.New(p.Store, c.Codec, p.ReadDB, c.Runner)
+	c.App.Logger = p.Logger
+	c.App.Verifier = verification.New(p.Guard)
+	c.App.Tester = c.Dispatcher
+	d := c.Dispatcher
+	d.Store, d.Codec, d.ReadDB, d.Progress, d.Logger = p.Store, c.Codec, p.ReadDB, c.Runner, p.Logger
+	d.Sender, d.Limiter, d.Disabler = p.Sender, p.Limiter, c.App
+	return c, nil
+}
