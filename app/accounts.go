@@ -119,42 +119,29 @@ func (a *App) APIKeys(ctx context.Context, account string) ([]domain.APIKey, err
 // accountCommand decides cmd on account, creating the account first when
 // the command is a key creation for an account that does not exist yet.
 func (a *App) accountCommand(ctx context.Context, account string, cmd domain.AccountCommand) (domain.AccountState, error) {
-	stream := domain.AccountStream(account)
-	for attempt := 0; ; attempt++ {
-		events, err := a.loadEvents(ctx, stream)
-		if err != nil {
-			return domain.AccountState{}, err
-		}
-		state := domain.FoldAccount(events)
+	decide := func(s domain.AccountState) ([]eventstore.Event, error) {
 		var decided []eventstore.Event
-		if _, creating := cmd.(domain.CreateAPIKey); creating && !state.Exists() {
-			created, err := domain.DecideAccount(state, domain.CreateAccount{AccountID: account, Name: account}, a.Now())
+		if _, creating := cmd.(domain.CreateAPIKey); creating && !s.Exists() {
+			created, err := domain.DecideAccount(s, domain.CreateAccount{AccountID: account, Name: account}, a.Now())
 			if err != nil {
-				return domain.AccountState{}, err
+				return nil, err
 			}
-			decided = append(decided, created...)
+			decided = created
+			for _, e := range created {
+				s = domain.EvolveAccount(s, e)
+			}
 		}
-		next := state
-		for _, e := range decided {
-			next = domain.EvolveAccount(next, e)
-		}
-		more, err := domain.DecideAccount(next, cmd, a.Now())
+		more, err := domain.DecideAccount(s, cmd, a.Now())
 		if err != nil {
-			return domain.AccountState{}, err
+			return nil, err
 		}
-		decided = append(decided, more...)
-		_, err = a.appendAndWait(ctx, stream, state.ExpectedRevision(), decided)
-		if eventstore.IsWrongExpectedVersion(err) && attempt < conflictRetries {
-			continue
-		}
-		if err != nil {
-			return domain.AccountState{}, err
-		}
-		for _, e := range more {
-			next = domain.EvolveAccount(next, e)
-		}
-		return next, nil
+		return append(decided, more...), nil
 	}
+	s, err := handle(ctx, a, domain.AccountStream(account), domain.EvolveAccount, decide, true)
+	if err != nil {
+		return domain.AccountState{}, err
+	}
+	return s, nil
 }
 
 func sortKeys(keys []domain.APIKey) {

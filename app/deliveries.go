@@ -133,31 +133,12 @@ func (a *App) Redeliver(ctx context.Context, p Principal, deliveryID string) err
 }
 
 func (a *App) redeliver(ctx context.Context, p Principal, deliveryID string, wait bool) error {
-	stream := domain.DeliveryStream(deliveryID)
-	for attempt := 0; ; attempt++ {
-		events, err := a.loadEvents(ctx, stream)
-		if err != nil {
-			return err
-		}
-		var s domain.DeliveryState
-		for _, e := range events {
-			s = domain.EvolveDelivery(s, e)
-		}
+	decide := func(s domain.DeliveryState) ([]eventstore.Event, error) {
 		if !s.Exists() || s.AccountID != p.AccountID {
-			return errDeliveryNotFound
+			return nil, errDeliveryNotFound
 		}
-		decided, err := domain.DecideDelivery(s, domain.RequestRedelivery{}, a.Now())
-		if err != nil {
-			return err
-		}
-		if wait {
-			_, err = a.appendAndWait(ctx, stream, s.ExpectedRevision(), decided)
-		} else {
-			_, err = a.appendEvents(ctx, stream, s.ExpectedRevision(), decided...)
-		}
-		if eventstore.IsWrongExpectedVersion(err) && attempt < conflictRetries {
-			continue
-		}
-		return err
+		return domain.DecideDelivery(s, domain.RequestRedelivery{}, a.Now())
 	}
+	_, err := handle(ctx, a, domain.DeliveryStream(deliveryID), domain.EvolveDelivery, decide, wait)
+	return err
 }

@@ -190,10 +190,4 @@ func EvolveAccount(s AccountState, e eventstore.Event) AccountState {
 }
 
 // FoldAccount folds a whole stream's events, in order, into a state.
-func FoldAccount(events []eventstore.Event) AccountState {
-	var s AccountState
-	for _, e := range events {
-		s = EvolveAccount(s, e)
-	}
-	return s
-}
+func FoldAccount(events []eventstore.Event) AccountState { return fold(EvolveAccount, events) }

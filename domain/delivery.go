@@ -81,6 +81,16 @@ func (s DeliveryState) Final() bool {
 	return s.Status == DeliveryStatusSucceeded || s.Status == DeliveryStatusFailed
 }
 
+// Due reports whether an attempt is owed at now: the delivery is pending
+// or retrying and its next attempt is not in the future. The dispatcher
+// checks it on the state it has just read, so a stale entry in its due
+// index (another instance recorded the attempt, the index lags or was
+// replayed) never makes an attempt early. A delivery not yet scheduled is
+// not due: scheduling decides its first due time.
+func (s DeliveryState) Due(now time.Time) bool {
+	return s.Exists() && !s.Final() && !s.NextAttemptAt.After(now)
+}
+
 // ExpectedRevision is the optimistic-concurrency condition for appending the
 // events decided on this state. Appending an attempt with it is also how a
 // dispatcher claims the attempt: of two racing instances only one append

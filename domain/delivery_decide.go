@@ -220,6 +220,10 @@ func EvolveDelivery(s DeliveryState, e eventstore.Event) DeliveryState {
 	return s
 }
 
+// FoldDelivery folds a whole delivery stream's events, in order, into a
+// state, as the dispatcher and the redelivery command see it.
+func FoldDelivery(events []eventstore.Event) DeliveryState { return fold(EvolveDelivery, events) }
+
 // deliveryEventTime is the At of a delivery event.
 func deliveryEventTime(e eventstore.Event) time.Time {
 	switch e := e.(type) {

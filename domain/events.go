@@ -25,3 +25,13 @@ func RegisterWebhookEvents(c *eventstore.Codec) {
 func RegisterAccountEvents(c *eventstore.Codec) {
 	c.Register(AccountCreated{}, APIKeyCreated{}, APIKeyRevoked{})
 }
+
+// fold folds a whole stream's events, in order, into a state with evolve.
+// Each aggregate's Fold is this with its own evolve.
+func fold[S any](evolve func(S, eventstore.Event) S, events []eventstore.Event) S {
+	var s S
+	for _, e := range events {
+		s = evolve(s, e)
+	}
+	return s
+}

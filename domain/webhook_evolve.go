@@ -62,10 +62,4 @@ func EvolveWebhook(s WebhookState, e eventstore.Event) WebhookState {
 }
 
 // FoldWebhook folds a whole stream's events, in order, into a state.
-func FoldWebhook(events []eventstore.Event) WebhookState {
-	var s WebhookState
-	for _, e := range events {
-		s = EvolveWebhook(s, e)
-	}
-	return s
-}
+func FoldWebhook(events []eventstore.Event) WebhookState { return fold(EvolveWebhook, events) }
