@@ -3,12 +3,12 @@ package delivery
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/eventstore/aggregate"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -16,80 +16,114 @@ import (
 // finish and be recorded during shutdown.
 const attemptGrace = DefaultTimeout + 5*time.Second
 
+// attempted is what one attempt did, for the lane's bookkeeping.
+type attempted struct {
+	// recorded is the position of the attempt this call recorded; zero
+	// when it recorded nothing.
+	recorded eventstore.Position
+	// seen is the position of the delivery stream's last event as this
+	// call read or wrote it. Until the read models have applied it, the
+	// due index may still list the delivery as it was.
+	seen eventstore.Position
+	// notDueUntil is set when the stream showed the attempt not yet due:
+	// when it falls due.
+	notDueUntil time.Time
+	verdict     domain.RetryDecision
+	res         Result
+	sent        bool
+}
+
 // attempt makes one owed attempt and records it. Its context is not the
 // dispatcher's: shutdown lets it finish, so nothing sent goes unrecorded.
 func (d *Dispatcher) attempt(l *lane, view projections.WebhookView, e projections.DueEntry) {
 	defer d.workers.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), attemptGrace)
 	defer cancel()
-	pos, outcome, res, err := d.attemptOnce(ctx, view, e)
+	out, err := d.attemptOnce(ctx, view, e, true)
 	if err != nil {
-		d.Logger.Error("dispatcher: attempt not recorded; it stays due", "delivery", e.DeliveryID, "webhook", e.WebhookID, "err", err)
+		d.Logger.Error("dispatcher: attempt not recorded; it stays due", "delivery", e.DeliveryID, "webhook", e.WebhookID, "sent", out.sent, "err", err)
 	}
-	// Back off the whole lane when the endpoint asks for it (429, 502, 503,
-	// 504), and also when no response came at all (refused, timed out,
-	// unresolvable): a dead endpoint with a million pending deliveries must
-	// not be hammered with a million futile attempts. Each delivery keeps
-	// its own retry schedule besides.
-	unreachable := err == nil && pos != 0 && res.Outcome.StatusCode == 0 && res.Outcome.ErrClass != ""
-	slowDown := outcome.SlowDown || unreachable
-	d.finish(l, e.DeliveryID, pos, slowDown, outcome.Result == domain.ResultSucceeded)
+	if !out.notDueUntil.IsZero() {
+		d.Logger.Debug("dispatcher: attempt not yet due; skipped", "delivery", e.DeliveryID, "webhook", e.WebhookID, "due", out.notDueUntil)
+	}
+	d.finish(l, e.DeliveryID, out, err)
 }
 
 // attemptOnce loads the delivery and its message, sends, and appends the
 // attempt with its outcome (and, for a first attempt, the scheduling) in
-// one append at the delivery's expected revision. Losing that race to
-// another instance means it made the attempt; nothing is recorded twice.
-func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookView, e projections.DueEntry) (eventstore.Position, domain.RetryDecision, Result, error) {
-	stream := domain.DeliveryStream(e.DeliveryID)
-	state, err := d.loadDelivery(ctx, stream)
-	if err != nil {
-		return 0, domain.RetryDecision{}, Result{}, err
-	}
-	expected := state.ExpectedRevision()
-	var events []eventstore.Event
-	if !state.Exists() {
-		scheduled, err := domain.DecideDelivery(state, domain.ScheduleDelivery{
-			DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID, AccountID: e.AccountID,
-			EventType: e.EventType, Test: e.Test, DueAt: e.DueAt,
-		}, d.Now())
+// one append at the delivery's expected revision, through the shared
+// command path. On a lost race it reads the stream again: when another
+// instance recorded an attempt meanwhile, ours is not recorded twice;
+// otherwise ours is recorded on the fresh state, never sent again. When
+// due is set (lane attempts), an attempt the stream shows not yet due is
+// skipped, whatever the due index said.
+func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookView, e projections.DueEntry, due bool) (attempted, error) {
+	var out attempted
+	var sentAt int // the delivery's attempt count when this call sent
+	var now time.Time
+	decide := func(s domain.DeliveryState) ([]eventstore.Event, error) {
+		events, s, err := scheduleFirst(s, e, d.Now())
 		if err != nil {
-			return 0, domain.RetryDecision{}, Result{}, err
+			return nil, err
 		}
-		events = append(events, scheduled...)
-		for _, ev := range scheduled {
-			state = domain.EvolveDelivery(state, ev)
+		if s.Final() || (out.sent && s.Attempts != sentAt) {
+			return nil, nil // finished, or recorded by another instance: the index will catch up
 		}
+		if !out.sent {
+			if due && !s.Due(d.Now()) {
+				out.notDueUntil = s.NextAttemptAt
+				return nil, nil
+			}
+			if now, err = d.send(ctx, view, e, &out); err != nil {
+				return nil, err
+			}
+			sentAt = s.Attempts
+		}
+		decided, err := domain.DecideDelivery(s, domain.RecordAttempt{
+			Outcome: out.res.Outcome, Latency: out.res.Latency, ErrorMessage: out.res.ErrorMessage,
+			ResponseExcerpt: out.res.Excerpt, RequestHeaders: out.res.RequestHeaders, Rand: d.Rand(),
+		}, now)
+		return append(events, decided...), err
 	}
-	if state.Final() {
-		return 0, domain.RetryDecision{}, Result{}, nil // already finished; the index will catch up
+	_, res, err := aggregate.Handle(ctx, d.Store, d.Codec, domain.DeliveryStream(e.DeliveryID), domain.EvolveDelivery, decide)
+	out.seen = res.Position
+	if err != nil || !res.Appended() {
+		return out, err
 	}
+	out.recorded = res.Append.Position
+	out.verdict = d.observe(ctx, view, e, out.res, res.Events)
+	return out, nil
+}
+
+// scheduleFirst decides the scheduling of a delivery the stream does not
+// hold yet (its first attempt), and returns the state with it folded in.
+func scheduleFirst(s domain.DeliveryState, e projections.DueEntry, now time.Time) ([]eventstore.Event, domain.DeliveryState, error) {
+	if s.Exists() {
+		return nil, s, nil
+	}
+	scheduled, err := domain.DecideDelivery(s, domain.ScheduleDelivery{
+		DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID, AccountID: e.AccountID,
+		EventType: e.EventType, Test: e.Test, DueAt: e.DueAt,
+	}, now)
+	for _, ev := range scheduled {
+		s = domain.EvolveDelivery(s, ev)
+	}
+	return scheduled, s, err
+}
+
+// send makes the HTTP request of an attempt and returns when it was made.
+func (d *Dispatcher) send(ctx context.Context, view projections.WebhookView, e projections.DueEntry, out *attempted) (time.Time, error) {
 	body, err := d.body(ctx, e.MessageID)
 	if err != nil {
-		return 0, domain.RetryDecision{}, Result{}, err
+		return time.Time{}, err
 	}
 	now := d.Now()
-	res := d.Sender.Send(ctx, Request{
+	out.res = d.Sender.Send(ctx, Request{
 		URL: view.URL, MessageID: e.MessageID, Timestamp: now, Body: body,
 		Secrets: view.SigningSecrets(now), Headers: view.Headers,
 	})
-	decided, err := domain.DecideDelivery(state, domain.RecordAttempt{
-		Outcome: res.Outcome, Latency: res.Latency, ErrorMessage: res.ErrorMessage,
-		ResponseExcerpt: res.Excerpt, RequestHeaders: res.RequestHeaders, Rand: d.Rand(),
-	}, now)
-	if err != nil {
-		return 0, domain.RetryDecision{}, Result{}, err
-	}
-	events = append(events, decided...)
-	appended, err := d.append(ctx, stream, expected, events)
-	if eventstore.IsWrongExpectedVersion(err) {
-		return 0, domain.RetryDecision{}, res, nil
-	}
-	if err != nil {
-		return 0, domain.RetryDecision{}, res, fmt.Errorf("append %s: %w", stream, err)
-	}
-	verdict := d.observe(ctx, view, e, res, decided)
-	return appended.Position, verdict, res, nil
+	out.sent = true
+	return now, nil
 }
 
 // observe reports metrics and takes the webhook-level consequences of an
@@ -134,25 +168,6 @@ func (d *Dispatcher) disable(ctx context.Context, webhookID, reason string) {
 	d.Logger.Warn("webhook disabled", "webhook", webhookID, "reason", reason)
 }
 
-func (d *Dispatcher) loadDelivery(ctx context.Context, stream string) (domain.DeliveryState, error) {
-	recs, err := d.Store.ReadStream(ctx, stream, 0, 10000)
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return domain.DeliveryState{}, nil
-	}
-	if err != nil {
-		return domain.DeliveryState{}, fmt.Errorf("read %s: %w", stream, err)
-	}
-	var s domain.DeliveryState
-	for _, r := range recs {
-		ev, err := d.Codec.Decode(r)
-		if err != nil {
-			return s, err
-		}
-		s = domain.EvolveDelivery(s, ev)
-	}
-	return s, nil
-}
-
 // body returns the request body of a message: from the cache when another
 // webhook's attempt read it recently, else from the store.
 func (d *Dispatcher) body(ctx context.Context, messageID string) ([]byte, error) {
@@ -185,18 +200,6 @@ func (d *Dispatcher) loadMessage(ctx context.Context, id string) (domain.Message
 		return domain.MessagePublished{}, fmt.Errorf("message %s starts with %s", id, recs[0].Type)
 	}
 	return m, nil
-}
-
-func (d *Dispatcher) append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.Event) (eventstore.AppendResult, error) {
-	data := make([]eventstore.EventData, len(events))
-	for i, ev := range events {
-		enc, err := d.Codec.Encode(ev)
-		if err != nil {
-			return eventstore.AppendResult{}, err
-		}
-		data[i] = enc
-	}
-	return d.Store.Append(ctx, stream, expected, data...)
 }
 
 // Payload is the JSON body every delivery carries. id is the message ID,

@@ -10,6 +10,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -44,28 +45,30 @@ type Dispatcher struct {
 	Rand     func() float64
 	// MaxInFlight caps attempts in flight across all webhooks.
 	MaxInFlight int
+	// StoreBackoff is how long dispatch pauses when the store refuses to
+	// record an attempt (a full disk, a lost connection): nothing is sent
+	// meanwhile, and the attempt, its delivery and its lane wait as long.
+	// The pause doubles each time it ends with the store still refusing,
+	// up to StoreBackoffMax, and ends at the first attempt recorded again.
+	// Any other unrecorded attempt holds its delivery and lane for
+	// StoreBackoff.
+	StoreBackoff, StoreBackoffMax time.Duration
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
 	dirty    map[string]bool
 	wakeups  wakeHeap
-	inflight map[string]eventstore.Position // deliveryID -> position of its recorded attempt (0 while running)
+	inflight map[string]hold // deliveries the due index must not hand out again yet
 	running  int
 	wake     chan struct{}
 	workers  sync.WaitGroup
 	views    *viewCache
 	bodies   *bodyCache
-}
-
-type lane struct {
-	id          string
-	inflight    int
-	pausedUntil time.Time
-	// slowDown grows while the endpoint keeps asking us to back off and
-	// resets on success.
-	slowDown time.Duration
-	// wakeAt is the lane's pending wake-up in the heap, if any.
-	wakeAt time.Time
+	// storePausedUntil ends the current pause of dispatch after the store
+	// refused writes; storeBackoff is its length, zero while the store
+	// accepts writes.
+	storePausedUntil time.Time
+	storeBackoff     time.Duration
 }
 
 // NewDispatcher returns a dispatcher with defaults; the caller sets the
@@ -73,8 +76,9 @@ type lane struct {
 func NewDispatcher() *Dispatcher {
 	return &Dispatcher{
 		Now: func() time.Time { return time.Now().UTC() }, Rand: rand.Float64, MaxInFlight: 1024,
+		StoreBackoff: time.Second, StoreBackoffMax: time.Minute,
 		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{},
-		inflight: map[string]eventstore.Position{}, wake: make(chan struct{}, 1),
+		inflight: map[string]hold{}, wake: make(chan struct{}, 1),
 		views: newViewCache(), bodies: newBodyCache(bodyCacheBytes),
 	}
 }
@@ -143,10 +147,15 @@ func (d *Dispatcher) pass() time.Time {
 	now := d.Now()
 	d.mu.Lock()
 	applied := d.Progress.Position()
-	for id, pos := range d.inflight {
-		if pos != 0 && pos <= applied {
-			delete(d.inflight, id) // the due index no longer lists it
+	for id, h := range d.inflight {
+		if h.released(applied, now) {
+			delete(d.inflight, id)
 		}
+	}
+	if now.Before(d.storePausedUntil) {
+		paused := d.storePausedUntil // the store refuses writes: send nothing until then
+		d.mu.Unlock()
+		return paused
 	}
 	for d.wakeups.Len() > 0 && !d.wakeups[0].at.After(now) {
 		d.dirty[heap.Pop(&d.wakeups).(wakeup).lane] = true
@@ -232,7 +241,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 		d.mu.Lock()
 		l.inflight++
 		d.running++
-		d.inflight[e.DeliveryID] = 0
+		d.inflight[e.DeliveryID] = hold{running: true}
 		d.mu.Unlock()
 		d.workers.Add(1)
 		go d.attempt(l, view, e)
@@ -281,21 +290,38 @@ func (d *Dispatcher) rateLimited(id string, perSecond, burst int) time.Duration 
 	return max(res.RetryAfter, time.Millisecond)
 }
 
-// finish releases an attempt's slot.
-func (d *Dispatcher) finish(l *lane, deliveryID string, recorded eventstore.Position, slowDown, succeeded bool) {
+// finish releases an attempt's slot and holds its delivery: until the
+// read models show what was recorded or seen, until a skipped attempt
+// falls due, or, for an attempt that could not be recorded, for a back-off,
+// so that nothing is sent again at once.
+func (d *Dispatcher) finish(l *lane, deliveryID string, out attempted, err error) {
+	now := d.Now()
 	d.mu.Lock()
 	l.inflight--
 	d.running--
-	if recorded == 0 {
-		delete(d.inflight, deliveryID) // nothing recorded: due again as it was
-	} else {
-		d.inflight[deliveryID] = recorded
-	}
+	h := hold{pos: out.seen, until: out.notDueUntil}
+	var paused, resumed bool
 	switch {
-	case slowDown:
+	case err != nil:
+		h = hold{until: d.notRecorded(now, err, &paused)}
+		l.pausedUntil = later(l.pausedUntil, h.until)
+	case out.recorded != 0:
+		h = hold{pos: out.recorded}
+		resumed = d.storeBackoff != 0
+		d.storeBackoff = 0
+	}
+	d.inflight[deliveryID] = h
+	// Back off the whole lane when the endpoint asks for it (429, 502, 503,
+	// 504), and also when no response came at all (refused, timed out,
+	// unresolvable): a dead endpoint with a million pending deliveries must
+	// not be hammered with a million futile attempts. Each delivery keeps
+	// its own retry schedule besides.
+	unreachable := out.recorded != 0 && out.res.Outcome.StatusCode == 0 && out.res.Outcome.ErrClass != ""
+	switch {
+	case out.verdict.SlowDown || unreachable:
 		l.slowDown = min(max(l.slowDown*2, time.Second), time.Minute)
-		l.pausedUntil = d.Now().Add(l.slowDown)
-	case succeeded:
+		l.pausedUntil = later(l.pausedUntil, now.Add(l.slowDown))
+	case out.verdict.Result == domain.ResultSucceeded:
 		l.slowDown = 0
 	}
 	d.dirty[l.id] = true
@@ -305,7 +331,9 @@ func (d *Dispatcher) finish(l *lane, deliveryID string, recorded eventstore.Posi
 			d.dirty[id] = true
 		}
 	}
+	pausedUntil := d.storePausedUntil
 	d.mu.Unlock()
+	d.storeStateChanged(paused, resumed, pausedUntil, err)
 	d.signal()
 }
 

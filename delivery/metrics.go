@@ -24,6 +24,7 @@ type Metrics struct {
 	latency    prometheus.Histogram
 	rateLimits *prometheus.CounterVec
 	inFlight   prometheus.GaugeFunc
+	paused     prometheus.Gauge
 	mu         sync.Mutex
 	labelled   map[string]bool
 }
@@ -42,12 +43,15 @@ func NewMetrics(r prometheus.Registerer, inFlight func() float64, owed func() (m
 		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_delivery_rate_limited_total", Help: "Times a webhook's lane waited for its rate limit.",
 		}, []string{"webhook"}),
+		paused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "webhookd_delivery_store_paused", Help: "1 while dispatch is paused because the event store refuses to record attempts (a full disk, a lost connection), else 0.",
+		}),
 		labelled: map[string]bool{},
 	}
 	m.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "webhookd_delivery_in_flight", Help: "Delivery attempts in flight.",
 	}, inFlight)
-	r.MustRegister(m.attempts, m.latency, m.rateLimits, m.inFlight, owedCollector{read: owed})
+	r.MustRegister(m.attempts, m.latency, m.rateLimits, m.inFlight, m.paused, owedCollector{read: owed})
 	return m
 }
 
@@ -121,4 +125,15 @@ func (m *Metrics) rateLimited(webhookID string) {
 		return
 	}
 	m.rateLimits.WithLabelValues(m.webhookLabel(webhookID)).Inc()
+}
+
+func (m *Metrics) storePaused(paused bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if paused {
+		v = 1
+	}
+	m.paused.Set(v)
 }

@@ -19,12 +19,13 @@ func (d *Dispatcher) SendTest(ctx context.Context, view projections.WebhookView,
 		DeliveryID: domain.DeliveryIDFor(msg.MessageID, view.ID), MessageID: msg.MessageID, WebhookID: view.ID,
 		AccountID: view.AccountID, EventType: msg.Type, Test: true, DueAt: msg.PublishedAt,
 	}
-	pos, verdict, res, err := d.attemptOnce(ctx, view, e)
+	out, err := d.attemptOnce(ctx, view, e, false)
 	if err != nil {
 		return app.TestResult{}, fmt.Errorf("test delivery: %w", err)
 	}
+	res := out.res
 	return app.TestResult{
-		DeliveryID: e.DeliveryID, Position: pos, Succeeded: verdict.Result == domain.ResultSucceeded,
+		DeliveryID: e.DeliveryID, Position: out.recorded, Succeeded: out.verdict.Result == domain.ResultSucceeded,
 		StatusCode: res.Outcome.StatusCode, ErrorClass: res.Outcome.ErrClass, ErrorMessage: res.ErrorMessage,
 		Latency: res.Latency, ResponseExcerpt: string(res.Excerpt),
 	}, nil
