@@ -61,6 +61,10 @@ type Options struct {
 	// Dir holds the databases instead of a fresh t.TempDir, so a core
 	// closed with Close can be started again on the same files.
 	Dir string
+	// WrapStore, when set, wraps the real event store before anything
+	// uses it, so a test can inject storage faults (internal/faultstore)
+	// under the whole core.
+	WrapStore func(eventstore.Store) eventstore.Store
 }
 
 // New starts a core in t.TempDir and stops it when the test ends. Nothing
@@ -84,9 +88,13 @@ func NewWith(t testing.TB, opts Options) *Env {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	var store eventstore.Store
 	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opts.WrapStore != nil {
+		store = opts.WrapStore(store)
 	}
 	readOpts := &bbolt.Options{NoSync: true}
 	if opts.Durable {
