@@ -12,7 +12,6 @@ import (
 	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -37,11 +36,7 @@ func staleCopy(t *testing.T, db *bbolt.DB) *bbolt.DB {
 // retry an hour later, a dispatcher whose index still lists the delivery
 // as due now skips it instead of sending early.
 func TestStaleDueEntryIsNotSentEarly(t *testing.T) {
-	env := testenv.New(t)
-	recv := testenv.NewReceiver(t)
-	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
-	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
-	owed := owedDelivery(t, env, hook, "email.open")
+	env, recv, hook, owed := oneOwed(t)
 	stale := staleCopy(t, env.ReadDB)
 
 	now := time.Now().UTC()

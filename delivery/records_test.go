@@ -26,6 +26,17 @@ func readDelivery(t *testing.T, env *testenv.Env, id string) (domain.DeliverySta
 	return s, res
 }
 
+// oneOwed starts a core with one verified webhook and one delivery owed
+// to it, with the dispatcher not yet running.
+func oneOwed(t *testing.T) (*testenv.Env, *testenv.Receiver, projections.WebhookView, projections.DueEntry) {
+	t.Helper()
+	env := testenv.New(t)
+	recv := testenv.NewReceiver(t)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
+	return env, recv, hook, owedDelivery(t, env, hook, "email.open")
+}
+
 // owedDelivery publishes one message to hook with the dispatcher not yet
 // running and returns the delivery the due index then owes.
 func owedDelivery(t *testing.T, env *testenv.Env, hook projections.WebhookView, eventType string) projections.DueEntry {
@@ -77,11 +88,7 @@ func scheduledFor(e projections.DueEntry, at time.Time) domain.DeliveryScheduled
 // 5,000 failed attempts) is folded whole: its next attempt is sent once
 // and recorded, not taken for another instance's win and sent again.
 func TestLongDeliveryStreamIsRecordedOnce(t *testing.T) {
-	env := testenv.New(t)
-	recv := testenv.NewReceiver(t)
-	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
-	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
-	owed := owedDelivery(t, env, hook, "email.open")
+	env, recv, hook, owed := oneOwed(t)
 
 	past := time.Now().UTC().Add(-time.Hour)
 	history := []eventstore.Event{scheduledFor(owed, past)}
