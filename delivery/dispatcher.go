@@ -71,6 +71,17 @@ type Dispatcher struct {
 	storeBackoff     time.Duration
 }
 
+type lane struct {
+	id          string
+	inflight    int
+	pausedUntil time.Time
+	// slowDown grows while the endpoint keeps asking us to back off and
+	// resets on success.
+	slowDown time.Duration
+	// wakeAt is the lane's pending wake-up in the heap, if any.
+	wakeAt time.Time
+}
+
 // NewDispatcher returns a dispatcher with defaults; the caller sets the
 // adapters before Run.
 func NewDispatcher() *Dispatcher {

@@ -26,17 +26,6 @@ func (h hold) released(applied eventstore.Position, now time.Time) bool {
 	return !h.running && h.pos <= applied && !now.Before(h.until)
 }
 
-type lane struct {
-	id          string
-	inflight    int
-	pausedUntil time.Time
-	// slowDown grows while the endpoint keeps asking us to back off and
-	// resets on success.
-	slowDown time.Duration
-	// wakeAt is the lane's pending wake-up in the heap, if any.
-	wakeAt time.Time
-}
-
 // notRecorded returns until when an attempt that could not be recorded
 // holds its delivery and lane. When the store refused the append, it
 // pauses all dispatch: the first refusal after a pause has ended doubles
