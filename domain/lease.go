@@ -109,19 +109,17 @@ func (s LeaseState) Free(now time.Time) bool {
 	return s.Owner == "" || !now.Before(s.ExpiresAt)
 }
 
-// EvolveLease folds one lease event into the state.
+// EvolveLease folds one lease event into the state. Every event carries
+// the whole lease, so the last one alone determines it: a stream whose
+// older events retention removed still folds right.
 func EvolveLease(s LeaseState, e eventstore.Event) LeaseState {
 	switch e := e.(type) {
 	case LeaseAcquired:
 		return LeaseState{Partition: e.Partition, Owner: e.Owner, Term: e.Term, ExpiresAt: e.ExpiresAt}
 	case LeaseRenewed:
-		if e.Term == s.Term {
-			s.ExpiresAt = e.ExpiresAt
-		}
+		return LeaseState{Partition: e.Partition, Owner: e.Owner, Term: e.Term, ExpiresAt: e.ExpiresAt}
 	case LeaseReleased:
-		if e.Term == s.Term {
-			s.Owner, s.ExpiresAt = "", time.Time{}
-		}
+		return LeaseState{Partition: e.Partition, Term: e.Term}
 	}
 	return s
 }
