@@ -201,6 +201,13 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 }
 
+// Stop releases every held lease and leaves the membership, as Run does
+// when its context ends; for callers that tick by hand.
+func (m *Manager) Stop() {
+	m.init()
+	m.leave()
+}
+
 // leave releases every held lease and announces the departure, with a
 // context of its own: the run's has ended.
 func (m *Manager) leave() {
