@@ -252,6 +252,8 @@ func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 	waitJS(t, ctx, "the second attempt in the detail", `document.querySelector('#detail-status [data-status]')?.dataset.status === 'succeeded' && !!document.querySelector('#delivery-detail details[data-attempt="2"]')`, wait)
 	t.Logf("redelivered %s (%s)", failedID, deliveryGID)
 	requestBody(t, ctx, recv, deliveryGID)
+	screenshot(t, ctx, "delivery", 1280)
+	screenshot(t, ctx, "delivery", 390)
 	filterClosesDetail(t, ctx)
 	exportLog(t, ctx, deliveryGID)
 
