@@ -21,6 +21,11 @@ func (r *deliveryResolver) Webhook(ctx context.Context, obj *model.Delivery) (*m
 	return r.deliveryWebhook(ctx, obj)
 }
 
+// RequestBody is the resolver for the requestBody field.
+func (r *deliveryResolver) RequestBody(ctx context.Context, obj *model.Delivery) (string, error) {
+	return r.deliveryRequestBody(ctx, obj)
+}
+
 // CreateWebhook is the resolver for the createWebhook field.
 func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
 	p, err := principal(ctx)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/webhookd/webhookd/app"
@@ -24,8 +26,9 @@ import (
 )
 
 // uiServer is webhookd's HTTP surface as the UI uses it (/graphql, the
-// verification-file route and the UI itself) over a real core with a
-// running dispatcher, and an account key to sign in with.
+// verification-file and delivery-export routes, and the UI itself, mounted
+// as the serve command mounts them) over a real core with a running
+// dispatcher, and an account key to sign in with.
 type uiServer struct {
 	env       *testenv.Env
 	srv       *httptest.Server
@@ -41,6 +44,7 @@ func newUIServer(t *testing.T) *uiServer {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second}))
 	mux.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
+	mux.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(env.App))
 	mux.Handle("/", Handler(Options{}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -156,6 +160,47 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 		t.Fatalf("read %s: %v", sel, err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// downloadsTo makes the browser save downloads into a fresh directory,
+// which it returns, so a test can tell each download from earlier ones.
+func downloadsTo(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+	}); err != nil {
+		t.Fatalf("allow downloads: %v", err)
+	}
+	return dir
+}
+
+// waitDownload waits for one finished download in dir.
+func waitDownload(t *testing.T, dir string) (name, content string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".crdownload") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err == nil && len(b) > 0 {
+				return e.Name(), string(b)
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // polling a directory: there is no event to wait on
+	}
+	t.Fatalf("no download in %s", dir)
+	return "", ""
+}
+
+// visible reports whether the element matching sel is rendered (not
+// hidden by an attribute or a style), per the browser's checkVisibility.
+func visible(t *testing.T, ctx context.Context, sel string) bool {
+	t.Helper()
+	return eval[bool](t, ctx, fmt.Sprintf(`!!document.querySelector(%q)?.checkVisibility()`, sel))
 }
 
 // signIn loads the UI and signs in with key.

@@ -87,6 +87,7 @@ type ComplexityRoot struct {
 		MessageGlobalID func(childComplexity int) int
 		MessageID       func(childComplexity int) int
 		NextAttemptAt   func(childComplexity int) int
+		RequestBody     func(childComplexity int) int
 		Status          func(childComplexity int) int
 		Test            func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
@@ -337,6 +338,8 @@ type ComplexityRoot struct {
 
 type DeliveryResolver interface {
 	Webhook(ctx context.Context, obj *model.Delivery) (*model.Webhook, error)
+
+	RequestBody(ctx context.Context, obj *model.Delivery) (string, error)
 }
 type MutationResolver interface {
 	CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error)
@@ -563,6 +566,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.NextAttemptAt(childComplexity), true
+	case "Delivery.requestBody":
+		if e.ComplexityRoot.Delivery.RequestBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.RequestBody(childComplexity), true
 	case "Delivery.status":
 		if e.ComplexityRoot.Delivery.Status == nil {
 			break
@@ -2077,6 +2086,8 @@ type Delivery implements Node {
   createdAt: Time!
   updatedAt: Time!
   attempts: [DeliveryAttempt!]!
+  "The request body POSTed on every attempt, exactly as sent and signed: the message's id, type, timestamp, account and data."
+  requestBody: String!
 }
 
 type DeliveryAttempt {
@@ -2328,6 +2339,8 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 		return ec.fieldContext_Delivery_updatedAt(ctx, field)
 	case "attempts":
 		return ec.fieldContext_Delivery_attempts(ctx, field)
+	case "requestBody":
+		return ec.fieldContext_Delivery_requestBody(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
 }
@@ -4185,6 +4198,29 @@ func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Delivery_requestBody(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_requestBody(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Delivery().RequestBody(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_requestBody(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, true, true, "String")
 }
 
 func (ec *executionContext) _DeliveryAttempt_number(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
@@ -11118,6 +11154,12 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "requestBody":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Delivery_requestBody(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
