@@ -106,3 +106,21 @@ func RegisterDeliveryEvents(c *eventstore.Codec) {
 		DeliveryRedeliveryRequested{},
 	)
 }
+
+// DeliveryPayload is the JSON body every delivery carries. id is the
+// message ID, the same as the webhook-id header, so receivers can
+// deduplicate.
+type DeliveryPayload struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp time.Time       `json:"timestamp"`
+	Account   string          `json:"account"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// DeliveryBody is the exact body the dispatcher POSTs and signs for m. It
+// is here, not in the sender, so that everything that shows "what was
+// sent" (the delivery detail, the export) shows the same bytes.
+func (m MessagePublished) DeliveryBody() ([]byte, error) {
+	return json.Marshal(DeliveryPayload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data})
+}
