@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -311,6 +312,24 @@ func (r *subscriptionResolver) deliveryUpdated(ctx context.Context, webhook *str
 		if err != nil || !ok {
 			return nil, false
 		}
-		return toDelivery(v), true
+		d := toDelivery(v)
+		d.Change, d.ChangePosition = deliveryChange(c.What), optional(strconv.FormatUint(uint64(c.Position), 10))
+		return d, true
 	}), nil
+}
+
+// deliveryChanges are the GraphQL names of what a delivery change reports.
+var deliveryChanges = map[projections.ChangeWhat]model.DeliveryChange{
+	projections.DeliveryListed:          model.DeliveryChangeListed,
+	projections.DeliveryAttemptRecorded: model.DeliveryChangeAttemptRecorded,
+	projections.DeliveryStatusChanged:   model.DeliveryChangeStatusChanged,
+	projections.DeliveryRescheduled:     model.DeliveryChangeRescheduled,
+}
+
+// deliveryChange names what a deliveryUpdated message reports.
+func deliveryChange(w projections.ChangeWhat) *model.DeliveryChange {
+	if c, ok := deliveryChanges[w]; ok {
+		return &c
+	}
+	return nil
 }

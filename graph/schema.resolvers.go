@@ -403,6 +403,11 @@ func (r *subscriptionResolver) DeliveryUpdated(ctx context.Context, webhook *str
 	return r.deliveryUpdated(ctx, webhook)
 }
 
+// DownloadURL is the resolver for the downloadUrl field.
+func (r *verificationResolver) DownloadURL(ctx context.Context, obj *model.Verification) (*string, error) {
+	return r.downloadURL(obj), nil
+}
+
 // Delivery returns generated.DeliveryResolver implementation.
 func (r *Resolver) Delivery() generated.DeliveryResolver { return &deliveryResolver{r} }
 
@@ -415,9 +420,13 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Subscription returns generated.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
+// Verification returns generated.VerificationResolver implementation.
+func (r *Resolver) Verification() generated.VerificationResolver { return &verificationResolver{r} }
+
 type (
 	deliveryResolver     struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
+	verificationResolver struct{ *Resolver }
 )

@@ -28,6 +28,36 @@ const (
 	TopicWebhookDeliveries = "webhook-deliveries"
 )
 
+// What a delivery change reports. A first attempt appends the attempt and
+// its outcome together: two changes, one message each, each saying which.
+const (
+	// DeliveryListed: the delivery was listed (as pending) for the first time.
+	DeliveryListed ChangeWhat = 1 + iota
+	// DeliveryAttemptRecorded: an attempt was added to its log.
+	DeliveryAttemptRecorded
+	// DeliveryStatusChanged: its status moved.
+	DeliveryStatusChanged
+	// DeliveryRescheduled: its next attempt moved, its status did not.
+	DeliveryRescheduled
+)
+
+// deliveryChange says what folding one event changed between two views,
+// or 0 for an event that changed nothing a subscriber sees. No delivery
+// event both records an attempt and moves the status.
+func deliveryChange(before, after DeliveryView, created bool) ChangeWhat {
+	switch {
+	case created:
+		return DeliveryListed
+	case after.Status != before.Status:
+		return DeliveryStatusChanged
+	case after.DeliveryState.Attempts != before.DeliveryState.Attempts:
+		return DeliveryAttemptRecorded
+	case !after.NextAttemptAt.Equal(before.NextAttemptAt):
+		return DeliveryRescheduled
+	}
+	return 0
+}
+
 // maxInlineAttempts bounds the attempts kept in a delivery's read model.
 // One round of the retry schedule is about eleven attempts, but every
 // redelivery starts another round; past this many only the newest are
@@ -166,7 +196,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		// scheduling event the delivery has no account to be shown to.
 		return nil, nil
 	}
-	oldStatus := view.Status
+	before := view
 	if !found {
 		view.CreatedPosition = rec.Position
 	}
@@ -178,12 +208,16 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		view.Attempts = appendAttempt(view.Attempts, a)
 	}
 	d.batch[id] = &view
-	if err := indexDelivery(tx, view, oldStatus, !found); err != nil {
+	if err := indexDelivery(tx, view, before.Status, !found); err != nil {
 		return nil, fmt.Errorf("delivery %s: index: %w", id, err)
 	}
+	what := deliveryChange(before, view, !found)
+	if what == 0 {
+		return nil, nil
+	}
 	return []Change{
-		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position},
-		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position},
+		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position, What: what},
+		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position, What: what},
 	}, nil
 }
 
