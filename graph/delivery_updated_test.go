@@ -54,6 +54,9 @@ func TestDeliveryUpdatedOneMessagePerChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := out.DeliveryUpdated
+			if slices.ContainsFunc(msgs, func(p message) bool { return p.raw == string(data) }) {
+				t.Fatalf("the same message twice: %s", data)
+			}
 			msgs = append(msgs, message{string(data), d.ID, d.Status, d.Change, d.ChangePosition})
 			if d.Status == "SUCCEEDED" && d.Change != nil && *d.Change == "STATUS_CHANGED" {
 				return d.ID // its last change
