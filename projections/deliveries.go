@@ -157,14 +157,12 @@ func (d *Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev events
 // applyFanOut lists the deliveries a message owes as pending from the
 // moment it is published: the first attempt appends their scheduling event,
 // so without this a delivery to a paused webhook would be invisible until
-// the webhook is resumed. The match is the subscriptions index's, the same
-// one the due index uses in this transaction.
+// the webhook is resumed. The match is fan-out's (fanout.go), the same one
+// the due index uses in this transaction; test sends are not fanned out
+// but attempted at once and recorded then.
 func (d *Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]Change, error) {
-	if m.TestWebhookID != "" {
-		return nil, nil // test sends are attempted at once and recorded then
-	}
 	var changes []Change
-	for _, webhookID := range subscribedWebhooks(tx, m.AccountID, m.Type) {
+	for _, webhookID := range fanOutTargets(tx, m) {
 		id := domain.DeliveryIDFor(m.MessageID, webhookID)
 		c, err := d.applyDeliveryEvent(tx, rec, id, domain.DeliveryScheduled{
 			DeliveryID: id, MessageID: m.MessageID, WebhookID: webhookID, AccountID: m.AccountID,
