@@ -55,6 +55,8 @@ func TestParse(t *testing.T) {
 		"ErrNonPositive":  {[]string{"--shutdown-timeout", "0s"}, "positive"},
 		"ErrLogFormatBad": {[]string{"--log-format", "xml"}, "log-format"},
 		"ErrIdempotency":  {[]string{"--idempotency-window", "-1h"}, "idempotency-window"},
+		"ErrPublicURL":    {[]string{"--public-url", "hooks.example.com"}, "public-url"},
+		"ErrPublicURLFtp": {[]string{"--public-url", "ftp://hooks.example.com"}, "public-url"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("serve", tc.args, env(nil))

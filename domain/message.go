@@ -5,7 +5,6 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
 	"strings"
 	"time"
 
@@ -45,36 +44,6 @@ type MessagePublished struct {
 
 // EventType is the stable stored name of MessagePublished.
 func (MessagePublished) EventType() string { return "message.published.v1" }
-
-// FanOutTarget is what fan-out needs to know about one webhook. It is
-// deliberately small, so the fan-out projector can keep every account's
-// webhooks in memory without holding whole aggregates.
-type FanOutTarget struct {
-	ID         string
-	AccountID  string
-	EventTypes []string
-	Active     bool
-	Verified   bool
-}
-
-// FanOut returns the IDs of the webhooks that must receive m: those of the
-// same account that are active, verified and subscribed to m's type, in
-// the order given and without duplicates.
-func FanOut(m MessagePublished, targets []FanOutTarget) []string {
-	if m.TestWebhookID != "" {
-		return nil
-	}
-	var ids []string
-	for _, t := range targets {
-		if t.AccountID != m.AccountID || !t.Active || !t.Verified || !slices.Contains(t.EventTypes, m.Type) {
-			continue
-		}
-		if !slices.Contains(ids, t.ID) {
-			ids = append(ids, t.ID)
-		}
-	}
-	return ids
-}
 
 // DeliveryIDFor derives the delivery ID of message messageID to webhook
 // webhookID. Being deterministic makes fan-out idempotent: a fan-out

@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/webhookd/webhookd/internal/tuning"
+	"github.com/webhookd/webhookd/internal/runtimegc"
 )
 
 const usage = `webhookd: self-hosted webhook delivery
@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch args[0] {
 	case "serve":
-		tuning.Apply()
+		runtimegc.Apply()
 		m := NewMain()
 		if err := m.ParseFlags(args[1:]); err != nil {
 			return err

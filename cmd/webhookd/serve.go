@@ -74,7 +74,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", c.Runner.Ready)
-	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger}
+	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger, PublicURL: m.Config.PublicURL}
 	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
 	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
 	m.HTTP.Handle("POST /v1/events", httpserver.EventsHandler(c.App))
