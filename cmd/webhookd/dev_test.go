@@ -109,31 +109,38 @@ func TestDevAddr(t *testing.T) {
 	}
 }
 
-// TestDevKeyLoopbackOnly reads /ui/config.json from a --dev server bound to
-// every interface: over loopback it carries the demo key, from the
-// machine's own non-loopback address it does not.
+// TestDevKeyLoopbackOnly reads the UI's /ui/config.json and the explorer's
+// /graphiql/config.json from a --dev server bound to every interface: over
+// loopback they carry the demo key, from the machine's own non-loopback
+// address they do not.
 func TestDevKeyLoopbackOnly(t *testing.T) {
 	m := mustRunMainArgs(t, "--addr", "0.0.0.0:0", "--data-dir", t.TempDir(), "--dev", "--shutdown-timeout", "5s")
 	_, port, _ := net.SplitHostPort(m.HTTP.Addr())
-	devKey := func(host string) string {
+	read := func(host, path string) (c struct{ DevKey, Headers string }) {
 		t.Helper()
-		resp, err := http.Get("http://" + net.JoinHostPort(host, port) + "/ui/config.json")
+		resp, err := http.Get("http://" + net.JoinHostPort(host, port) + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var c struct{ DevKey string }
 		if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
 			t.Fatal(err)
 		}
-		return c.DevKey
+		return c
 	}
-	if got := devKey("127.0.0.1"); got == "" || got != m.DemoKey() {
-		t.Errorf("over loopback devKey = %q, want the demo key", got)
+	key := m.DemoKey()
+	if got := read("127.0.0.1", "/ui/config.json").DevKey; key == "" || got != key {
+		t.Errorf("over loopback devKey = %q, want the demo key %q", got, key)
+	}
+	if got := read("127.0.0.1", "/graphiql/config.json").Headers; !strings.Contains(got, "Bearer "+key) {
+		t.Errorf("over loopback the explorer's headers are %q, want the demo key", got)
 	}
 	ip := nonLoopbackIP(t)
-	if got := devKey(ip); got != "" {
+	if got := read(ip, "/ui/config.json").DevKey; got != "" {
 		t.Errorf("from %s devKey = %q, want none", ip, got)
+	}
+	if got := read(ip, "/graphiql/config.json").Headers; strings.Contains(got, "whk_") || !strings.Contains(got, `"Authorization": "Bearer "`) {
+		t.Errorf("from %s the explorer's headers are %q, want an empty Bearer", ip, got)
 	}
 }
 

@@ -89,7 +89,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// method-less /graphql route); the demo key is offered only in --dev.
 	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: m.DemoKey}))
 	if m.Config.Dev {
-		m.HTTP.Handle("GET /graphiql", graph.Explorer("/graphql"))
+		explorer := graph.Explorer(graph.ExplorerOptions{Endpoint: "/graphql", DevKey: m.DemoKey})
+		m.HTTP.Handle("GET /graphiql", explorer)
+		m.HTTP.Handle("GET /graphiql/", explorer)
 	}
 	if err := m.HTTP.Listen(m.Config.Addr); err != nil {
 		return err
