@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,6 +64,28 @@ func TestExplorer(t *testing.T) {
 		result := `(document.querySelector('.graphiql-response .CodeMirror') || {CodeMirror: {getValue: () => ''}}).CodeMirror.getValue()`
 		waitFor(t, b, "the viewer in the result", result+`.includes('"scope": "ACCOUNT"')`)
 		saveScreenshot(t, b, "explorer-1280")
+
+		// A subscription streams over SSE: webhooks created now show up.
+		// Until the stream is established a creation may go unseen, so
+		// create another until one is shown.
+		setQuery := `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('subscription { webhookUpdated { name } }')`
+		if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[any](setQuery)); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(b.Ctx, chromedp.Click(chromedp.CSS(".graphiql-execute-button"))); err != nil {
+			t.Fatalf("start the subscription: %v", err)
+		}
+		demo := client(m, m.DemoKey())
+		seen := false
+		for i := 0; i < 20 && !seen; i++ {
+			demo.MustCreateWebhook(t, fmt.Sprintf("sse-%d", i), "http://127.0.0.1:1/hooks/in")
+			_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](result+`.includes('"name": "sse-')`, chromedp.WithPollingTimeout(time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+			seen = err == nil
+		}
+		if !seen {
+			got, _ := chromedp.Run(b.Ctx, chromedp.Evaluate[string](result))
+			t.Errorf("the subscription showed no created webhook; result pane: %q", got)
+		}
 		if off := b.OffMachine(); len(off) > 0 {
 			t.Errorf("the explorer requested URLs off this machine: %v", off)
 		}
