@@ -7,11 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/internal/browsertest"
 	"github.com/webhookd/webhookd/internal/testenv"
 )
 
@@ -53,75 +52,14 @@ func newUIServer(t *testing.T) *uiServer {
 }
 
 // chromiumPath finds Debian's chromium, or skips the test.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("browser tests need Debian's chromium package (apt-get install chromium)")
-	return ""
-}
+func chromiumPath(t *testing.T) string { return browsertest.ChromiumPath(t) }
 
 // browserCtx is a headless Chromium tab that lives until the test ends,
-// or until timeout. Uncaught JavaScript exceptions fail the test: a broken
-// module would otherwise only show as a blank or frozen page and a
-// timeout.
+// or until timeout; uncaught JavaScript exceptions fail the test (see
+// internal/browsertest, shared with the explorer's test).
 func browserCtx(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	// The first call starts the browser; it must not carry the timeout,
-	// which would stop the browser with it.
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		acancel()
-		t.Fatalf("start chromium: %v", err)
-	}
-	var mu sync.Mutex
-	var exceptions []string
-	done := make(chan struct{})
-	messages := chromedp.Console(ctx)
-	go func() {
-		defer close(done)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			switch m.Type {
-			case chromedp.ConsoleException:
-				mu.Lock()
-				exceptions = append(exceptions, m.Text)
-				mu.Unlock()
-			case chromedp.ConsoleError:
-				t.Logf("browser console error: %s", m.Text)
-			}
-		}
-	}()
-	tctx, tcancel := context.WithTimeout(ctx, timeout)
-	t.Cleanup(func() {
-		tcancel()
-		cancel()
-		acancel()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, e := range exceptions {
-			t.Errorf("uncaught JavaScript exception: %s", e)
-		}
-	})
-	return tctx
+	return browsertest.New(t, timeout, browsertest.Options{}).Ctx
 }
 
 // do runs browser actions, failing the test with what was being done.
