@@ -16,8 +16,8 @@ import (
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/runtimegc"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/internal/tuning"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -44,7 +44,7 @@ func newRig(tb testing.TB, n int, senderTimeout time.Duration) *rig {
 // newRigIn is newRig on the databases in dir; "" means a fresh directory.
 func newRigIn(tb testing.TB, n int, senderTimeout time.Duration, dir string) *rig {
 	tb.Helper()
-	tuning.Apply() // the runtime settings webhookd serve uses
+	runtimegc.Apply() // the GC setting webhookd serve uses
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("BENCH_LOG") != "" {
 		logger = slog.Default()

@@ -7,7 +7,9 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +48,7 @@ type Key struct {
 // Keys lists every configuration key webhookd understands.
 func Keys() []Key {
 	return []Key{
-		{Flag: "addr", Env: "WEBHOOKD_ADDR", Default: ":8080", Help: "HTTP listen address"},
+		{Flag: "addr", Env: "WEBHOOKD_ADDR", Default: ":8080", Help: "HTTP listen address; with --dev and neither this flag nor the variable set, " + DevAddr},
 		{Flag: "data-dir", Env: "WEBHOOKD_DATA_DIR", Default: "./data", Help: "directory for the embedded event store and read models"},
 		{Flag: "eventstore", Env: "WEBHOOKD_EVENTSTORE", Default: "embedded", Help: "`embedded`, or an EventStoreDB URL such as esdb://host:2113?tls=false"},
 		{Flag: "redis-url", Env: "WEBHOOKD_REDIS_URL", Default: "", Help: "optional Redis URL (redis://host:6379/0) for rate limits shared across instances"},
@@ -57,11 +59,15 @@ func Keys() []Key {
 		{Flag: "allow-cidrs", Env: "WEBHOOKD_ALLOW_CIDRS", Default: "", Help: "comma-separated CIDRs exempt from the SSRF guard (development and tests)"},
 		{Flag: "introspection", Env: "WEBHOOKD_INTROSPECTION", Default: "true", IsBool: true, Help: "allow GraphQL introspection"},
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
-		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL, used in links the UI shows"},
+		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL (https://host[/prefix]); the API's absolute links, such as a webhook's verification-file downloadUrl, start with it"},
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 	}
 }
+
+// DevAddr is where --dev listens unless an address is given: loopback
+// only, because --dev hands out a demo key and allows loopback callbacks.
+const DevAddr = "127.0.0.1:8080"
 
 // EnvNames returns the set of WEBHOOKD_* variables the binary reads.
 func EnvNames() map[string]bool {
@@ -74,8 +80,25 @@ func EnvNames() map[string]bool {
 
 // Parse reads configuration from args (flags win), then the environment,
 // then defaults. lookupEnv is os.LookupEnv in production; tests pass a map.
+// Every key is a flag; positional arguments are an error.
 func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (Config, error) {
+	c, rest, err := ParseArgs(name, args, lookupEnv, nil)
+	if err == nil && len(rest) > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	return c, err
+}
+
+// ParseArgs is Parse for subcommands: only the keys named in flags are
+// flags (nil means all), so a subcommand's --help lists what it reads;
+// the other keys still come from the environment or their defaults.
+// Flags may follow positional arguments, which are returned in order.
+func ParseArgs(name string, args []string, lookupEnv func(string) (string, bool), flags []string) (Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of %s (every flag can also be set with the WEBHOOKD_* variable shown):\n", name)
+		fs.PrintDefaults()
+	}
 	values := map[string]*string{}
 	bools := map[string]*bool{}
 	for _, k := range Keys() {
@@ -83,23 +106,44 @@ func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (C
 		if v, ok := lookupEnv(k.Env); ok {
 			def = v
 		}
+		flagged := flags == nil || slices.Contains(flags, k.Flag)
 		usage := fmt.Sprintf("%s (env %s)", k.Help, k.Env)
-		if k.IsBool {
+		switch {
+		case k.IsBool:
 			b, err := parseBool(k.Env, def)
 			if err != nil {
-				return Config{}, err
+				return Config{}, nil, err
 			}
-			bools[k.Flag] = fs.Bool(k.Flag, b, usage)
-			continue
+			bools[k.Flag] = &b
+			if flagged {
+				fs.BoolVar(bools[k.Flag], k.Flag, b, usage)
+			}
+		case flagged:
+			values[k.Flag] = fs.String(k.Flag, def, usage)
+		default:
+			values[k.Flag] = &def
 		}
-		values[k.Flag] = fs.String(k.Flag, def, usage)
 	}
-	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+	rest, err := ParseInterspersed(fs, args)
+	if err != nil {
+		return Config{}, nil, err
 	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	addrGiven := false
+	fs.Visit(func(f *flag.Flag) { addrGiven = addrGiven || f.Name == "addr" })
+	if v, ok := lookupEnv("WEBHOOKD_ADDR"); ok && strings.TrimSpace(v) != "" {
+		addrGiven = true
 	}
+	c, err := build(values, bools)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	if c.Dev && !addrGiven {
+		c.Addr = DevAddr
+	}
+	return c, rest, c.validate()
+}
+
+func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 	get := func(f string) string { return strings.TrimSpace(*values[f]) }
 	c := Config{
 		Addr: get("addr"), DataDir: get("data-dir"), EventStore: get("eventstore"),
@@ -115,7 +159,29 @@ func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (C
 	if c.IdempotencyWindow, err = time.ParseDuration(get("idempotency-window")); err != nil || c.IdempotencyWindow <= 0 {
 		return Config{}, fmt.Errorf("idempotency-window: %q is not a positive duration", get("idempotency-window"))
 	}
-	return c, c.validate()
+	return c, nil
+}
+
+// ParseInterspersed parses fs from args, letting flags follow positional
+// arguments (`keys revoke KEY_ID --data-dir d`), which the flag package
+// alone stops at. It returns the positional arguments in order; after
+// "--" everything is positional.
+func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
+	}
 }
 
 // FromEnvironment parses args with the process environment.
@@ -147,6 +213,12 @@ func (c Config) validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown-timeout must be positive")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("public-url: %q is not an http(s) base URL such as https://hooks.example.com", c.PublicURL)
+		}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -182,7 +181,7 @@ func (d *Dispatcher) body(ctx context.Context, messageID string) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	body, err := messageBody(msg)
+	body, err := msg.DeliveryBody()
 	if err != nil {
 		return nil, err
 	}
@@ -206,16 +205,6 @@ func (d *Dispatcher) loadMessage(ctx context.Context, id string) (domain.Message
 	return m, nil
 }
 
-// Payload is the JSON body every delivery carries. id is the message ID,
-// the same as the webhook-id header, so receivers can deduplicate.
-type Payload struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Timestamp time.Time       `json:"timestamp"`
-	Account   string          `json:"account"`
-	Data      json.RawMessage `json:"data"`
-}
-
-func messageBody(m domain.MessagePublished) ([]byte, error) {
-	return json.Marshal(Payload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data})
-}
+// Payload is the JSON body every delivery carries (domain.DeliveryPayload);
+// receivers written in Go decode into it.
+type Payload = domain.DeliveryPayload

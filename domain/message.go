@@ -5,7 +5,6 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
 	"strings"
 	"time"
 
@@ -46,36 +45,6 @@ type MessagePublished struct {
 // EventType is the stable stored name of MessagePublished.
 func (MessagePublished) EventType() string { return "message.published.v1" }
 
-// FanOutTarget is what fan-out needs to know about one webhook. It is
-// deliberately small, so the fan-out projector can keep every account's
-// webhooks in memory without holding whole aggregates.
-type FanOutTarget struct {
-	ID         string
-	AccountID  string
-	EventTypes []string
-	Active     bool
-	Verified   bool
-}
-
-// FanOut returns the IDs of the webhooks that must receive m: those of the
-// same account that are active, verified and subscribed to m's type, in
-// the order given and without duplicates.
-func FanOut(m MessagePublished, targets []FanOutTarget) []string {
-	if m.TestWebhookID != "" {
-		return nil
-	}
-	var ids []string
-	for _, t := range targets {
-		if t.AccountID != m.AccountID || !t.Active || !t.Verified || !slices.Contains(t.EventTypes, m.Type) {
-			continue
-		}
-		if !slices.Contains(ids, t.ID) {
-			ids = append(ids, t.ID)
-		}
-	}
-	return ids
-}
-
 // DeliveryIDFor derives the delivery ID of message messageID to webhook
 // webhookID. Being deterministic makes fan-out idempotent: a fan-out
 // replayed after a crash re-proposes the same delivery streams, and the
@@ -105,4 +74,22 @@ func RegisterDeliveryEvents(c *eventstore.Codec) {
 		DeliveryFailed{},
 		DeliveryRedeliveryRequested{},
 	)
+}
+
+// DeliveryPayload is the JSON body every delivery carries. id is the
+// message ID, the same as the webhook-id header, so receivers can
+// deduplicate.
+type DeliveryPayload struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp time.Time       `json:"timestamp"`
+	Account   string          `json:"account"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// DeliveryBody is the exact body the dispatcher POSTs and signs for m. It
+// is here, not in the sender, so that everything that shows "what was
+// sent" (the delivery detail, the export) shows the same bytes.
+func (m MessagePublished) DeliveryBody() ([]byte, error) {
+	return json.Marshal(DeliveryPayload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data})
 }

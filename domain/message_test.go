@@ -13,50 +13,6 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 )
 
-func TestFanOut(t *testing.T) {
-	msg := domain.MessagePublished{MessageID: "msg_1", AccountID: "acc_1", Type: "invoice.paid"}
-	ok := func(id string) domain.FanOutTarget {
-		return domain.FanOutTarget{ID: id, AccountID: "acc_1", EventTypes: []string{"a.b", "invoice.paid"}, Active: true, Verified: true}
-	}
-	cases := []struct {
-		name    string
-		targets []domain.FanOutTarget
-		want    []string
-	}{
-		{"None", nil, nil},
-		{"Match", []domain.FanOutTarget{ok("wh_1")}, []string{"wh_1"}},
-		{"OrderKept", []domain.FanOutTarget{ok("wh_2"), ok("wh_1")}, []string{"wh_2", "wh_1"}},
-		{"Duplicate", []domain.FanOutTarget{ok("wh_1"), ok("wh_1")}, []string{"wh_1"}},
-		{"OtherAccount", []domain.FanOutTarget{func() domain.FanOutTarget { w := ok("wh_1"); w.AccountID = "acc_2"; return w }()}, nil},
-		{"Inactive", []domain.FanOutTarget{func() domain.FanOutTarget { w := ok("wh_1"); w.Active = false; return w }()}, nil},
-		{"Unverified", []domain.FanOutTarget{func() domain.FanOutTarget { w := ok("wh_1"); w.Verified = false; return w }()}, nil},
-		{"OtherType", []domain.FanOutTarget{func() domain.FanOutTarget {
-			w := ok("wh_1")
-			w.EventTypes = []string{"invoice.paid.v2", "invoice"}
-			return w
-		}()}, nil},
-		{"Mixed", []domain.FanOutTarget{
-			ok("wh_1"),
-			func() domain.FanOutTarget { w := ok("wh_2"); w.Verified = false; return w }(),
-			ok("wh_3"),
-		}, []string{"wh_1", "wh_3"}},
-	}
-	t.Run("TestMessageNeverFansOut", func(t *testing.T) {
-		test := msg
-		test.TestWebhookID = "wh_1"
-		if got := domain.FanOut(test, []domain.FanOutTarget{ok("wh_1")}); got != nil {
-			t.Fatalf("test message fanned out to %v", got)
-		}
-	})
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := domain.FanOut(msg, c.targets); !reflect.DeepEqual(got, c.want) {
-				t.Fatalf("FanOut = %v, want %v", got, c.want)
-			}
-		})
-	}
-}
-
 func TestDeliveryIDForSortsByTime(t *testing.T) {
 	earlier := uuid.Must(uuid.NewV7())
 	time.Sleep(2 * time.Millisecond) // a later millisecond

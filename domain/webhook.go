@@ -134,11 +134,3 @@ func (s WebhookState) SubscribesTo(eventType string) bool {
 func (s WebhookState) ReceivesDeliveries() bool {
 	return s.Status == WebhookStatusActive && s.Verification.Status == VerificationVerified
 }
-
-// QueuesDeliveries reports whether messages are fanned out to the webhook,
-// to be sent now or held: a verified webhook that is active, paused or
-// disabled. Paused and disabled webhooks keep their backlog and get it
-// when they are resumed; only a verified URL ever has anything queued.
-func (s WebhookState) QueuesDeliveries() bool {
-	return s.Exists() && s.Verification.Status == VerificationVerified
-}

@@ -1,10 +1,13 @@
 package graph
 
 import (
+	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/model"
 	"github.com/webhookd/webhookd/projections"
@@ -61,7 +64,6 @@ func toWebhook(v projections.WebhookView) *model.Webhook {
 	w := &model.Webhook{
 		ID: gid, Account: accountNode(v.AccountID), Name: v.Name, Description: v.Description,
 		URL: v.URL, EventTypes: slices.Clone(v.EventTypes), Status: webhookStatus(v),
-		Headers:        []model.Header{},
 		RateLimit:      &model.RateLimit{PerSecond: v.RateLimit.PerSecond, Burst: v.RateLimit.Burst},
 		MaxConcurrency: v.MaxConcurrency, Secret: v.Secret,
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, Revision: int(v.Revision),
@@ -74,15 +76,27 @@ func toWebhook(v projections.WebhookView) *model.Webhook {
 		t := v.PreviousSecretExpiresAt
 		w.PreviousSecretExpiresAt = &t
 	}
-	names := make([]string, 0, len(v.Headers))
-	for name := range v.Headers {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		w.Headers = append(w.Headers, model.Header{Name: name, Value: v.Headers[name]})
-	}
+	w.Headers = toHeaders(v.Headers)
 	return w
+}
+
+// toHeaders lists headers sorted by name, so answers are stable; never nil.
+func toHeaders(m map[string]string) []model.Header {
+	out := make([]model.Header, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, model.Header{Name: name, Value: m[name]})
+	}
+	return out
+}
+
+// pageArgs resolves a connection's caller and page size (first, or def).
+func pageArgs(ctx context.Context, first *int, def int) (app.Principal, int, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return p, 0, err
+	}
+	n, err := pageSize(first, def)
+	return p, n, err
 }
 
 func toVerification(v projections.WebhookView, gid string) *model.Verification {

@@ -16,4 +16,8 @@ type Resolver struct {
 	App    *app.App
 	Broker *projections.Broker
 	Logger *slog.Logger
+	// PublicURL is the server's externally visible base URL
+	// (--public-url), from which the API gives absolute links such as
+	// Verification.downloadUrl; empty when the operator set none.
+	PublicURL string
 }

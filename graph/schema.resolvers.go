@@ -21,92 +21,24 @@ func (r *deliveryResolver) Webhook(ctx context.Context, obj *model.Delivery) (*m
 	return r.deliveryWebhook(ctx, obj)
 }
 
+// RequestBody is the resolver for the requestBody field.
+func (r *deliveryResolver) RequestBody(ctx context.Context, obj *model.Delivery) (string, error) {
+	return r.deliveryRequestBody(ctx, obj)
+}
+
 // CreateWebhook is the resolver for the createWebhook field.
 func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cmd := domain.CreateWebhook{
-		Name: input.Name, URL: input.URL, EventTypes: input.EventTypes,
-		Description: deref(input.Description), Headers: headerMap(input.Headers),
-		MaxConcurrency: deref(input.MaxConcurrency),
-	}
-	if input.RateLimit != nil {
-		cmd.RateLimit = rateLimit(*input.RateLimit)
-	}
-	view, err := r.App.CreateWebhook(ctx, p, cmd)
-	ue, err := userErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.CreateWebhookPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		out.Webhook = toWebhook(view)
-	}
-	return out, nil
+	return r.createWebhook(ctx, input)
 }
 
 // UpdateWebhook is the resolver for the updateWebhook field.
 func (r *mutationResolver) UpdateWebhook(ctx context.Context, input model.UpdateWebhookInput) (*model.UpdateWebhookPayload, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, ok := webhookID(input.ID)
-	if !ok {
-		return &model.UpdateWebhookPayload{UserErrors: notFound()}, nil
-	}
-	cmd := domain.UpdateWebhook{
-		Name: input.Name, URL: input.URL, EventTypes: input.EventTypes, Description: input.Description,
-		MaxConcurrency: input.MaxConcurrency,
-	}
-	if input.Headers != nil {
-		cmd.Headers = headerMap(input.Headers)
-	}
-	if input.RateLimit != nil {
-		rl := rateLimit(*input.RateLimit)
-		cmd.RateLimit = &rl
-	}
-	var expected *uint64
-	if input.ExpectedRevision != nil {
-		if *input.ExpectedRevision < 0 {
-			return &model.UpdateWebhookPayload{UserErrors: []model.UserError{{Field: []string{"input", "expectedRevision"}, Message: "expectedRevision must not be negative", Code: model.UserErrorCodeInvalid}}}, nil
-		}
-		v := uint64(*input.ExpectedRevision)
-		expected = &v
-	}
-	view, err := r.App.UpdateWebhook(ctx, p, id, expected, cmd)
-	ue, err := userErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.UpdateWebhookPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		out.Webhook = toWebhook(view)
-	}
-	return out, nil
+	return r.updateWebhook(ctx, input)
 }
 
 // DeleteWebhook is the resolver for the deleteWebhook field.
 func (r *mutationResolver) DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, ok := webhookID(input.ID)
-	if !ok {
-		return &model.DeleteWebhookPayload{UserErrors: notFound()}, nil
-	}
-	ue, err := userErrors(r.App.DeleteWebhook(ctx, p, id))
-	if err != nil {
-		return nil, err
-	}
-	out := &model.DeleteWebhookPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		out.DeletedWebhookID = &input.ID
-	}
-	return out, nil
+	return r.deleteWebhook(ctx, input)
 }
 
 // PauseWebhook is the resolver for the pauseWebhook field.
@@ -121,76 +53,22 @@ func (r *mutationResolver) ResumeWebhook(ctx context.Context, input model.Webhoo
 
 // VerifyWebhook is the resolver for the verifyWebhook field.
 func (r *mutationResolver) VerifyWebhook(ctx context.Context, input model.WebhookIDInput) (*model.VerifyWebhookPayload, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, ok := webhookID(input.ID)
-	if !ok {
-		return &model.VerifyWebhookPayload{UserErrors: notFound()}, nil
-	}
-	view, verified, reason, err := r.App.VerifyWebhook(ctx, p, id)
-	ue, err := userErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.VerifyWebhookPayload{UserErrors: ue, Verified: verified}
-	if len(ue) == 0 {
-		out.Webhook = toWebhook(view)
-		if !verified && reason != "" {
-			out.Reason = &reason
-		}
-	}
-	return out, nil
+	return r.verifyWebhook(ctx, input)
 }
 
 // RotateWebhookSecret is the resolver for the rotateWebhookSecret field.
 func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, input model.RotateWebhookSecretInput) (*model.WebhookPayload, error) {
-	overlap := time.Duration(deref(input.OverlapSeconds)) * time.Second
-	if overlap < 0 {
-		return &model.WebhookPayload{UserErrors: []model.UserError{{Field: []string{"input", "overlapSeconds"}, Message: "overlapSeconds must not be negative", Code: model.UserErrorCodeInvalid}}}, nil
-	}
-	return r.webhookAction(ctx, input.ID, func(ctx context.Context, p principalT, id string) (projections.WebhookView, error) {
-		return r.App.RotateWebhookSecret(ctx, p, id, overlap)
-	})
+	return r.rotateWebhookSecret(ctx, input)
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreateAPIKeyPayload, error) {
-	ttl := time.Duration(deref(input.ExpiresInSeconds)) * time.Second
-	if ttl < 0 {
-		return &model.CreateAPIKeyPayload{UserErrors: []model.UserError{{Field: []string{"input", "expiresInSeconds"}, Message: "expiresInSeconds must be positive", Code: model.UserErrorCodeInvalid}}}, nil
-	}
-	k, err := r.App.CreateAPIKey(ctx, input.Account, domain.KeyScope(strings.ToLower(string(input.Scope))), deref(input.Label), ttl)
-	ue, err := userErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.CreateAPIKeyPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		key := toAPIKey(k.Key)
-		out.APIKey, out.Secret = &key, &k.Secret
-	}
-	return out, nil
+	return r.createAPIKey(ctx, input)
 }
 
 // RevokeAPIKey is the resolver for the revokeApiKey field.
 func (r *mutationResolver) RevokeAPIKey(ctx context.Context, input model.RevokeAPIKeyInput) (*model.RevokeAPIKeyPayload, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	k, err := r.App.RevokeAPIKey(ctx, p, input.ID)
-	ue, err := userErrors(err)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.RevokeAPIKeyPayload{UserErrors: ue}
-	if len(ue) == 0 {
-		key := toAPIKey(k)
-		out.APIKey = &key
-	}
-	return out, nil
+	return r.revokeAPIKey(ctx, input)
 }
 
 // PublishEvents is the resolver for the publishEvents field.
@@ -258,11 +136,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 
 // Webhooks is the resolver for the webhooks field.
 func (r *queryResolver) Webhooks(ctx context.Context, filter *model.WebhookFilter, first *int, after *string) (*model.WebhookConnection, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := pageSize(first, 20)
+	p, n, err := pageArgs(ctx, first, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -313,11 +187,7 @@ func (r *queryResolver) EventTypes(ctx context.Context) ([]model.EventType, erro
 
 // History is the resolver for the history field.
 func (r *queryResolver) History(ctx context.Context, subject string, first *int, after *string) (*model.HistoryConnection, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	n, err := pageSize(first, 50)
+	p, n, err := pageArgs(ctx, first, 50)
 	if err != nil {
 		return nil, err
 	}
@@ -343,26 +213,7 @@ func (r *queryResolver) History(ctx context.Context, subject string, first *int,
 
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context, account *string) ([]model.APIKey, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	acct := p.AccountID
-	if account != nil && *account != p.AccountID {
-		if p.Scope != domain.ScopeAdmin {
-			return []model.APIKey{}, nil
-		}
-		acct = *account
-	}
-	keys, err := r.App.APIKeys(ctx, acct)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]model.APIKey, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, toAPIKey(k))
-	}
-	return out, nil
+	return r.apiKeys(ctx, account)
 }
 
 // Deliveries is the resolver for the deliveries field.
@@ -403,6 +254,11 @@ func (r *subscriptionResolver) DeliveryUpdated(ctx context.Context, webhook *str
 	return r.deliveryUpdated(ctx, webhook)
 }
 
+// DownloadURL is the resolver for the downloadUrl field.
+func (r *verificationResolver) DownloadURL(ctx context.Context, obj *model.Verification) (*string, error) {
+	return r.downloadURL(obj), nil
+}
+
 // Delivery returns generated.DeliveryResolver implementation.
 func (r *Resolver) Delivery() generated.DeliveryResolver { return &deliveryResolver{r} }
 
@@ -415,9 +271,13 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Subscription returns generated.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
 
+// Verification returns generated.VerificationResolver implementation.
+func (r *Resolver) Verification() generated.VerificationResolver { return &verificationResolver{r} }
+
 type (
 	deliveryResolver     struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
+	verificationResolver struct{ *Resolver }
 )

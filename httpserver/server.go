@@ -151,3 +151,8 @@ func (r *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach Flush and Hijack, which the
 // websocket and SSE transports need.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush makes the recorder an http.Flusher: gqlgen's SSE transport asserts
+// that interface rather than using http.ResponseController, and answers
+// "streaming unsupported" without it.
+func (r *statusRecorder) Flush() { _ = http.NewResponseController(r.ResponseWriter).Flush() }

@@ -28,6 +28,36 @@ const (
 	TopicWebhookDeliveries = "webhook-deliveries"
 )
 
+// What a delivery change reports. A first attempt appends the attempt and
+// its outcome together: two changes, one message each, each saying which.
+const (
+	// DeliveryListed: the delivery was listed (as pending) for the first time.
+	DeliveryListed ChangeWhat = 1 + iota
+	// DeliveryAttemptRecorded: an attempt was added to its log.
+	DeliveryAttemptRecorded
+	// DeliveryStatusChanged: its status moved.
+	DeliveryStatusChanged
+	// DeliveryRescheduled: its next attempt moved, its status did not.
+	DeliveryRescheduled
+)
+
+// deliveryChange says what folding one event changed between two views,
+// or 0 for an event that changed nothing a subscriber sees. No delivery
+// event both records an attempt and moves the status.
+func deliveryChange(before, after DeliveryView, created bool) ChangeWhat {
+	switch {
+	case created:
+		return DeliveryListed
+	case after.Status != before.Status:
+		return DeliveryStatusChanged
+	case after.DeliveryState.Attempts != before.DeliveryState.Attempts:
+		return DeliveryAttemptRecorded
+	case !after.NextAttemptAt.Equal(before.NextAttemptAt):
+		return DeliveryRescheduled
+	}
+	return 0
+}
+
 // maxInlineAttempts bounds the attempts kept in a delivery's read model.
 // One round of the retry schedule is about eleven attempts, but every
 // redelivery starts another round; past this many only the newest are
@@ -127,14 +157,12 @@ func (d *Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev events
 // applyFanOut lists the deliveries a message owes as pending from the
 // moment it is published: the first attempt appends their scheduling event,
 // so without this a delivery to a paused webhook would be invisible until
-// the webhook is resumed. The match is the subscriptions index's, the same
-// one the due index uses in this transaction.
+// the webhook is resumed. The match is fan-out's (fanout.go), the same one
+// the due index uses in this transaction; test sends are not fanned out
+// but attempted at once and recorded then.
 func (d *Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]Change, error) {
-	if m.TestWebhookID != "" {
-		return nil, nil // test sends are attempted at once and recorded then
-	}
 	var changes []Change
-	for _, webhookID := range subscribedWebhooks(tx, m.AccountID, m.Type) {
+	for _, webhookID := range fanOutTargets(tx, m) {
 		id := domain.DeliveryIDFor(m.MessageID, webhookID)
 		c, err := d.applyDeliveryEvent(tx, rec, id, domain.DeliveryScheduled{
 			DeliveryID: id, MessageID: m.MessageID, WebhookID: webhookID, AccountID: m.AccountID,
@@ -166,7 +194,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		// scheduling event the delivery has no account to be shown to.
 		return nil, nil
 	}
-	oldStatus := view.Status
+	before := view
 	if !found {
 		view.CreatedPosition = rec.Position
 	}
@@ -178,12 +206,16 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		view.Attempts = appendAttempt(view.Attempts, a)
 	}
 	d.batch[id] = &view
-	if err := indexDelivery(tx, view, oldStatus, !found); err != nil {
+	if err := indexDelivery(tx, view, before.Status, !found); err != nil {
 		return nil, fmt.Errorf("delivery %s: index: %w", id, err)
 	}
+	what := deliveryChange(before, view, !found)
+	if what == 0 {
+		return nil, nil
+	}
 	return []Change{
-		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position},
-		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position},
+		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position, What: what},
+		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position, What: what},
 	}, nil
 }
 

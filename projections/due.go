@@ -46,7 +46,8 @@ type Health struct {
 	FailingSince  time.Time `json:"failingSince,omitzero"`
 }
 
-// Due is the fan-out and due-index projection.
+// Due is the due-index projection; it also owes the first attempts of
+// fan-out (fanout.go).
 type Due struct{}
 
 // Name implements Projection.
@@ -61,7 +62,7 @@ func (Due) Buckets() []string {
 func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
 	switch e := ev.(type) {
 	case domain.MessagePublished:
-		return fanOut(tx, e)
+		return queueFirstAttempts(tx, e) // fanout.go
 	case domain.DeliveryScheduled:
 		return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
 			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, DueAt: e.ScheduledAt})
@@ -83,27 +84,6 @@ func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event
 		return nil, dropWebhookDue(tx, e.WebhookID)
 	}
 	return nil, nil
-}
-
-// fanOut owes a first attempt to every webhook the message matches, as the
-// index stood at the message's place in the log.
-func fanOut(tx *bbolt.Tx, m domain.MessagePublished) ([]Change, error) {
-	var targets []domain.FanOutTarget
-	if m.TestWebhookID == "" {
-		for _, id := range subscribedWebhooks(tx, m.AccountID, m.Type) {
-			targets = append(targets, domain.FanOutTarget{ID: id, AccountID: m.AccountID, EventTypes: []string{m.Type}, Active: true, Verified: true})
-		}
-	}
-	var changes []Change
-	for _, id := range domain.FanOut(m, targets) {
-		c, err := putDue(tx, DueEntry{DeliveryID: domain.DeliveryIDFor(m.MessageID, id), MessageID: m.MessageID,
-			WebhookID: id, AccountID: m.AccountID, EventType: m.Type, DueAt: m.PublishedAt})
-		if err != nil {
-			return nil, err
-		}
-		changes = append(changes, c...)
-	}
-	return changes, nil
 }
 
 func dueKey(webhookID string, at time.Time, deliveryID string) []byte {

@@ -46,4 +46,13 @@ type Change struct {
 	Ref string
 	// Position is the log position of the event that changed it.
 	Position eventstore.Position
+	// What says what the event changed, where subscribers need to tell
+	// two messages about one object apart (deliveries: DeliveryListed and
+	// the others); zero elsewhere.
+	What ChangeWhat
 }
+
+// ChangeWhat is what an event changed about an object. Subscribers reload
+// the object a change names, so two changes applied in one batch show the
+// same state: without it they would be two identical messages.
+type ChangeWhat uint8

@@ -2,30 +2,32 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/internal/browsertest"
 	"github.com/webhookd/webhookd/internal/testenv"
 )
 
 // uiServer is webhookd's HTTP surface as the UI uses it (/graphql, the
-// verification-file route and the UI itself) over a real core with a
-// running dispatcher, and an account key to sign in with.
+// verification-file and delivery-export routes, and the UI itself, mounted
+// as the serve command mounts them) over a real core with a running
+// dispatcher, and an account key to sign in with.
 type uiServer struct {
 	env       *testenv.Env
 	srv       *httptest.Server
@@ -41,6 +43,7 @@ func newUIServer(t *testing.T) *uiServer {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second}))
 	mux.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
+	mux.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(env.App))
 	mux.Handle("/", Handler(Options{}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -49,75 +52,14 @@ func newUIServer(t *testing.T) *uiServer {
 }
 
 // chromiumPath finds Debian's chromium, or skips the test.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("browser tests need Debian's chromium package (apt-get install chromium)")
-	return ""
-}
+func chromiumPath(t *testing.T) string { return browsertest.ChromiumPath(t) }
 
 // browserCtx is a headless Chromium tab that lives until the test ends,
-// or until timeout. Uncaught JavaScript exceptions fail the test: a broken
-// module would otherwise only show as a blank or frozen page and a
-// timeout.
+// or until timeout; uncaught JavaScript exceptions fail the test (see
+// internal/browsertest, shared with the explorer's test).
 func browserCtx(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	// The first call starts the browser; it must not carry the timeout,
-	// which would stop the browser with it.
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		acancel()
-		t.Fatalf("start chromium: %v", err)
-	}
-	var mu sync.Mutex
-	var exceptions []string
-	done := make(chan struct{})
-	messages := chromedp.Console(ctx)
-	go func() {
-		defer close(done)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			switch m.Type {
-			case chromedp.ConsoleException:
-				mu.Lock()
-				exceptions = append(exceptions, m.Text)
-				mu.Unlock()
-			case chromedp.ConsoleError:
-				t.Logf("browser console error: %s", m.Text)
-			}
-		}
-	}()
-	tctx, tcancel := context.WithTimeout(ctx, timeout)
-	t.Cleanup(func() {
-		tcancel()
-		cancel()
-		acancel()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, e := range exceptions {
-			t.Errorf("uncaught JavaScript exception: %s", e)
-		}
-	})
-	return tctx
+	return browsertest.New(t, timeout, browsertest.Options{}).Ctx
 }
 
 // do runs browser actions, failing the test with what was being done.
@@ -156,6 +98,47 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 		t.Fatalf("read %s: %v", sel, err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// downloadsTo makes the browser save downloads into a fresh directory,
+// which it returns, so a test can tell each download from earlier ones.
+func downloadsTo(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+	}); err != nil {
+		t.Fatalf("allow downloads: %v", err)
+	}
+	return dir
+}
+
+// waitDownload waits for one finished download in dir.
+func waitDownload(t *testing.T, dir string) (name, content string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".crdownload") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err == nil && len(b) > 0 {
+				return e.Name(), string(b)
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // polling a directory: there is no event to wait on
+	}
+	t.Fatalf("no download in %s", dir)
+	return "", ""
+}
+
+// visible reports whether the element matching sel is rendered (not
+// hidden by an attribute or a style), per the browser's checkVisibility.
+func visible(t *testing.T, ctx context.Context, sel string) bool {
+	t.Helper()
+	return eval[bool](t, ctx, fmt.Sprintf(`!!document.querySelector(%q)?.checkVisibility()`, sel))
 }
 
 // signIn loads the UI and signs in with key.

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,8 +38,17 @@ func TestBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#api-key"), "whk_not_a_key"),
 			chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)))
 		waitJS(t, ctx, "the refused key's error", `document.querySelector('#api-key-error').textContent.includes('not accepted')`, wait)
+		t.Run("NavHiddenOnSignIn", func(t *testing.T) {
+			if visible(t, ctx, "#nav") {
+				t.Error("the main navigation shows on the sign-in page")
+			}
+		})
+		screenshot(t, ctx, "signin", 390)
 
 		signIn(t, ctx, s.srv.URL, s.key)
+		if !visible(t, ctx, "#nav") {
+			t.Error("the main navigation is hidden after signing in")
+		}
 		do(t, ctx, "open the form", chromedp.Navigate(s.srv.URL+"/#/new"), chromedp.WaitVisible(chromedp.CSS("#new-url")))
 
 		t.Run("InvalidURL", func(t *testing.T) {
@@ -60,6 +67,36 @@ func TestBrowser(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)))
 			waitJS(t, ctx, "the event types error", `document.querySelector('#new-eventTypes-error').textContent !== ''`, wait)
 			assertFieldError(t, ctx, "eventTypes", "url")
+		})
+		t.Run("TestTypeNotOffered", func(t *testing.T) {
+			got := eval[struct {
+				Disabled bool
+				Note     string
+			}](t, ctx, `(() => {
+				const box = document.querySelector('#new-eventTypes input[value="webhook.test"]');
+				const note = box && document.getElementById((box.getAttribute('aria-describedby') || '').trim());
+				return { Disabled: !box || box.disabled, Note: note ? note.textContent : '' };
+			})()`)
+			if !got.Disabled || !strings.Contains(got.Note, "testing tool") {
+				t.Errorf("webhook.test can be subscribed to (disabled %v, explanation %q)", got.Disabled, got.Note)
+			}
+		})
+		t.Run("Settings", func(t *testing.T) {
+			do(t, ctx, "open the settings and enter wrong ones",
+				chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="email.delivery"]`)),
+				chromedp.Click(chromedp.CSS("#new-add-header")),
+				chromedp.SendKeys(chromedp.CSS("#new-header-rows .header-row:last-child input[name=headerName]"), "webhook-id"),
+				chromedp.SendKeys(chromedp.CSS("#new-header-rows .header-row:last-child input[name=headerValue]"), "mine"),
+				chromedp.SendKeys(chromedp.CSS("#new-rateLimit-burst"), "5"),
+				chromedp.SendKeys(chromedp.CSS("#new-maxConcurrency"), "100"),
+				chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)))
+			waitJS(t, ctx, "the settings errors", `document.querySelector('#new-maxConcurrency-error')?.textContent !== ''`, wait)
+			for _, f := range []string{"headers", "rateLimit", "maxConcurrency"} {
+				assertFieldError(t, ctx, f, "url")
+			}
+			if got := text(t, ctx, "#new-headers-error"); !strings.Contains(got, "webhook-id") {
+				t.Errorf("the header error does not name the header: %q", got)
+			}
 		})
 		t.Run("StatusBadge", func(t *testing.T) {
 			// Failing is derived in the page from stats: active, with
@@ -84,6 +121,9 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("Manage", func(t *testing.T) {
 		manage(t, s, recv)
+	})
+	t.Run("Unverified", func(t *testing.T) {
+		unverified(t, s, recv)
 	})
 	t.Run("Journey", func(t *testing.T) {
 		journey(t, s, recv)
@@ -131,12 +171,25 @@ func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 		chromedp.SendKeys(chromedp.CSS("#new-name"), "Order mails"),
 		chromedp.SendKeys(chromedp.CSS("#new-url"), recv.URL+"/hooks/receive.php"),
 		chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="email.delivery"]`)),
-		chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="webhook.test"]`)),
+		chromedp.Click(chromedp.CSS("#new-add-header")),
+		chromedp.SendKeys(chromedp.CSS("#new-header-rows input[name=headerName]"), "X-Shop"),
+		chromedp.SendKeys(chromedp.CSS("#new-header-rows input[name=headerValue]"), "demo"),
+		chromedp.SendKeys(chromedp.CSS("#new-rateLimit-perSecond"), "50"),
+		chromedp.SendKeys(chromedp.CSS("#new-rateLimit-burst"), "100"),
+		chromedp.SendKeys(chromedp.CSS("#new-maxConcurrency"), "2"))
+	screenshot(t, ctx, "new", 1280)
+	screenshot(t, ctx, "new", 390)
+	do(t, ctx, "submit the form",
 		chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#verification-download")))
 	waitJS(t, ctx, "the unverified badge", `document.querySelector('#webhook-status [data-status]').dataset.status === 'unverified'`, wait)
 	if urls := text(t, ctx, "#checked-urls"); !strings.Contains(urls, recv.URL+"/hooks/webhookd-") {
 		t.Errorf("checked URLs do not name the callback's directory: %q", urls)
+	}
+	if page, err := s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, ""); err != nil || len(page.Webhooks) != 1 {
+		t.Fatalf("webhooks after creating one: %v %v", page.Webhooks, err)
+	} else if w := page.Webhooks[0]; w.Headers["X-Shop"] != "demo" || w.RateLimit.PerSecond != 50 || w.RateLimit.Burst != 100 || w.MaxConcurrency != 2 {
+		t.Errorf("the form's settings were not saved: headers %v, rate limit %+v, max concurrency %d", w.Headers, w.RateLimit, w.MaxConcurrency)
 	}
 
 	// Download the verification file through the page and place it.
@@ -160,6 +213,8 @@ func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 	waitJS(t, ctx, "the test result", `document.querySelector('#test-status')?.textContent === '200'`, wait)
 	if got := recv.Received(); len(got) != 1 || got[0].Header.Get("webhook-signature") == "" {
 		t.Fatalf("receiver got %d requests (want 1 signed test)", len(got))
+	} else if got[0].Header.Get("X-Shop") != "demo" {
+		t.Errorf("the custom header was not sent: %v", got[0].Header)
 	}
 	screenshot(t, ctx, "manage", 1280)
 	screenshot(t, ctx, "manage", 390)
@@ -196,6 +251,11 @@ func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 	waitJS(t, ctx, "the redelivery to succeed", fmt.Sprintf(`document.querySelector('tr[data-delivery-id=%q]')?.dataset.status === 'SUCCEEDED'`, deliveryGID), wait)
 	waitJS(t, ctx, "the second attempt in the detail", `document.querySelector('#detail-status [data-status]')?.dataset.status === 'succeeded' && !!document.querySelector('#delivery-detail details[data-attempt="2"]')`, wait)
 	t.Logf("redelivered %s (%s)", failedID, deliveryGID)
+	requestBody(t, ctx, recv, deliveryGID)
+	screenshot(t, ctx, "delivery", 1280)
+	screenshot(t, ctx, "delivery", 390)
+	filterClosesDetail(t, ctx)
+	exportLog(t, ctx, deliveryGID)
 
 	do(t, ctx, "recover failed deliveries", chromedp.Click(chromedp.CSS("#recover")))
 	waitJS(t, ctx, "the recovery count", `/sent again/.test(document.querySelector('#recover-result')?.textContent)`, wait)
@@ -234,27 +294,6 @@ func publish(t *testing.T, s *uiServer) string {
 		t.Fatalf("publish: %v %v", err, res[0].Err)
 	}
 	return res[0].MessageID
-}
-
-// waitDownload waits for one finished download in dir.
-func waitDownload(t *testing.T, dir string) (name, content string) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".crdownload") {
-				continue
-			}
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err == nil && len(b) > 0 {
-				return e.Name(), string(b)
-			}
-		}
-		time.Sleep(20 * time.Millisecond) // polling a directory: there is no event to wait on
-	}
-	t.Fatalf("no download in %s", dir)
-	return "", ""
 }
 
 // manage covers the other actions: reveal and rotate the secret, pause
@@ -301,14 +340,27 @@ func manage(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 		waitJS(t, ctx, "the active badge", badge+` === 'active'`, wait)
 	})
 	t.Run("Edit", func(t *testing.T) {
-		do(t, ctx, "edit the name",
+		do(t, ctx, "edit the name and settings",
 			chromedp.Click(chromedp.CSS("#edit")),
 			chromedp.WaitVisible(chromedp.CSS("#edit-name")),
-			chromedp.SetValue(chromedp.CSS("#edit-name"), "Renamed hook"),
+			chromedp.SetValue(chromedp.CSS("#edit-name"), "Renamed hook"))
+		if got := eval[string](t, ctx, `document.querySelector('#edit-maxConcurrency').value`); got != strconv.Itoa(v.MaxConcurrency) {
+			t.Errorf("the edit form shows max concurrency %q, the webhook has %d", got, v.MaxConcurrency)
+		}
+		do(t, ctx, "change the settings",
+			chromedp.SetValue(chromedp.CSS("#edit-maxConcurrency"), "8"),
+			chromedp.Click(chromedp.CSS("#edit-add-header")),
+			chromedp.SendKeys(chromedp.CSS("#edit-header-rows input[name=headerName]"), "Authorization"),
+			chromedp.SendKeys(chromedp.CSS("#edit-header-rows input[name=headerValue]"), "Bearer abc"),
+			chromedp.SendKeys(chromedp.CSS("#edit-rateLimit-perSecond"), "10"),
 			chromedp.Click(chromedp.CSS(`#edit-form button[type=submit]`)))
 		waitJS(t, ctx, "the new name", `document.querySelector('main h1').textContent === 'Renamed hook'`, wait)
-		if w, _ := s.env.App.Webhook(bg, p, v.ID); w.Name != "Renamed hook" {
-			t.Errorf("name %q after the edit", w.Name)
+		w, _ := s.env.App.Webhook(bg, p, v.ID)
+		if w.Name != "Renamed hook" || w.MaxConcurrency != 8 || w.Headers["Authorization"] != "Bearer abc" || w.RateLimit.PerSecond != 10 {
+			t.Errorf("after the edit: name %q, max concurrency %d, headers %v, rate limit %+v", w.Name, w.MaxConcurrency, w.Headers, w.RateLimit)
+		}
+		if got := text(t, ctx, "#webhook-settings"); !strings.Contains(got, "10/s") || !strings.Contains(got, "Authorization") {
+			t.Errorf("the settings summary is not updated: %q", got)
 		}
 	})
 	t.Run("Delete", func(t *testing.T) {

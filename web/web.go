@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"strings"
 )
 
@@ -20,8 +21,9 @@ var assets embed.FS
 type Options struct {
 	// DevKey returns the demo API key to pre-fill on the sign-in form, or
 	// "" when there is none. It is a function because --dev creates the key
-	// after the routes are mounted. Leave nil outside development: the key
-	// is handed to anyone who can load the page.
+	// after the routes are mounted. Leave nil outside development. Even in
+	// development the key goes only to loopback clients, so a --dev server
+	// bound to a public address does not hand it to the network.
 	DevKey func() string
 }
 
@@ -61,7 +63,7 @@ func Handler(opts Options) http.Handler {
 			w.Header().Set("Cache-Control", "no-cache")
 			http.ServeFileFS(w, r, sub, "index.html")
 		case "/ui/config.json":
-			serveConfig(w, opts)
+			serveConfig(w, r, opts)
 		default:
 			w.Header().Set("Cache-Control", "no-cache")
 			r2 := r.Clone(r.Context())
@@ -77,14 +79,22 @@ type Config struct {
 	DevKey string `json:"devKey,omitempty"`
 }
 
-func serveConfig(w http.ResponseWriter, opts Options) {
+func serveConfig(w http.ResponseWriter, r *http.Request, opts Options) {
 	var c Config
-	if opts.DevKey != nil {
+	if opts.DevKey != nil && IsLoopback(r) {
 		c.DevKey = opts.DevKey()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(c)
+}
+
+// IsLoopback reports whether r came from this machine over a loopback
+// address. It looks only at the connection's address, never at headers
+// such as X-Forwarded-For, which any client can set.
+func IsLoopback(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
 func setSecurityHeaders(h http.Header) {

@@ -70,8 +70,13 @@ func TestHandler(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	read := func(t *testing.T, h http.Handler) map[string]any {
-		r := get(t, h, http.MethodGet, "/ui/config.json")
+	readFrom := func(t *testing.T, h http.Handler, remote string) map[string]any {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/ui/config.json", nil)
+		req.RemoteAddr = remote
+		h.ServeHTTP(rec, req)
+		r := rec.Result()
 		if r.StatusCode != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("status %d, Cache-Control %q", r.StatusCode, r.Header.Get("Cache-Control"))
 		}
@@ -81,6 +86,7 @@ func TestConfig(t *testing.T) {
 		}
 		return c
 	}
+	read := func(t *testing.T, h http.Handler) map[string]any { return readFrom(t, h, "127.0.0.1:50000") }
 	t.Run("NoDevKey", func(t *testing.T) {
 		for _, opts := range []Options{{}, {DevKey: func() string { return "" }}} {
 			if c := read(t, Handler(opts)); len(c) != 0 {
@@ -94,6 +100,17 @@ func TestConfig(t *testing.T) {
 		key = "whk_demo" // set after mounting, as --dev does
 		if c := read(t, h); c["devKey"] != "whk_demo" {
 			t.Errorf("config %v", c)
+		}
+		if c := readFrom(t, h, "[::1]:50000"); c["devKey"] != "whk_demo" {
+			t.Errorf("config for ::1: %v", c)
+		}
+	})
+	t.Run("DevKeyNotForTheNetwork", func(t *testing.T) {
+		h := Handler(Options{DevKey: func() string { return "whk_demo" }})
+		for _, remote := range []string{"203.0.113.7:443", "10.0.0.2:5000", "[2001:db8::1]:80", "[::ffff:192.0.2.1]:80", "garbage"} {
+			if c := readFrom(t, h, remote); len(c) != 0 {
+				t.Errorf("config for %s: %v, want {}", remote, c)
+			}
 		}
 	})
 }

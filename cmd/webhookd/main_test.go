@@ -19,11 +19,19 @@ import (
 // test closed it first.
 func MustRunMain(t *testing.T, dataDir string) *Main {
 	t.Helper()
+	return mustRunMainArgs(t, "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--dev", "--shutdown-timeout", "5s")
+}
+
+// mustRunMainArgs is MustRunMain with the serve flags given. What Main
+// prints for the operator is kept for mainStdout.
+func mustRunMainArgs(t *testing.T, args ...string) *Main {
+	t.Helper()
 	m := NewMain()
-	if err := m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--dev", "--shutdown-timeout", "5s"}); err != nil {
+	if err := m.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
 	m.Logger = slog.New(slog.DiscardHandler)
+	m.Stdout = new(bytes.Buffer) // written only during Run
 	if err := m.Run(t.Context()); err != nil {
 		m.Close()
 		t.Fatal(err)
@@ -32,6 +40,9 @@ func MustRunMain(t *testing.T, dataDir string) *Main {
 	waitReady(t, "http://"+m.HTTP.Addr())
 	return m
 }
+
+// mainStdout returns what Main printed for the operator while starting.
+func mainStdout(m *Main) string { return m.Stdout.(*bytes.Buffer).String() }
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
@@ -131,7 +142,7 @@ func TestServe(t *testing.T) {
 		if list := runKeys(t, "list", "--data-dir", dir, "--account", "offline-acct"); !strings.Contains(list, id) {
 			t.Errorf("keys list offline lacks %s:\n%s", id, list)
 		}
-		if err := keysCommand(ctx, []string{"create", "--data-dir", dir, "--account", "bad account!"}, io.Discard); err == nil {
+		if err := keysCommand(ctx, []string{"create", "--data-dir", dir, "--account", "bad account!"}, io.Discard, io.Discard); err == nil {
 			t.Error("keys create accepted an invalid account name")
 		}
 	})
@@ -156,7 +167,7 @@ func TestServe(t *testing.T) {
 
 	t.Run("Rebuild", func(t *testing.T) {
 		var out bytes.Buffer
-		if err := rebuildCommand(ctx, []string{"rebuild", "--data-dir", dir, "--log-level", "error"}, &out); err != nil {
+		if err := rebuildCommand(ctx, []string{"rebuild", "--data-dir", dir, "--log-level", "error"}, &out, io.Discard); err != nil {
 			t.Fatalf("rebuild: %v\n%s", err, out.String())
 		}
 		if !strings.Contains(out.String(), "rebuilt read models up to position") {
@@ -188,7 +199,7 @@ func createKeyCLI(t *testing.T, dir, account, scope string) (id, secret string) 
 func runKeys(t *testing.T, args ...string) string {
 	t.Helper()
 	var out bytes.Buffer
-	if err := keysCommand(context.Background(), args, &out); err != nil {
+	if err := keysCommand(context.Background(), args, &out, &out); err != nil {
 		t.Fatalf("webhookd keys %v: %v\n%s", args, err, out.String())
 	}
 	return out.String()

@@ -5,23 +5,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/webhookd/webhookd/config"
 	"github.com/webhookd/webhookd/eventstore"
 )
 
+// rebuildFlags are the serve settings a rebuild reads: where the log and
+// the read models are, and how to log.
+var rebuildFlags = []string{"data-dir", "eventstore", "log-level", "log-format", "event-types-file"}
+
 // rebuildCommand runs `webhookd projections rebuild`: it drops the read
 // models and replays the whole log into them, printing progress. It runs
 // no side effects: nothing is delivered during a rebuild. The server must
 // be stopped (it holds the stores).
-func rebuildCommand(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "rebuild" {
-		return errors.New("usage: webhookd projections rebuild [serve flags such as --data-dir]")
-	}
-	cfg, err := config.FromEnvironment("webhookd projections rebuild", args[1:])
+func rebuildCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, rest, err := config.ParseArgs("webhookd projections rebuild", args, os.LookupEnv, rebuildFlags)
 	if err != nil {
-		return err
+		return flagError(err)
+	}
+	if len(rest) != 1 || rest[0] != "rebuild" {
+		fmt.Fprintln(stderr, "usage: webhookd projections rebuild [--data-dir DIR] [--eventstore URL] [--log-level L]")
+		return usageError{errors.New("projections: the only subcommand is rebuild")}
 	}
 	c, err := openCore(ctx, cfg, newLogger(cfg))
 	if err != nil {

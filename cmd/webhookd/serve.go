@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,9 @@ type Main struct {
 	Metrics *metrics.Metrics
 	Core    *core
 	HTTP    *httpserver.Server
+	// Stdout receives what the operator must read and copy, such as the
+	// keys --dev creates; nil means os.Stdout. Logs go to Logger.
+	Stdout io.Writer
 	// demoKey is the key --dev created on a fresh data directory. It is
 	// set after serving starts, while requests may read it.
 	demoKey atomic.Pointer[string]
@@ -74,7 +79,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", c.Runner.Ready)
-	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger}
+	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger, PublicURL: m.Config.PublicURL}
 	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
 	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
 	m.HTTP.Handle("POST /v1/events", httpserver.EventsHandler(c.App))
@@ -84,7 +89,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// method-less /graphql route); the demo key is offered only in --dev.
 	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: m.DemoKey}))
 	if m.Config.Dev {
-		m.HTTP.Handle("GET /graphiql", graph.Explorer("/graphql"))
+		explorer := graph.Explorer(graph.ExplorerOptions{Endpoint: "/graphql", DevKey: m.DemoKey})
+		m.HTTP.Handle("GET /graphiql", explorer)
+		m.HTTP.Handle("GET /graphiql/", explorer)
 	}
 	if err := m.HTTP.Listen(m.Config.Addr); err != nil {
 		return err
@@ -116,7 +123,9 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // greet tells the operator how to get a first key on a fresh data
-// directory, or with --dev creates a demo account and key.
+// directory, or with --dev creates a demo account with an account key and
+// a publisher key and prints them; a later --dev start on the same data
+// says how to get a key again, since only the keys' hashes are stored.
 func (m *Main) greet(ctx context.Context) error {
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -128,20 +137,60 @@ func (m *Main) greet(ctx context.Context) error {
 		}
 	}
 	n, err := projections.CountAccounts(m.Core.ReadDB)
-	if err != nil || n > 0 {
+	if err != nil {
 		return err
 	}
-	if !m.Config.Dev {
-		m.Logger.Info("no accounts yet; create the first key with: webhookd keys create --account ACCOUNT --scope account (use --scope admin for an operator key)")
+	createHint := "webhookd keys create --data-dir " + absDir(m.Config.DataDir) + " --account ACCOUNT --scope account"
+	switch {
+	case n > 0 && m.Config.Dev:
+		fmt.Fprintf(m.stdout(), "webhookd --dev: this data directory already has accounts, and keys are shown only when they are created.\n"+
+			"Create another key while the server runs with:\n\n  %s\n\n", strings.Replace(createHint, "ACCOUNT", devAccount, 1))
+		return nil
+	case n > 0:
+		return nil
+	case !m.Config.Dev:
+		m.Logger.Info("no accounts yet; create the first key with: " + createHint + " (use --scope admin for an operator key)")
 		return nil
 	}
-	k, err := m.Core.App.CreateAPIKey(ctx, "demo", domain.ScopeAccount, "demo key (--dev)", 0)
+	return m.createDemoKeys(ctx)
+}
+
+// devAccount is the account --dev creates on a fresh data directory.
+const devAccount = "demo"
+
+func (m *Main) createDemoKeys(ctx context.Context) error {
+	k, err := m.Core.App.CreateAPIKey(ctx, devAccount, domain.ScopeAccount, "demo key (--dev)", 0)
 	if err != nil {
 		return fmt.Errorf("create demo key: %w", err)
 	}
+	pub, err := m.Core.App.CreateAPIKey(ctx, devAccount, domain.ScopePublisher, "demo publisher key (--dev)", 0)
+	if err != nil {
+		return fmt.Errorf("create demo publisher key: %w", err)
+	}
 	m.demoKey.Store(&k.Secret)
-	m.Logger.Info("dev mode: created demo account and key", "account", "demo", "key", k.Secret)
+	base := "http://" + m.HTTP.Addr()
+	fmt.Fprintf(m.stdout(), "webhookd --dev: created the demo account %q. The keys are shown only this once:\n\n"+
+		"  account key (UI, /graphql):             %s\n"+
+		"  publisher key (publishEvents, /v1/events): %s\n\n"+
+		"  UI:               %s/\n  GraphQL explorer: %s/graphiql\n\n", devAccount, k.Secret, pub.Secret, base, base)
+	m.Logger.Info("dev mode: created demo account and keys (printed on standard output)", "account", devAccount, "key_id", k.Key.ID, "publisher_key_id", pub.Key.ID)
 	return nil
+}
+
+func (m *Main) stdout() io.Writer {
+	if m.Stdout == nil {
+		return os.Stdout
+	}
+	return m.Stdout
+}
+
+// absDir is dir made absolute for messages the operator copies, or dir
+// itself when that fails.
+func absDir(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
 }
 
 // DemoKey returns the key --dev created, or "" when there is none.

@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	Verification() VerificationResolver
 }
 
 type DirectiveRoot struct {
@@ -79,6 +80,8 @@ type ComplexityRoot struct {
 	Delivery struct {
 		AttemptCount    func(childComplexity int) int
 		Attempts        func(childComplexity int) int
+		Change          func(childComplexity int) int
+		ChangePosition  func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		EventType       func(childComplexity int) int
 		FailureReason   func(childComplexity int) int
@@ -87,6 +90,7 @@ type ComplexityRoot struct {
 		MessageGlobalID func(childComplexity int) int
 		MessageID       func(childComplexity int) int
 		NextAttemptAt   func(childComplexity int) int
+		RequestBody     func(childComplexity int) int
 		Status          func(childComplexity int) int
 		Test            func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
@@ -253,6 +257,7 @@ type ComplexityRoot struct {
 	Verification struct {
 		CheckedUrls   func(childComplexity int) int
 		DownloadPath  func(childComplexity int) int
+		DownloadURL   func(childComplexity int) int
 		FailureReason func(childComplexity int) int
 		FileContent   func(childComplexity int) int
 		FileName      func(childComplexity int) int
@@ -337,6 +342,8 @@ type ComplexityRoot struct {
 
 type DeliveryResolver interface {
 	Webhook(ctx context.Context, obj *model.Delivery) (*model.Webhook, error)
+
+	RequestBody(ctx context.Context, obj *model.Delivery) (string, error)
 }
 type MutationResolver interface {
 	CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error)
@@ -369,6 +376,9 @@ type QueryResolver interface {
 type SubscriptionResolver interface {
 	WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error)
 	DeliveryUpdated(ctx context.Context, webhook *string) (<-chan *model.Delivery, error)
+}
+type VerificationResolver interface {
+	DownloadURL(ctx context.Context, obj *model.Verification) (*string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -515,6 +525,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.Attempts(childComplexity), true
+	case "Delivery.change":
+		if e.ComplexityRoot.Delivery.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.Change(childComplexity), true
+	case "Delivery.changePosition":
+		if e.ComplexityRoot.Delivery.ChangePosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.ChangePosition(childComplexity), true
 	case "Delivery.createdAt":
 		if e.ComplexityRoot.Delivery.CreatedAt == nil {
 			break
@@ -563,6 +585,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Delivery.NextAttemptAt(childComplexity), true
+	case "Delivery.requestBody":
+		if e.ComplexityRoot.Delivery.RequestBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Delivery.RequestBody(childComplexity), true
 	case "Delivery.status":
 		if e.ComplexityRoot.Delivery.Status == nil {
 			break
@@ -1272,6 +1300,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Verification.DownloadPath(childComplexity), true
+	case "Verification.downloadUrl":
+		if e.ComplexityRoot.Verification.DownloadURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Verification.DownloadURL(childComplexity), true
 	case "Verification.failureReason":
 		if e.ComplexityRoot.Verification.FailureReason == nil {
 			break
@@ -1852,8 +1886,10 @@ type Verification {
   status: VerificationStatus!
   fileName: String!
   fileContent: String!
-  "Authenticated download of the file."
+  "Authenticated download of the file, relative to the server."
   downloadPath: String!
+  "downloadPath as an absolute URL on the server's public URL (--public-url); null when none is configured."
+  downloadUrl: String
   "The URLs webhookd fetches, in order."
   checkedUrls: [String!]!
   "The reason the last check failed, in plain words."
@@ -2077,6 +2113,24 @@ type Delivery implements Node {
   createdAt: Time!
   updatedAt: Time!
   attempts: [DeliveryAttempt!]!
+  "The request body POSTed on every attempt, exactly as sent and signed: the message's id, type, timestamp, account and data."
+  requestBody: String!
+  "On a deliveryUpdated message: what the event it reports changed. Each change is one message and shows the delivery as it is when sent, so two messages may show the same state: change and changePosition tell them apart. Null in queries."
+  change: DeliveryChange
+  "On a deliveryUpdated message: the log position of the event it reports, as in history's position. Null in queries."
+  changePosition: String
+}
+
+"What a deliveryUpdated message reports about its delivery."
+enum DeliveryChange {
+  "Listed for the first time, as pending."
+  LISTED
+  "An attempt was added to its attempts."
+  ATTEMPT_RECORDED
+  "Its status changed."
+  STATUS_CHANGED
+  "Its next attempt moved; its status did not."
+  RESCHEDULED
 }
 
 type DeliveryAttempt {
@@ -2328,6 +2382,12 @@ func (ec *executionContext) childFields_Delivery(ctx context.Context, field grap
 		return ec.fieldContext_Delivery_updatedAt(ctx, field)
 	case "attempts":
 		return ec.fieldContext_Delivery_attempts(ctx, field)
+	case "requestBody":
+		return ec.fieldContext_Delivery_requestBody(ctx, field)
+	case "change":
+		return ec.fieldContext_Delivery_change(ctx, field)
+	case "changePosition":
+		return ec.fieldContext_Delivery_changePosition(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Delivery", field.Name)
 }
@@ -2586,6 +2646,8 @@ func (ec *executionContext) childFields_Verification(ctx context.Context, field 
 		return ec.fieldContext_Verification_fileContent(ctx, field)
 	case "downloadPath":
 		return ec.fieldContext_Verification_downloadPath(ctx, field)
+	case "downloadUrl":
+		return ec.fieldContext_Verification_downloadUrl(ctx, field)
 	case "checkedUrls":
 		return ec.fieldContext_Verification_checkedUrls(ctx, field)
 	case "failureReason":
@@ -4185,6 +4247,75 @@ func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Delivery_requestBody(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_requestBody(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Delivery().RequestBody(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_requestBody(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, true, true, "String")
+}
+
+func (ec *executionContext) _Delivery_change(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeliveryChange) graphql.Marshaler {
+			return ec.marshalODeliveryChange2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐDeliveryChange(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "DeliveryChange")
+}
+
+func (ec *executionContext) _Delivery_changePosition(ctx context.Context, field graphql.CollectedField, obj *model.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Delivery_changePosition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangePosition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Delivery_changePosition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Delivery", field, false, false, "String")
 }
 
 func (ec *executionContext) _DeliveryAttempt_number(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
@@ -7529,6 +7660,29 @@ func (ec *executionContext) _Verification_downloadPath(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_Verification_downloadPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Verification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Verification_downloadUrl(ctx context.Context, field graphql.CollectedField, obj *model.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Verification_downloadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Verification().DownloadURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Verification_downloadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Verification", field, true, true, "String")
 }
 
 func (ec *executionContext) _Verification_checkedUrls(ctx context.Context, field graphql.CollectedField, obj *model.Verification) (ret graphql.Marshaler) {
@@ -11118,6 +11272,22 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "requestBody":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Delivery_requestBody(ctx, field, obj)
+				})
+		case "change":
+			out.Values[i] = ec._Delivery_change(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changePosition":
+			out.Values[i] = ec._Delivery_changePosition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12285,42 +12455,48 @@ func (ec *executionContext) _Verification(ctx context.Context, sel ast.Selection
 		case "status":
 			out.Values[i] = ec._Verification_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fileName":
 			out.Values[i] = ec._Verification_fileName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fileContent":
 			out.Values[i] = ec._Verification_fileContent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "downloadPath":
 			out.Values[i] = ec._Verification_downloadPath(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "downloadUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Verification_downloadUrl(ctx, field, obj)
+				})
 		case "checkedUrls":
 			out.Values[i] = ec._Verification_checkedUrls(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "failureReason":
 			out.Values[i] = ec._Verification_failureReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "verifiedAt":
 			out.Values[i] = ec._Verification_verifiedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastCheckedAt":
 			out.Values[i] = ec._Verification_lastCheckedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14092,6 +14268,22 @@ func (ec *executionContext) marshalODelivery2ᚖgithubᚗcomᚋwebhookdᚋwebhoo
 		return graphql.Null
 	}
 	return ec._Delivery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODeliveryChange2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐDeliveryChange(ctx context.Context, v any) (*model.DeliveryChange, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DeliveryChange)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeliveryChange2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐDeliveryChange(ctx context.Context, sel ast.SelectionSet, v *model.DeliveryChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalODeliveryStatus2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, v any) (*model.DeliveryStatus, error) {

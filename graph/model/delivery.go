@@ -21,6 +21,10 @@ type Delivery struct {
 	CreatedAt       time.Time         `json:"createdAt"`
 	UpdatedAt       time.Time         `json:"updatedAt"`
 	Attempts        []DeliveryAttempt `json:"attempts"`
+	// Change and ChangePosition are set on deliveryUpdated messages only:
+	// what the reported event changed, and its log position.
+	Change         *DeliveryChange `json:"change,omitempty"`
+	ChangePosition *string         `json:"changePosition,omitempty"`
 }
 
 // IsNode marks Delivery as a Node.

@@ -292,8 +292,10 @@ type Verification struct {
 	Status      VerificationStatus `json:"status"`
 	FileName    string             `json:"fileName"`
 	FileContent string             `json:"fileContent"`
-	// Authenticated download of the file.
+	// Authenticated download of the file, relative to the server.
 	DownloadPath string `json:"downloadPath"`
+	// downloadPath as an absolute URL on the server's public URL (--public-url); null when none is configured.
+	DownloadURL *string `json:"downloadUrl,omitempty"`
 	// The URLs webhookd fetches, in order.
 	CheckedUrls []string `json:"checkedUrls"`
 	// The reason the last check failed, in plain words.
@@ -390,6 +392,70 @@ type WebhookStats struct {
 	// Points of stepSeconds width over the window, oldest first, for charts.
 	StepSeconds int          `json:"stepSeconds"`
 	Series      []StatsPoint `json:"series"`
+}
+
+// What a deliveryUpdated message reports about its delivery.
+type DeliveryChange string
+
+const (
+	// Listed for the first time, as pending.
+	DeliveryChangeListed DeliveryChange = "LISTED"
+	// An attempt was added to its attempts.
+	DeliveryChangeAttemptRecorded DeliveryChange = "ATTEMPT_RECORDED"
+	// Its status changed.
+	DeliveryChangeStatusChanged DeliveryChange = "STATUS_CHANGED"
+	// Its next attempt moved; its status did not.
+	DeliveryChangeRescheduled DeliveryChange = "RESCHEDULED"
+)
+
+var AllDeliveryChange = []DeliveryChange{
+	DeliveryChangeListed,
+	DeliveryChangeAttemptRecorded,
+	DeliveryChangeStatusChanged,
+	DeliveryChangeRescheduled,
+}
+
+func (e DeliveryChange) IsValid() bool {
+	switch e {
+	case DeliveryChangeListed, DeliveryChangeAttemptRecorded, DeliveryChangeStatusChanged, DeliveryChangeRescheduled:
+		return true
+	}
+	return false
+}
+
+func (e DeliveryChange) String() string {
+	return string(e)
+}
+
+func (e *DeliveryChange) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeliveryChange(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeliveryChange", str)
+	}
+	return nil
+}
+
+func (e DeliveryChange) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeliveryChange) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeliveryChange) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type DeliveryStatus string

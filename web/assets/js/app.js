@@ -8,6 +8,7 @@ import { listView } from './list.js';
 import { createView } from './form.js';
 import { manageView } from './manage.js';
 import { logView } from './log.js';
+import { historyView } from './history.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -18,6 +19,7 @@ let viewer = null;
 const routes = [
   [/^#\/new$/, createView],
   [/^#\/webhooks\/([^/]+)\/log$/, logView],
+  [/^#\/webhooks\/([^/]+)\/history$/, historyView],
   [/^#\/webhooks\/([^/]+)$/, manageView],
   [/^#\/?$/, listView],
 ];

@@ -74,6 +74,14 @@ export function errorBox(message, retry) {
     retry ? h('button', { type: 'button', onclick: retry }, 'Try again') : null);
 }
 
+// sentence turns a server message ("verify the webhook's URL before ...")
+// into one to show on its own: capitalised, with a full stop.
+export function sentence(msg) {
+  const m = String(msg || '').trim();
+  if (!m) return '';
+  return m[0].toUpperCase() + m.slice(1) + (/[.!?]$/.test(m) ? '' : '.');
+}
+
 // loading is the never-blank loading state.
 export function loading(what) {
   return h('p', { class: 'notice', role: 'status' }, `Loading ${what}…`);

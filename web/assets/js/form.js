@@ -1,9 +1,18 @@
 // The webhook form, for creating and for editing. userErrors come back from
 // the server with a field path and are shown under the field they concern.
 
-import { h, replace, errorBox, busy } from './dom.js';
+import { h, replace, errorBox, busy, sentence } from './dom.js';
 import { gql, fieldName } from './gql.js';
-import { WEBHOOK, USER_ERRORS } from './queries.js';
+import { USER_ERRORS } from './queries.js';
+import { headerFields, limitFields } from './settings.js';
+
+// TEST_EVENT_TYPE is the testing tool's and Check now's type. They send it
+// straight to one webhook whatever it subscribes to, and the platform
+// never publishes it, so subscribing to it would only ever deliver
+// nothing: the picker shows it disabled, with that explanation. (The
+// catalogue's operational flag marks webhook.disabled, a type worth
+// subscribing to, so it cannot stand in for this.)
+export const TEST_EVENT_TYPE = 'webhook.test';
 
 let eventTypesCache = null;
 
@@ -49,11 +58,21 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     errEl(f));
 
   const chosen = new Set(initial.eventTypes || []);
-  const typeBoxes = types.map((t) => h('label', { class: 'check' },
-    h('input', { type: 'checkbox', name: 'eventTypes', value: t.name, checked: chosen.has(t.name) }),
-    h('span', {}, h('code', {}, t.name), h('span', { class: 'desc' }, t.description))));
+  const typeBoxes = types.map((t) => {
+    // A webhook that already lists the test type may still untick it.
+    const off = t.name === TEST_EVENT_TYPE && !chosen.has(t.name);
+    return h('label', { class: off ? 'check disabled-type' : 'check' },
+      h('input', { type: 'checkbox', name: 'eventTypes', value: t.name, checked: chosen.has(t.name), disabled: off, 'aria-describedby': off ? id('test-type-note') : null }),
+      h('span', {}, h('code', {}, t.name), h('span', { class: 'desc' }, t.description),
+        t.name === TEST_EVENT_TYPE ? h('span', { class: 'desc', id: id('test-type-note') },
+          'No need to subscribe: the testing tool and Check now send it to this webhook directly, and nothing else sends it.') : null));
+  });
   const fieldset = h('fieldset', { id: id('eventTypes'), 'aria-describedby': id('eventTypes-error') },
     h('legend', {}, 'Event types'), typeBoxes, errEl('eventTypes'));
+
+  const headers = headerFields(id, errEl, initial.headers || []);
+  const limits = limitFields(id, errEl, initial);
+  const editing = Boolean(initial.id);
 
   const formError = h('div', { role: 'alert', class: 'form-error' });
   const button = h('button', { type: 'submit', class: 'primary' }, submitLabel);
@@ -62,6 +81,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     text('url', 'Callback URL', 'url', 'The HTTPS address of the script that receives the POSTs, e.g. https://example.com/hooks/webhookd.php', initial.url),
     fieldset,
     text('description', 'Description (optional)', 'text', null, initial.description),
+    headers.el, limits.rate, limits.concurrency,
     formError,
     h('div', { class: 'row' }, button, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
 
@@ -75,6 +95,15 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
         eventTypes: typeBoxes.map((l) => l.querySelector('input')).filter((c) => c.checked).map((c) => c.value),
         description: form.elements.description.value.trim(),
       };
+      const lim = limits.read();
+      if (lim.errors.length) { show(lim.errors); return; }
+      const rows = headers.rows();
+      // An edit sends every setting, so clearing a field clears it on the
+      // server; a create leaves out what is empty and gets the defaults.
+      if (editing || rows.length) values.headers = rows;
+      if (lim.rateLimit) values.rateLimit = lim.rateLimit;
+      else if (editing) values.rateLimit = { perSecond: 0, burst: 0 };
+      if (lim.maxConcurrency !== null) values.maxConcurrency = lim.maxConcurrency;
       let userErrors;
       try {
         userErrors = await submit(values);
@@ -101,12 +130,13 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     for (const ue of userErrors) {
       const f = fieldName(ue).split('.')[0];
       if (!errors[f]) { loose.push(ue.message); continue; }
-      errors[f].textContent = errors[f].textContent ? `${errors[f].textContent} ${ue.message}` : ue.message;
+      const msg = sentence(ue.message);
+      errors[f].textContent = errors[f].textContent ? `${errors[f].textContent} ${msg}` : msg;
       const target = form.querySelector(`#${id(f)}`);
       target.setAttribute('aria-invalid', 'true');
-      first = first || (f === 'eventTypes' ? target.querySelector('input') : target);
+      first = first || (target.tagName === 'FIELDSET' ? target.querySelector('input:not([disabled])') : target);
     }
-    if (loose.length) replace(formError, errorBox(loose.join(' ')));
+    if (loose.length) replace(formError, errorBox(loose.map(sentence).join(' ')));
     if (first) first.focus();
   }
   return form;

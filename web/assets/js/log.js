@@ -4,10 +4,11 @@
 
 import { h, replace, errorBox, busy, fmtTime } from './dom.js';
 import { gql } from './gql.js';
-import { DELIVERY, ATTEMPTS, USER_ERRORS } from './queries.js';
+import { DELIVERY, DELIVERY_DETAIL, USER_ERRORS } from './queries.js';
 import { badge, webhookBadge } from './status.js';
 import { LiveSubscription } from './ws.js';
 import { tabs, fetchWebhook } from './manage.js';
+import { exportControls } from './export.js';
 
 const PAGE = 50;
 const STATUSES = ['PENDING', 'RETRYING', 'SUCCEEDED', 'FAILED'];
@@ -65,7 +66,8 @@ export async function logView(main, id) {
     tabs(id, 'log'),
     h('div', { class: 'spread' },
       h('div', { class: 'row' }, h('label', { for: 'status-filter' }, 'Status'), filterSel, live),
-      h('div', {}, recover, recoverOut)),
+      exportControls(w)),
+    h('div', { class: 'spread' }, h('div', {}, recover, recoverOut)),
     listState, table, moreSlot, detail);
 
   function row(d, fresh) {
@@ -118,7 +120,7 @@ export async function logView(main, id) {
     render();
     replace(detail, h('p', { class: 'notice' }, 'Loading the delivery…'));
     try {
-      const d = await gql(`query($id: ID!) { delivery(id: $id) { ${DELIVERY} ${ATTEMPTS} } }`, { id: did });
+      const d = await gql(`query($id: ID!) { delivery(id: $id) { ${DELIVERY_DETAIL} } }`, { id: did });
       if (selected !== did) return;
       if (!d.delivery) { replace(detail, errorBox('This delivery no longer exists.')); return; }
       replace(detail, detailView(d.delivery));
@@ -130,7 +132,7 @@ export async function logView(main, id) {
 
   async function refreshDetail(did) {
     try {
-      const d = await gql(`query($id: ID!) { delivery(id: $id) { ${DELIVERY} ${ATTEMPTS} } }`, { id: did });
+      const d = await gql(`query($id: ID!) { delivery(id: $id) { ${DELIVERY_DETAIL} } }`, { id: did });
       if (selected === did && d.delivery) replace(detail, detailView(d.delivery));
     } catch { /* the next update retries */ }
   }
@@ -152,7 +154,7 @@ export async function logView(main, id) {
     return h('div', { class: 'panel' },
       h('div', { class: 'spread' },
         h('h2', { tabindex: '-1' }, 'Delivery ', h('code', {}, d.messageId)),
-        h('div', { class: 'row' }, again, h('button', { type: 'button', onclick: () => { selected = null; replace(detail); render(); } }, 'Close'))),
+        h('div', { class: 'row' }, again, h('button', { type: 'button', onclick: closeDetail }, 'Close'))),
       out,
       h('dl', { class: 'kv' },
         h('dt', {}, 'Status'), h('dd', { id: 'detail-status' }, badge(d.status.toLowerCase()), d.test ? [' ', badge('test')] : null),
@@ -160,6 +162,9 @@ export async function logView(main, id) {
         h('dt', {}, 'Created'), h('dd', {}, fmtTime(d.createdAt)),
         d.nextAttemptAt ? [h('dt', {}, 'Next attempt'), h('dd', {}, fmtTime(d.nextAttemptAt))] : null,
         d.failureReason ? [h('dt', {}, 'Failure'), h('dd', {}, d.failureReason)] : null),
+      h('h3', {}, 'Request body'),
+      h('p', { class: 'hint' }, 'Exactly the bytes POSTed on every attempt; the signature covers them.'),
+      h('pre', { class: 'body', id: 'request-body' }, d.requestBody),
       h('h3', {}, `Attempts (${d.attempts.length})`),
       d.attempts.length ? d.attempts.slice().reverse().map((a, i) => attemptView(a, i === 0)) : h('p', { class: 'muted' }, 'No attempt yet.'));
   }
@@ -181,7 +186,20 @@ export async function logView(main, id) {
     if (selected === d.id) refreshDetail(d.id);
   }
 
-  filterSel.addEventListener('change', () => { filter = filterSel.value; reload(); });
+  function closeDetail() {
+    selected = null;
+    replace(detail);
+    render();
+  }
+
+  // A new filter closes the open delivery unless it still matches: the
+  // panel must not show a delivery the list says is filtered out.
+  filterSel.addEventListener('change', () => {
+    filter = filterSel.value;
+    const open = selected && deliveries.get(selected);
+    if (open && filter && open.status !== filter) closeDetail();
+    reload();
+  });
 
   const sub = new LiveSubscription({
     query: `subscription($id: ID) { deliveryUpdated(webhook: $id) { ${DELIVERY} } }`,

@@ -1,7 +1,7 @@
 // The manage page of one webhook: status and statistics, verification,
 // the testing tool, the signing secret, and edit / pause / delete.
 
-import { h, replace, errorBox, busy, percent, fmtTime } from './dom.js';
+import { h, replace, errorBox, busy, percent, fmtTime, sentence } from './dom.js';
 import { gql } from './gql.js';
 import { WEBHOOK, STATS, USER_ERRORS } from './queries.js';
 import { webhookBadge, rateText, sparkline } from './status.js';
@@ -16,7 +16,32 @@ export function tabs(id, current) {
   const link = (href, label, name) => h('a', { href, 'aria-current': current === name ? 'page' : null }, label);
   return h('nav', { class: 'tabs', 'aria-label': 'Webhook' },
     link(`#/webhooks/${encodeURIComponent(id)}`, 'Overview', 'overview'),
-    link(`#/webhooks/${encodeURIComponent(id)}/log`, 'Delivery log', 'log'));
+    link(`#/webhooks/${encodeURIComponent(id)}/log`, 'Delivery log', 'log'),
+    link(`#/webhooks/${encodeURIComponent(id)}/history`, 'History', 'history'));
+}
+
+// pauseNotice says what pausing or resuming w means for its events. Only a
+// verified URL has events queued for it, so for an unverified one nothing
+// is kept while it waits, paused or not.
+export function pauseNotice(w) {
+  const verified = w.verification.status === 'VERIFIED';
+  if (w.status === 'PAUSED') {
+    return verified
+      ? 'Paused: events are kept and sent once you resume.'
+      : 'Paused. This URL is not verified yet, so nothing is queued for it: events published before you verify it are never sent here. Once it is verified, events are kept while it is paused and sent when you resume.';
+  }
+  return verified
+    ? 'Resumed: deliveries continue.'
+    : 'Resumed. Deliveries start with the events published after you verify the URL.';
+}
+
+// settingsText summarises the delivery settings of w in words.
+export function settingsText(w) {
+  const rl = w.rateLimit && w.rateLimit.perSecond
+    ? `${w.rateLimit.perSecond}/s${w.rateLimit.burst !== w.rateLimit.perSecond ? ` (burst ${w.rateLimit.burst})` : ''}`
+    : 'none';
+  const headers = (w.headers || []).map((x) => x.name).join(', ') || 'none';
+  return `Rate limit: ${rl} \u00b7 Max concurrency: ${w.maxConcurrency} \u00b7 Custom headers: ${headers}`;
 }
 
 export async function fetchWebhook(id) {
@@ -47,13 +72,20 @@ export async function manageView(main, id) {
           h('div', { class: 'row' }, h('span', { id: 'webhook-status' }, webhookBadge(current, stats)), h('code', { class: 'url' }, current.url))),
         actions()),
       current.description ? h('p', {}, current.description) : null,
-      h('ul', { class: 'types', 'aria-label': 'Event types' }, current.eventTypes.map((t) => h('li', {}, t))));
+      h('ul', { class: 'types', 'aria-label': 'Event types' }, current.eventTypes.map((t) => h('li', {}, t))),
+      h('p', { class: 'small muted', id: 'webhook-settings' }, settingsText(current)));
   }
 
   function update(next) {
+    const wasVerified = current.verification.status === 'VERIFIED';
     current = next;
     renderHead();
     replace(verifySlot, verificationPanel(current, (n, out) => { update(n); verifySlot.querySelector('#verify-result').replaceWith(out); }));
+    if (wasVerified !== (current.verification.status === 'VERIFIED')) loadTester();
+  }
+
+  function loadTester() {
+    testerPanel(current).then((p) => replace(tester, p), (e) => replace(tester, errorBox(`The testing tool could not load: ${e.message}`)));
   }
 
   function actions() {
@@ -64,9 +96,9 @@ export async function manageView(main, id) {
       try {
         const d = await gql(`mutation($id: ID!) { ${op}(input: { id: $id }) { webhook { ${WEBHOOK} } ${USER_ERRORS} } }`, { id: current.id });
         const p = d[op];
-        if (p.userErrors.length) { replace(actionsOut, errorBox(p.userErrors.map((e) => e.message).join(' '))); return; }
+        if (p.userErrors.length) { replace(actionsOut, errorBox(p.userErrors.map((e) => sentence(e.message)).join(' '))); return; }
         update(p.webhook);
-        replace(actionsOut, h('p', { class: 'notice ok' }, paused ? 'Resumed: deliveries continue.' : 'Paused: events are kept and sent once you resume.'));
+        replace(actionsOut, h('p', { class: 'notice ok', id: 'pause-notice' }, pauseNotice(p.webhook)));
         head.querySelector(paused ? '#pause' : '#resume')?.focus();
       } catch (e) {
         replace(actionsOut, errorBox(`Not changed: ${e.message}`));
@@ -84,7 +116,7 @@ export async function manageView(main, id) {
       if (!ok) { del.focus(); return; }
       try {
         const d = await gql(`mutation($id: ID!) { deleteWebhook(input: { id: $id }) { deletedWebhookId ${USER_ERRORS} } }`, { id: current.id });
-        if (d.deleteWebhook.userErrors.length) { replace(actionsOut, errorBox(d.deleteWebhook.userErrors.map((e) => e.message).join(' '))); return; }
+        if (d.deleteWebhook.userErrors.length) { replace(actionsOut, errorBox(d.deleteWebhook.userErrors.map((e) => sentence(e.message)).join(' '))); return; }
         location.hash = '#/';
       } catch (e) {
         replace(actionsOut, errorBox(`Not deleted: ${e.message}`));
@@ -139,11 +171,11 @@ export async function manageView(main, id) {
     }
   }
 
-  update(w);
   const tester = h('div', {}, h('p', { class: 'muted' }, 'Loading the testing tool…'));
+  update(w);
   replace(main, head, tabs(id, 'overview'), actionsOut, editSlot, verifySlot,
     h('div', { class: 'grid2' }, tester, h('div', {}, statsBox, secretPanel(w))),
     h('p', { class: 'small muted' }, `Created ${fmtTime(w.createdAt)} \u00b7 updated ${fmtTime(w.updatedAt)}`));
   loadStats();
-  testerPanel(w).then((p) => replace(tester, p), (e) => replace(tester, errorBox(`The testing tool could not load: ${e.message}`)));
+  loadTester();
 }

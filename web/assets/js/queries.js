@@ -1,6 +1,7 @@
 // The GraphQL documents the tab sends, in one place.
 
 export const WEBHOOK = `id name description url eventTypes status disabledReason revision
+  headers { name value } rateLimit { perSecond burst } maxConcurrency
   previousSecretExpiresAt createdAt updatedAt
   verification { status fileName downloadPath checkedUrls failureReason verifiedAt lastCheckedAt }`;
 
@@ -12,6 +13,13 @@ export const DELIVERY = `id messageId eventType status test attemptCount nextAtt
 
 export const ATTEMPTS = `attempts { number at statusCode latencyMs errorClass errorMessage responseExcerpt
   requestHeaders { name value } }`;
+
+// DELIVERY_DETAIL is one delivery with the body it sends (the same bytes
+// on every attempt) and every attempt; the list and the subscription
+// leave the body out, as it may be large.
+export const DELIVERY_DETAIL = `${DELIVERY} requestBody ${ATTEMPTS}`;
+
+export const HISTORY = 'type time revision data';
 
 export const TEST_RESULT = 'succeeded statusCode latencyMs errorClass errorMessage responseExcerpt';
 

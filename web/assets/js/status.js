@@ -27,16 +27,22 @@ const EXPLAIN = {
   failing: 'Active, but fewer than half of the recent deliveries succeeded.',
 };
 
-// badge renders a status word with an explanatory title.
-export function badge(state, extra) {
-  const title = [EXPLAIN[state], extra].filter(Boolean).join(' ');
+// PAUSED_UNVERIFIED explains a paused webhook whose URL is not verified:
+// nothing is queued for it, so nothing is kept for later either.
+const PAUSED_UNVERIFIED = 'Paused, and the URL is not verified yet: nothing is queued for it until you verify it.';
+
+// badge renders a status word with an explanatory title; explain replaces
+// the state's usual explanation.
+export function badge(state, extra, explain) {
+  const title = [explain || EXPLAIN[state], extra].filter(Boolean).join(' ');
   return h('span', { class: `badge ${state}`, title: title || null, 'data-status': state }, LABELS[state] || state);
 }
 
 // webhookBadge is the badge plus, for a disabled webhook, its reason in words.
 export function webhookBadge(w, stats) {
   const state = webhookState(w, stats);
-  const b = badge(state, w.disabledReason || '');
+  const unverified = w.verification && w.verification.status !== 'VERIFIED';
+  const b = badge(state, w.disabledReason || '', state === 'paused' && unverified ? PAUSED_UNVERIFIED : null);
   if (state === 'disabled' && w.disabledReason) {
     return h('span', { class: 'row' }, b, h('span', { class: 'small' }, w.disabledReason));
   }

@@ -1,0 +1,79 @@
+package projections
+
+import (
+	"bytes"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+)
+
+// Fan-out happens here: when the runner applies message.published, the
+// due index owes a first attempt (queueFirstAttempts) and the deliveries
+// listing shows a pending delivery (Deliveries.applyFanOut) for each
+// webhook fanOutTargets returns. Both read the subscriptions index in the
+// same transaction, so the match is exactly the webhooks' state at the
+// message's place in the log. The rule itself is the domain's
+// (domain/fanout.go); this file only indexes webhooks by it.
+
+// bucketSubscriptions indexes webhooks by the messages they queue
+// (domain.WebhookState.FanOutTypes): account 0 eventType 0 webhookID ->
+// nil. Fan-out looks up exactly the webhooks that match a message, so its
+// cost depends on them, not on how many webhooks exist.
+var bucketSubscriptions = []byte("subscriptions")
+
+func subscriptionKey(account, eventType, webhookID string) []byte {
+	k := make([]byte, 0, len(account)+len(eventType)+len(webhookID)+2)
+	k = append(k, account...)
+	k = append(k, 0)
+	k = append(k, eventType...)
+	k = append(k, 0)
+	return append(k, webhookID...)
+}
+
+// updateSubscriptions moves a webhook's index entries from what before
+// queued to what after queues.
+func updateSubscriptions(tx *bbolt.Tx, before, after domain.WebhookState) error {
+	b := tx.Bucket(bucketSubscriptions)
+	for _, t := range before.FanOutTypes() {
+		if err := b.Delete(subscriptionKey(before.AccountID, t, before.ID)); err != nil {
+			return err
+		}
+	}
+	for _, t := range after.FanOutTypes() {
+		if err := b.Put(subscriptionKey(after.AccountID, t, after.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fanOutTargets returns the IDs of the webhooks m queues a delivery for,
+// as the index stands in tx.
+func fanOutTargets(tx *bbolt.Tx, m domain.MessagePublished) []string {
+	if !m.FansOut() {
+		return nil
+	}
+	prefix := subscriptionKey(m.AccountID, m.Type, "")
+	var ids []string
+	c := tx.Bucket(bucketSubscriptions).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	return ids
+}
+
+// queueFirstAttempts owes a first attempt of m to every webhook it fans
+// out to.
+func queueFirstAttempts(tx *bbolt.Tx, m domain.MessagePublished) ([]Change, error) {
+	var changes []Change
+	for _, id := range fanOutTargets(tx, m) {
+		c, err := putDue(tx, DueEntry{DeliveryID: domain.DeliveryIDFor(m.MessageID, id), MessageID: m.MessageID,
+			WebhookID: id, AccountID: m.AccountID, EventType: m.Type, DueAt: m.PublishedAt})
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c...)
+	}
+	return changes, nil
+}
