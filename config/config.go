@@ -32,6 +32,7 @@ type Config struct {
 	SigningKeyFile  string // ed25519 key for v1a signatures; empty: v1 only
 	// IdempotencyWindow is how long a publisher's event id deduplicates.
 	IdempotencyWindow time.Duration
+	Cluster
 }
 
 // Key describes one configuration key.
@@ -62,6 +63,11 @@ func Keys() []Key {
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL (https://host[/prefix]); the API's absolute links, such as a webhook's verification-file downloadUrl, start with it"},
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
+		{Flag: "dispatch", Env: "WEBHOOKD_DISPATCH", Default: "true", IsBool: true, Help: "make deliveries; false for an API-only instance"},
+		{Flag: "partitions", Env: "WEBHOOKD_PARTITIONS", Default: "64", Help: "how many partitions instances on a shared store divide the webhooks into (the same on every instance)"},
+		{Flag: "lease-ttl", Env: "WEBHOOKD_LEASE_TTL", Default: "10s", Help: "how long a partition lease lives without renewal; renewed every third of it"},
+		{Flag: "instance-id", Env: "WEBHOOKD_INSTANCE_ID", Default: "", Help: "this instance's ID in leases and logs; random per start when empty"},
+		{Flag: "retry-schedule", Env: "WEBHOOKD_RETRY_SCHEDULE", Default: "", Help: "comma-separated delays before each attempt (0,5s,5m,...); empty: the default schedule"},
 	}
 }
 
@@ -153,6 +159,9 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 	}
 	c.Dev, c.Introspection = *bools["dev"], *bools["introspection"]
 	var err error
+	if c.Cluster, err = buildCluster(get, *bools["dispatch"]); err != nil {
+		return Config{}, err
+	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil {
 		return Config{}, fmt.Errorf("shutdown-timeout: %w", err)
 	}

@@ -105,20 +105,13 @@ func (m *Main) Run(ctx context.Context) error {
 	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
 		func() (map[string]projections.DueCount, error) { return projections.DueCounts(c.ReadDB) })
 	m.goBackground("projections", func() error { return c.Runner.Run(bg) })
-	m.goBackground("dispatcher", func() error {
-		// Dispatch only once the due index has caught up with the log, so
-		// nothing already attempted is attempted again.
-		for c.Runner.Ready(bg) != nil {
-			select {
-			case <-bg.Done():
-				return nil
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		return c.Dispatcher.Run(bg)
-	})
+	c.Dispatcher.RetryPolicy = retryPolicy(m.Config)
+	if m.Config.Dispatch {
+		own := m.newOwnership()
+		m.goBackground("dispatcher", func() error { return m.runDispatch(bg, own) })
+	}
 	m.goBackground("http", m.HTTP.Serve)
-	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev)
+	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev, "dispatch", m.Config.Dispatch)
 	return m.greet(ctx)
 }
 
