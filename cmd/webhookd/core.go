@@ -38,6 +38,13 @@ type core struct {
 }
 
 func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
+	return openCoreWith(ctx, cfg, logger, nil)
+}
+
+// openCoreWith is openCore with the store passed through wrap, when set,
+// before anything uses it: tests wrap it in a faultstore to make writes
+// fail as a full disk would.
+func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, wrap func(eventstore.Store) eventstore.Store) (*core, error) {
 	c := &core{}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -45,6 +52,9 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 	var err error
 	if c.Store, err = openStore(ctx, cfg, logger); err != nil {
 		return nil, err
+	}
+	if wrap != nil {
+		c.Store = wrap(c.Store)
 	}
 	fail := func(err error) (*core, error) {
 		c.Close()

@@ -57,7 +57,10 @@ func run(ctx context.Context, args []string) error {
 			m.Close()
 			return err
 		}
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-m.Fatal(): // Close reports the error; the exit is non-zero
+		}
 		return m.Close()
 	case "keys":
 		return keysCommand(ctx, args[1:], os.Stdout)
