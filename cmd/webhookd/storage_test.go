@@ -9,14 +9,17 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/webhookd/webhookd/config"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/faultstore"
@@ -241,4 +244,78 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A SIGTERM under publishing load lets the projections apply everything
+// committed before the process exits: afterwards the checkpoint is the
+// log's head, so the next start has no lag to catch up, and every
+// acknowledged message is in the log.
+func TestGracefulStopProjectsEverythingCommitted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and stops a service process; skipped with -short")
+	}
+	dir := t.TempDir()
+	types := []string{"email.delivery", "email.bounce"}
+	recv := &restartReceiver{seen: map[string]int{}, succeeded: map[string]int{}, neverFail: true}
+	files := &fileServer{files: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			files.ServeHTTP(w, r)
+			return
+		}
+		recv.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	publisherKey := setupRestartAccount(t, dir, srv.URL, files, types)
+
+	child := startChild(t, dir)
+	defer child.kill(t)
+	var accepted sync.Map
+	published := make(chan int, 1)
+	go func() { published <- publishAll(child.url(), publisherKey, types, 20000, 250, &accepted) }()
+	waitUntil(t, 60*time.Second, func() bool {
+		n := 0
+		accepted.Range(func(any, any) bool { n++; return n < 2000 })
+		return n >= 2000
+	})
+	child.terminate(t)
+	acked := <-published
+
+	cfg, err := config.Parse("test", []string{"--data-dir", dir}, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := openCore(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	checkpoint := c.Runner.Position()
+	rest, err := c.Store.ReadAll(context.Background(), checkpoint, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) > 0 {
+		t.Fatalf("after a graceful stop the checkpoint is %d but the log goes on to at least %d", checkpoint, rest[len(rest)-1].Position)
+	}
+	messages := 0
+	for after := eventstore.Position(0); ; {
+		recs, err := c.Store.ReadAll(context.Background(), after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if strings.HasPrefix(r.Stream, "message-") {
+				messages++
+			}
+		}
+		if len(recs) < 1000 {
+			break
+		}
+		after = recs[len(recs)-1].Position
+	}
+	if messages < acked {
+		t.Fatalf("%d messages acknowledged, %d in the log", acked, messages)
+	}
+	t.Logf("stopped with %d messages acknowledged; checkpoint %d is the log head", acked, checkpoint)
 }
