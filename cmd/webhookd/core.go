@@ -20,7 +20,6 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
-	"github.com/webhookd/webhookd/internal/boltmem"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -61,10 +60,9 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		return nil, err
 	}
 	readPath := filepath.Join(cfg.DataDir, "readmodel.db")
-	if c.ReadDB, err = bbolt.Open(readPath, 0o600, &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}); err != nil {
+	if c.ReadDB, err = bbolt.Open(readPath, 0o600, readModelOptions()); err != nil {
 		return fail(fmt.Errorf("open read model %s: %w", readPath, err))
 	}
-	boltmem.Release(c.ReadDB) // opening read every page to rebuild the freelist
 	if c.Guard, err = newGuard(cfg); err != nil {
 		return fail(err)
 	}
@@ -91,6 +89,14 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		}
 	}
 	return c, nil
+}
+
+// readModelOptions are the bbolt options of the read-model database. The
+// freelist is synced on commit, so opening reads a few pages whatever the
+// file's size; without it bbolt rebuilds the freelist by reading every
+// page (seconds per gigabyte on a cold start).
+func readModelOptions() *bbolt.Options {
+	return &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType}
 }
 
 // Close closes the read models, then the store.
