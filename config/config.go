@@ -32,6 +32,10 @@ type Config struct {
 	SigningKeyFile  string // ed25519 key for v1a signatures; empty: v1 only
 	// IdempotencyWindow is how long a publisher's event id deduplicates.
 	IdempotencyWindow time.Duration
+	// FatalAfter is how long a failing background task (the projections)
+	// is restarted in-process before serve exits non-zero, so that a
+	// supervisor restarts the whole process.
+	FatalAfter time.Duration
 }
 
 // Key describes one configuration key.
@@ -61,6 +65,7 @@ func Keys() []Key {
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL (https://host[/prefix]); the API's absolute links, such as a webhook's verification-file downloadUrl, start with it"},
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
+		{Flag: "fatal-after", Env: "WEBHOOKD_FATAL_AFTER", Default: "5m", Help: "how long a failing background task is restarted in-process before serve exits non-zero"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 	}
 }
@@ -158,6 +163,9 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 	}
 	if c.IdempotencyWindow, err = time.ParseDuration(get("idempotency-window")); err != nil || c.IdempotencyWindow <= 0 {
 		return Config{}, fmt.Errorf("idempotency-window: %q is not a positive duration", get("idempotency-window"))
+	}
+	if c.FatalAfter, err = time.ParseDuration(get("fatal-after")); err != nil || c.FatalAfter <= 0 {
+		return Config{}, fmt.Errorf("fatal-after: %q is not a positive duration", get("fatal-after"))
 	}
 	return c, nil
 }

@@ -49,6 +49,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &de) {
 			gerr.Message = de.Message
 			setCode(gerr, de.Code)
+			if de.Code == domain.ESTOREUNAVAILABLE {
+				// A fault the caller may retry: say when, as HTTP's
+				// Retry-After would (the response itself stays 200).
+				gerr.Extensions["retryAfterSeconds"] = domain.StoreRetryAfter
+				logger.WarnContext(ctx, "graphql: store refused a write", "path", gerr.Path.String(), "err", err)
+			}
 			return gerr
 		}
 		var already *gqlerror.Error

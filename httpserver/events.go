@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/webhookd/webhookd/app"
@@ -63,11 +64,7 @@ func EventsHandler(a *app.App) http.Handler {
 		}
 		results, err := a.Publish(r.Context(), in)
 		if err != nil {
-			status := http.StatusInternalServerError
-			if domain.ErrorCode(err) != domain.EINTERNAL {
-				status = http.StatusBadRequest
-			}
-			writeJSONError(w, status, err)
+			writeJSONError(w, publishErrorStatus(w, err), err)
 			return
 		}
 		out := make([]eventStatus, len(results))
@@ -83,6 +80,21 @@ func EventsHandler(a *app.App) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"results": out})
 	})
+}
+
+// publishErrorStatus maps a failed publish to its HTTP status. A store
+// that refuses writes is 503 with Retry-After: the caller did nothing
+// wrong and the same request may succeed later.
+func publishErrorStatus(w http.ResponseWriter, err error) int {
+	switch domain.ErrorCode(err) {
+	case domain.ESTOREUNAVAILABLE:
+		w.Header().Set("Retry-After", strconv.Itoa(domain.StoreRetryAfter))
+		return http.StatusServiceUnavailable
+	case domain.EINTERNAL:
+		return http.StatusInternalServerError
+	default:
+		return http.StatusBadRequest
+	}
 }
 
 func parseEvents(body []byte, contentType string) ([]eventIn, error) {

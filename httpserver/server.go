@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -34,15 +36,17 @@ type Server struct {
 	ln     net.Listener
 	mu     sync.Mutex
 	checks map[string]ReadinessCheck
+	health map[string]HealthReport
 }
+
+// HealthReport returns nil while a background task runs, or what is wrong
+// with it while it is down and being restarted. /healthz lists it.
+type HealthReport func() error
 
 // New returns a server with the operational routes mounted.
 func New(logger *slog.Logger, m *metrics.Metrics) *Server {
-	s := &Server{Logger: logger, Metrics: m, mux: http.NewServeMux(), checks: map[string]ReadinessCheck{}}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
+	s := &Server{Logger: logger, Metrics: m, mux: http.NewServeMux(), checks: map[string]ReadinessCheck{}, health: map[string]HealthReport{}}
+	s.mux.HandleFunc("GET /healthz", s.serveHealth)
 	s.mux.HandleFunc("GET /readyz", s.serveReady)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
 	return s
@@ -75,6 +79,43 @@ func (s *Server) Ready(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// AddHealthReport registers a background task that /healthz reports on.
+func (s *Server) AddHealthReport(task string, report HealthReport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.health[task] = report
+}
+
+// serveHealth answers 200 while the process lives: a task that is down is
+// being restarted (and /readyz says not ready), and the process exits by
+// itself if it stays down. The body is "ok", or "degraded" with a line per
+// task that is down, so an operator sees which one and why.
+func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.health))
+	for name := range s.health {
+		names = append(names, name)
+	}
+	reports := maps.Clone(s.health)
+	s.mu.Unlock()
+	slices.Sort(names)
+	var down []string
+	for _, name := range names {
+		if err := reports[name](); err != nil {
+			down = append(down, fmt.Sprintf("%s: down: %v", name, err))
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(down) == 0 {
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	fmt.Fprintln(w, "degraded")
+	for _, line := range down {
+		fmt.Fprintln(w, line)
+	}
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
