@@ -133,3 +133,17 @@ func (s *Server) Dial(ctx context.Context, key string) (*Conn, error) {
 	}
 	return Dial(ctx, s.GraphQLURL(), payload)
 }
+
+// WaitSubscribers waits until at least n live subscriptions are registered
+// with the broker, so a test changes something only once its subscription
+// will see the change. It fails the test after 10 s.
+func (s *Server) WaitSubscribers(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Env.Broker.Len() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d live subscriptions after 10 s, want %d", s.Env.Broker.Len(), n)
+		}
+		time.Sleep(time.Millisecond) // polling a counter: there is no event to wait on
+	}
+}
