@@ -102,6 +102,9 @@ func (c *protocolConn) check(m envelope) (int, string) {
 		c.active[m.ID] = true
 	case "complete":
 		delete(c.active, m.ID)
+	case "ping", "pong":
+	default:
+		return closeBadRequest, "Invalid message type"
 	}
 	return 0, ""
 }
