@@ -66,12 +66,16 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gerr, "TIMEOUT")
 			return gerr
 		}
-		logger.ErrorContext(ctx, "graphql resolver fault", "path", gerr.Path.String(), "err", err)
+		// The detail is bounded: an error may quote client input.
+		logger.ErrorContext(ctx, "graphql resolver fault", "path", gerr.Path.String(), "err", truncate(err.Error(), maxLoggedError))
 		gerr.Message = "internal error"
 		setCode(gerr, domain.EINTERNAL)
 		return gerr
 	}
 }
+
+// maxLoggedError bounds the error text logged for a fault.
+const maxLoggedError = 1024
 
 func setCode(e *gqlerror.Error, code string) {
 	if e.Extensions == nil {

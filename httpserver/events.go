@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -50,7 +51,7 @@ func EventsHandler(a *app.App) http.Handler {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventsBody))
 		if err != nil {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, domain.Errorf(domain.ETOOLARGE, "request body exceeds %d bytes", maxEventsBody))
+			writeReadError(w, err)
 			return
 		}
 		events, err := parseEvents(body, r.Header.Get("Content-Type"))
@@ -126,6 +127,20 @@ func parseEvents(body []byte, contentType string) ([]eventIn, error) {
 		return nil, domain.Errorf(domain.EINVALID, "reading NDJSON: %v", err)
 	}
 	return events, nil
+}
+
+// writeReadError answers a body that could not be read: too large (413),
+// too slow (408) or cut off (400).
+func writeReadError(w http.ResponseWriter, err error) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeJSONError(w, http.StatusRequestEntityTooLarge, domain.Errorf(domain.ETOOLARGE, "request body exceeds %d bytes", maxEventsBody))
+	case isBodyTimeout(err):
+		writeJSONError(w, http.StatusRequestTimeout, domain.Errorf("TIMEOUT", "the request body did not arrive in time"))
+	default:
+		writeJSONError(w, http.StatusBadRequest, domain.Errorf(domain.EINVALID, "could not read the request body"))
+	}
 }
 
 func writeJSONError(w http.ResponseWriter, status int, err error) {
