@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"SetMaxAgeKeepsRecentEvents", testSetMaxAge},
 		{"SubscribeCatchUpThenLive", testSubscribeCatchUpThenLive},
 		{"SubscribeConcurrentAppends", testSubscribeConcurrentAppends},
+		{"LiveReadersSeeEveryCommit", testLiveReadersSeeEveryCommit},
 		{"SubscribeTypePrefixFilter", testSubscribeFilter},
 		{"SubscriptionClose", testSubscriptionClose},
 		{"SubscriptionContext", testSubscriptionContext},
