@@ -19,7 +19,7 @@ import (
 // later-numbered one. Each reader must see every acknowledged event
 // exactly once, in the order the whole log reports once writing stopped.
 func testLiveReadersSeeEveryCommit(t *testing.T, s eventstore.Store) {
-	const writers, appends = 16, 200
+	const writers, appends = 16, 120
 	prefix := newTypePrefix()
 	typ, sentinel := prefix+"e.v1", prefix+"sentinel.v1"
 	marker := mustAppend(t, s, newStream(), eventstore.NoStream, event(prefix+"marker.v1", 0))

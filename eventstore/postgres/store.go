@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -71,6 +72,7 @@ type Store struct {
 	commitMu  sync.Mutex
 	committed chan struct{}
 	kick      chan struct{} // asks the notifier for one NOTIFY
+	instance  string        // the NOTIFY payload, so the listener skips its own
 }
 
 // Open connects to the database at url (a postgres:// URL or a key=value
@@ -97,6 +99,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s := &Store{
 		pool: pool, opts: opts, log: opts.Logger, now: opts.Now, poll: opts.PollInterval, naive: opts.naive,
 		closing: make(chan struct{}), committed: make(chan struct{}), kick: make(chan struct{}, 1),
+		instance: uuid.NewString(),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -188,7 +191,7 @@ func (s *Store) notifier(ctx context.Context) {
 			return
 		case <-s.kick:
 		}
-		_, err := s.pool.Exec(ctx, "SET LOCAL synchronous_commit TO off; SELECT pg_notify('"+channel+"', '')")
+		_, err := s.pool.Exec(ctx, "SET LOCAL synchronous_commit TO off; SELECT pg_notify('"+channel+"', '"+s.instance+"')")
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("event store: notify other instances", "err", err)
 		}
@@ -225,9 +228,12 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, backoff *ba
 	backoff.reset()
 	s.broadcast() // commits between losing and regaining the connection
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return fmt.Errorf("wait for notification: %w", err)
 		}
-		s.broadcast()
+		if n.Payload != s.instance { // local commits were broadcast already
+			s.broadcast()
+		}
 	}
 }
