@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,9 @@ import (
 )
 
 var _ eventstore.Store = (*Store)(nil)
+
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns.
+const defaultMaxConns = 32
 
 // channel is the NOTIFY channel appends announce themselves on.
 const channel = "webhookd_events"
@@ -88,6 +92,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "webhookd"
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default (the CPU count) would cap concurrent appends,
+		// and with them how many share one WAL flush.
+		cfg.MaxConns = defaultMaxConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres event store: %w", err)
