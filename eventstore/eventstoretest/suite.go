@@ -1,6 +1,6 @@
 // Package eventstoretest is the conformance suite every eventstore.Store
-// backend runs, so that the embedded store and the EventStoreDB adapter
-// behave the same to the code above them.
+// backend runs, so that the embedded store, the EventStoreDB adapter and
+// the PostgreSQL store behave the same to the code above them.
 //
 // The suite is written to run against a shared server as well as a fresh
 // file: it names streams and event types with random suffixes, never

@@ -82,3 +82,16 @@ func (b *backoff) wait(ctx context.Context) bool {
 		return false
 	}
 }
+
+// retry runs op until it succeeds, fails for a reason other than a lost
+// connection, or has been tried three times. Only reads use it: retrying
+// them on a fresh connection is always safe.
+func retry(ctx context.Context, op func() error) error {
+	b := newBackoff()
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || !transient(err) || attempt == 3 || !b.wait(ctx) {
+			return err
+		}
+	}
+}

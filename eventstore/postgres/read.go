@@ -90,10 +90,17 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 		return nil, fmt.Errorf("read all after %d: %w", after, err)
 	}
 	defer done()
+	if limit <= 0 {
+		return nil, nil
+	}
 	deadline := time.Now().Add(readAllWait)
 	delay := time.Millisecond
 	for {
-		p, err := s.readPage(ctx, after, limit)
+		var p page
+		err := retry(ctx, func() (err error) {
+			p, err = s.readPage(ctx, after, limit)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("read all after %d: %w", after, ctxErr(ctx, err))
 		}

@@ -57,7 +57,6 @@ type Options struct {
 // Store is the PostgreSQL event store. It is safe for concurrent use.
 type Store struct {
 	pool  *pgxpool.Pool
-	opts  Options
 	log   *slog.Logger
 	now   func() time.Time
 	poll  time.Duration
@@ -106,7 +105,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open postgres event store: migrate schema: %w", err)
 	}
 	s := &Store{
-		pool: pool, opts: opts, log: opts.Logger, now: opts.Now, poll: opts.PollInterval, naive: opts.naive,
+		pool: pool, log: opts.Logger, now: opts.Now, poll: opts.PollInterval, naive: opts.naive,
 		closing: make(chan struct{}), committed: make(chan struct{}), kick: make(chan struct{}, 1),
 		instance: uuid.NewString(),
 	}
