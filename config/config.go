@@ -19,7 +19,7 @@ import (
 type Config struct {
 	Addr            string
 	DataDir         string
-	EventStore      string // "embedded" or an esdb:// URL
+	EventStore      string // "embedded", an esdb:// URL or a postgres:// URL
 	RedisURL        string // optional; enables shared rate limits
 	Dev             bool
 	LogLevel        string
@@ -54,7 +54,7 @@ func Keys() []Key {
 	return []Key{
 		{Flag: "addr", Env: "WEBHOOKD_ADDR", Default: ":8080", Help: "HTTP listen address; with --dev and neither this flag nor the variable set, " + DevAddr},
 		{Flag: "data-dir", Env: "WEBHOOKD_DATA_DIR", Default: "./data", Help: "directory for the embedded event store and read models"},
-		{Flag: "eventstore", Env: "WEBHOOKD_EVENTSTORE", Default: "embedded", Help: "`embedded`, or an EventStoreDB URL such as esdb://host:2113?tls=false"},
+		{Flag: "eventstore", Env: "WEBHOOKD_EVENTSTORE", Default: "embedded", Help: "`embedded`, an EventStoreDB URL such as esdb://host:2113?tls=false, or a PostgreSQL URL such as postgres://host/webhookd"},
 		{Flag: "redis-url", Env: "WEBHOOKD_REDIS_URL", Default: "", Help: "optional Redis URL (redis://host:6379/0) for rate limits shared across instances"},
 		{Flag: "dev", Env: "WEBHOOKD_DEV", Default: "false", IsBool: true, Help: "development mode: demo account and key, GraphQL explorer, loopback callbacks allowed"},
 		{Flag: "log-level", Env: "WEBHOOKD_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
@@ -206,8 +206,9 @@ func parseBool(key, v string) (bool, error) {
 }
 
 func (c Config) validate() error {
-	if c.EventStore != "embedded" && !strings.HasPrefix(c.EventStore, "esdb://") && !strings.HasPrefix(c.EventStore, "esdb+discover://") && !strings.HasPrefix(c.EventStore, "kurrentdb://") {
-		return fmt.Errorf("eventstore: %q is neither \"embedded\" nor an esdb:// URL", c.EventStore)
+	if c.EventStore != "embedded" && !strings.HasPrefix(c.EventStore, "esdb://") && !strings.HasPrefix(c.EventStore, "esdb+discover://") && !strings.HasPrefix(c.EventStore, "kurrentdb://") &&
+		!strings.HasPrefix(c.EventStore, "postgres://") && !strings.HasPrefix(c.EventStore, "postgresql://") {
+		return fmt.Errorf("eventstore: %q is neither \"embedded\" nor an esdb:// or postgres:// URL", c.EventStore)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -20,6 +20,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/eventstore/postgres"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -116,6 +117,13 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (eve
 		s, err := bolt.Open(filepath.Join(cfg.DataDir, "events.db"), bolt.Options{Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("open event store: %w", err)
+		}
+		return s, nil
+	}
+	if strings.HasPrefix(cfg.EventStore, "postgres://") || strings.HasPrefix(cfg.EventStore, "postgresql://") {
+		s, err := postgres.Open(ctx, cfg.EventStore, postgres.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL event store: %w", err)
 		}
 		return s, nil
 	}
