@@ -18,12 +18,19 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
-// BearerToken extracts the API key from an Authorization header value
-// ("Bearer whk_…"); a bare key is accepted too, for tools that send one.
+// BearerToken extracts the API key from an Authorization header value. It
+// accepts exactly the Bearer scheme (RFC 6750: the scheme name in any case,
+// one or more spaces, then a token with no spaces in it) and returns "" for
+// anything else, a bare key included, so no other scheme is ever mistaken
+// for a key.
 func BearerToken(header string) string {
-	header = strings.TrimSpace(header)
-	if len(header) > 7 && strings.EqualFold(header[:7], "bearer ") {
-		return strings.TrimSpace(header[7:])
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
 	}
-	return header
+	token = strings.TrimLeft(token, " ")
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return ""
+	}
+	return token
 }

@@ -93,6 +93,9 @@ func (a *App) Publish(ctx context.Context, events []PublishInput) ([]PublishResu
 	}
 	wg.Wait()
 	if fault != nil {
+		if IsStoreUnavailable(fault) {
+			a.Logger.ErrorContext(ctx, "publish refused: the store is not accepting writes", "err", fault)
+		}
 		return results, fault
 	}
 	for i, first := range repeats {
@@ -175,5 +178,6 @@ func (a *App) appendEvents(ctx context.Context, stream string, expected eventsto
 		}
 		data[i] = d
 	}
-	return a.Store.Append(ctx, stream, expected, data...)
+	res, err := a.Store.Append(ctx, stream, expected, data...)
+	return res, classifyAppend(stream, err)
 }

@@ -19,7 +19,7 @@ import (
 type Config struct {
 	Addr            string
 	DataDir         string
-	EventStore      string // "embedded" or an esdb:// URL
+	EventStore      string // "embedded", an esdb:// URL or a postgres:// URL
 	RedisURL        string // optional; enables shared rate limits
 	Dev             bool
 	LogLevel        string
@@ -32,6 +32,10 @@ type Config struct {
 	SigningKeyFile  string // ed25519 key for v1a signatures; empty: v1 only
 	// IdempotencyWindow is how long a publisher's event id deduplicates.
 	IdempotencyWindow time.Duration
+	// FatalAfter is how long a failing background task (the projections)
+	// is restarted in-process before serve exits non-zero, so that a
+	// supervisor restarts the whole process.
+	FatalAfter time.Duration
 	Cluster
 }
 
@@ -51,7 +55,7 @@ func Keys() []Key {
 	return []Key{
 		{Flag: "addr", Env: "WEBHOOKD_ADDR", Default: ":8080", Help: "HTTP listen address; with --dev and neither this flag nor the variable set, " + DevAddr},
 		{Flag: "data-dir", Env: "WEBHOOKD_DATA_DIR", Default: "./data", Help: "directory for the embedded event store and read models"},
-		{Flag: "eventstore", Env: "WEBHOOKD_EVENTSTORE", Default: "embedded", Help: "`embedded`, or an EventStoreDB URL such as esdb://host:2113?tls=false"},
+		{Flag: "eventstore", Env: "WEBHOOKD_EVENTSTORE", Default: "embedded", Help: "`embedded`, an EventStoreDB URL such as esdb://host:2113?tls=false, or a PostgreSQL URL such as postgres://host/webhookd"},
 		{Flag: "redis-url", Env: "WEBHOOKD_REDIS_URL", Default: "", Help: "optional Redis URL (redis://host:6379/0) for rate limits shared across instances"},
 		{Flag: "dev", Env: "WEBHOOKD_DEV", Default: "false", IsBool: true, Help: "development mode: demo account and key, GraphQL explorer, loopback callbacks allowed"},
 		{Flag: "log-level", Env: "WEBHOOKD_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
@@ -62,6 +66,7 @@ func Keys() []Key {
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL (https://host[/prefix]); the API's absolute links, such as a webhook's verification-file downloadUrl, start with it"},
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
+		{Flag: "fatal-after", Env: "WEBHOOKD_FATAL_AFTER", Default: "5m", Help: "how long a failing background task is restarted in-process before serve exits non-zero"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 		{Flag: "dispatch", Env: "WEBHOOKD_DISPATCH", Default: "true", IsBool: true, Help: "make deliveries; false for an API-only instance"},
 		{Flag: "partitions", Env: "WEBHOOKD_PARTITIONS", Default: "64", Help: "how many partitions instances on a shared store divide the webhooks into (the same on every instance)"},
@@ -168,6 +173,9 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 	if c.IdempotencyWindow, err = time.ParseDuration(get("idempotency-window")); err != nil || c.IdempotencyWindow <= 0 {
 		return Config{}, fmt.Errorf("idempotency-window: %q is not a positive duration", get("idempotency-window"))
 	}
+	if c.FatalAfter, err = time.ParseDuration(get("fatal-after")); err != nil || c.FatalAfter <= 0 {
+		return Config{}, fmt.Errorf("fatal-after: %q is not a positive duration", get("fatal-after"))
+	}
 	return c, nil
 }
 
@@ -207,8 +215,9 @@ func parseBool(key, v string) (bool, error) {
 }
 
 func (c Config) validate() error {
-	if c.EventStore != "embedded" && !strings.HasPrefix(c.EventStore, "esdb://") && !strings.HasPrefix(c.EventStore, "esdb+discover://") && !strings.HasPrefix(c.EventStore, "kurrentdb://") {
-		return fmt.Errorf("eventstore: %q is neither \"embedded\" nor an esdb:// URL", c.EventStore)
+	if c.EventStore != "embedded" && !strings.HasPrefix(c.EventStore, "esdb://") && !strings.HasPrefix(c.EventStore, "esdb+discover://") && !strings.HasPrefix(c.EventStore, "kurrentdb://") &&
+		!strings.HasPrefix(c.EventStore, "postgres://") && !strings.HasPrefix(c.EventStore, "postgresql://") {
+		return fmt.Errorf("eventstore: %q is neither \"embedded\" nor an esdb:// or postgres:// URL", c.EventStore)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

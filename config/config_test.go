@@ -46,7 +46,7 @@ func TestParse(t *testing.T) {
 		args []string
 		want string
 	}{
-		"ErrEventStore":   {[]string{"--eventstore", "postgres://x"}, "eventstore"},
+		"ErrEventStore":   {[]string{"--eventstore", "mysql://x"}, "eventstore"},
 		"ErrLogLevel":     {[]string{"--log-level", "loud"}, "log-level"},
 		"ErrBool":         {[]string{"--dev=maybe"}, "dev"},
 		"ErrDuration":     {[]string{"--shutdown-timeout", "soon"}, "shutdown-timeout"},

@@ -20,7 +20,16 @@ const (
 	ETOOLARGE        = "TOO_LARGE"       // a payload exceeds its limit
 	ERATELIMITED     = "RATE_LIMITED"    // slow down
 	EINTERNAL        = "INTERNAL"        // a fault; details are logged, not shown
+	// ESTOREUNAVAILABLE is a storage fault (a full disk, a lost store
+	// connection): nothing in the call was accepted, and the same call may
+	// succeed later. It is a fault, never a user mistake.
+	ESTOREUNAVAILABLE = "STORE_UNAVAILABLE"
 )
+
+// StoreRetryAfter is how long a caller refused with ESTOREUNAVAILABLE is
+// told to wait before trying again: long enough not to add load to a store
+// that is refusing writes, short enough that a freed disk is used soon.
+const StoreRetryAfter = 5 // seconds
 
 // Error is the application error. Message is safe to show to users; Field,
 // when set, names the input field at fault so a UI can show the message

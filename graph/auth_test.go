@@ -163,7 +163,7 @@ func TestAuthentication(t *testing.T) {
 
 	t.Run("VerificationFileRoute", func(t *testing.T) {
 		for _, key := range []string{"", lastCharFlipped, expiringKey.Secret} {
-			req, _ := http.NewRequest(http.MethodGet, srv.HTTP.URL+"/webhooks/"+domain.EncodeGlobalID("Webhook", "x")+"/verification-file", nil)
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/webhooks/"+domain.EncodeGlobalID("Webhook", "x")+"/verification-file", nil)
 			if key != "" {
 				req.Header.Set("Authorization", "Bearer "+key)
 			}

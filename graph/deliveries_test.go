@@ -73,7 +73,7 @@ func TestDeliveryLogOverGraphQL(t *testing.T) {
 	if err := conn.Subscribe(ctx, "1", `subscription($w: ID) { deliveryUpdated(webhook: $w) { `+deliveryFields+` } }`, map[string]any{"w": hookID}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // let the subscription register before publishing
+	srv.WaitSubscribers(t, 1) // the subscription is registered before publishing
 
 	msgID := publishBounce(t, publisher, "evt-42")
 	recv.WaitFor(t, 1, 10*time.Second)

@@ -49,6 +49,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &de) {
 			gerr.Message = de.Message
 			setCode(gerr, de.Code)
+			if de.Code == domain.ESTOREUNAVAILABLE {
+				// A fault the caller may retry: say when, as HTTP's
+				// Retry-After would (the response itself stays 200).
+				gerr.Extensions["retryAfterSeconds"] = domain.StoreRetryAfter
+				logger.WarnContext(ctx, "graphql: store refused a write", "path", gerr.Path.String(), "err", err)
+			}
 			return gerr
 		}
 		var already *gqlerror.Error
@@ -60,12 +66,16 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			setCode(gerr, "TIMEOUT")
 			return gerr
 		}
-		logger.ErrorContext(ctx, "graphql resolver fault", "path", gerr.Path.String(), "err", err)
+		// The detail is bounded: an error may quote client input.
+		logger.ErrorContext(ctx, "graphql resolver fault", "path", gerr.Path.String(), "err", truncate(err.Error(), maxLoggedError))
 		gerr.Message = "internal error"
 		setCode(gerr, domain.EINTERNAL)
 		return gerr
 	}
 }
+
+// maxLoggedError bounds the error text logged for a fault.
+const maxLoggedError = 1024
 
 func setCode(e *gqlerror.Error, code string) {
 	if e.Extensions == nil {

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"mime"
+	"net"
 	"net/http"
 	"time"
 
@@ -30,11 +33,17 @@ const (
 	closeForbidden = 4403
 )
 
+// DefaultInitTimeout is how long a websocket may stay open without sending
+// connection_init; it is then closed with 4408.
+const DefaultInitTimeout = 10 * time.Second
+
 // Options configure the GraphQL handler.
 type Options struct {
 	Introspection bool
 	// PingInterval is the websocket keep-alive; zero means 25 s.
 	PingInterval time.Duration
+	// InitTimeout replaces DefaultInitTimeout when not zero.
+	InitTimeout time.Duration
 }
 
 // NewHandler returns the /graphql handler: POST, GET, websocket
@@ -49,7 +58,13 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if ping == 0 {
 		ping = 25 * time.Second
 	}
+	initTimeout := opts.InitTimeout
+	if initTimeout == 0 {
+		initTimeout = DefaultInitTimeout
+	}
 	srv.AddTransport(transport.Websocket{
+		Implementation:        protocolWebsocket{inner: transport.CoderWebsocketImplementation{}},
+		InitTimeout:           initTimeout,
 		KeepAlivePingInterval: ping,
 		PingPongInterval:      ping,
 		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
@@ -85,30 +100,72 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		r.Logger.ErrorContext(ctx, "graphql resolver panic", "panic", v)
 		return errors.New("internal error")
 	})
-	return limitBody(Authenticate(r.App, srv))
+	return limitBody(Authenticate(r.App, checkRequest(r.Logger, srv)))
 }
 
-// limitBody answers 413 for bodies over MaxBodyBytes. It reads the body up
-// front so the limit holds for chunked requests too, which carry no
-// Content-Length.
+// limitBody reads a POST body up front, so the size limit holds for
+// chunked requests too (which carry no Content-Length): over MaxBodyBytes
+// is 413, a body that does not arrive within the server's read timeout is
+// 408.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
 			writeError(w, http.StatusRequestEntityTooLarge, "request body exceeds 1 MiB", domain.ETOOLARGE)
 			return
 		}
-		if r.Body != nil && r.Method == http.MethodPost {
-			body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-			if err != nil {
-				writeError(w, http.StatusBadRequest, "could not read the request body", domain.EINVALID)
-				return
-			}
-			if len(body) > MaxBodyBytes {
-				writeError(w, http.StatusRequestEntityTooLarge, "request body exceeds 1 MiB", domain.ETOOLARGE)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+		if r.Body == nil || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
 		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		switch {
+		case isTimeout(err):
+			writeError(w, http.StatusRequestTimeout, "the request body did not arrive in time", "TIMEOUT")
+			return
+		case err != nil:
+			writeError(w, http.StatusBadRequest, "could not read the request body", domain.EINVALID)
+			return
+		case len(body) > MaxBodyBytes:
+			writeError(w, http.StatusRequestEntityTooLarge, "request body exceeds 1 MiB", domain.ETOOLARGE)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkRequest answers a JSON body that is not one GraphQL request with
+// 400 BAD_REQUEST, before gqlgen, whose own decoder would quote the whole
+// body in an error that is then logged. It runs after authentication, on
+// the body limitBody has read into memory.
+func checkRequest(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !isJSON(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "could not read the request body", domain.EINVALID)
+			return
+		}
+		if _, err := decodeRequest(body); err != nil {
+			logger.InfoContext(r.Context(), "graphql request body refused", "bytes", len(body), "reason", domain.ErrorMessage(err))
+			writeError(w, http.StatusBadRequest, domain.ErrorMessage(err), codeBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isJSON reports whether r's body is for gqlgen's POST or SSE transport.
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

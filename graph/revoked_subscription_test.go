@@ -33,7 +33,7 @@ func TestSubscriptionEndsWhenKeyRevoked(t *testing.T) {
 		t.Helper()
 		owner.MustData(t, `mutation($id: ID!, $n: String!) { updateWebhook(input: {id: $id, name: $n}) { userErrors { code } } }`, map[string]any{"id": hook.ID, "n": name}, nil)
 	}
-	time.Sleep(50 * time.Millisecond) // let the subscription register
+	srv.WaitSubscribers(t, 1)
 	rename("first")
 	if m, err := conn.Next(ctx); err != nil || m.Type != "next" {
 		t.Fatalf("before revocation: %+v %v", m, err)

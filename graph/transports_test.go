@@ -31,9 +31,12 @@ func TestGETTransport(t *testing.T) {
 }
 
 // Subscriptions also work over server-sent events, for clients that cannot
-// open websockets.
+// open websockets, through the server serve runs (whose response wrappers
+// must keep http.Flusher). The stream outlives the body read timeout: the
+// deadline that bounds reading the request must not cut the response.
 func TestSSETransport(t *testing.T) {
-	srv := gqltest.NewServer(t)
+	const bodyTimeout = 100 * time.Millisecond
+	srv := gqltest.NewServerWith(t, gqltest.Options{BodyReadTimeout: bodyTimeout})
 	_, key := srv.Env.AccountKey(t, "acme", domain.ScopeAccount)
 	client := srv.Client(key)
 	hook := client.MustCreateWebhook(t, "sse", "https://example.com/in")
@@ -50,13 +53,15 @@ func TestSSETransport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("SSE answered %d %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	go func() {
-		time.Sleep(100 * time.Millisecond) // the stream is open; change the webhook
-		_, _ = client.Post(ctx, `mutation($id: ID!) { updateWebhook(input: {id: $id, name: "renamed"}) { userErrors { code } } }`, map[string]any{"id": hook.ID})
-	}()
+	srv.WaitSubscribers(t, 1)
+	// Let the body read deadline pass: what is checked is that nothing
+	// happens then, so there is no event to wait on instead.
+	<-time.After(3 * bodyTimeout)
+	client.MustData(t, `mutation($id: ID!) { updateWebhook(input: {id: $id, name: "renamed"}) { userErrors { code } } }`, map[string]any{"id": hook.ID}, nil)
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		if line := sc.Text(); strings.HasPrefix(line, "data:") && strings.Contains(line, `"renamed"`) {

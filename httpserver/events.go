@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/webhookd/webhookd/app"
@@ -49,7 +51,7 @@ func EventsHandler(a *app.App) http.Handler {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventsBody))
 		if err != nil {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, domain.Errorf(domain.ETOOLARGE, "request body exceeds %d bytes", maxEventsBody))
+			writeReadError(w, err)
 			return
 		}
 		events, err := parseEvents(body, r.Header.Get("Content-Type"))
@@ -63,11 +65,7 @@ func EventsHandler(a *app.App) http.Handler {
 		}
 		results, err := a.Publish(r.Context(), in)
 		if err != nil {
-			status := http.StatusInternalServerError
-			if domain.ErrorCode(err) != domain.EINTERNAL {
-				status = http.StatusBadRequest
-			}
-			writeJSONError(w, status, err)
+			writeJSONError(w, publishErrorStatus(w, err), err)
 			return
 		}
 		out := make([]eventStatus, len(results))
@@ -83,6 +81,21 @@ func EventsHandler(a *app.App) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"results": out})
 	})
+}
+
+// publishErrorStatus maps a failed publish to its HTTP status. A store
+// that refuses writes is 503 with Retry-After: the caller did nothing
+// wrong and the same request may succeed later.
+func publishErrorStatus(w http.ResponseWriter, err error) int {
+	switch domain.ErrorCode(err) {
+	case domain.ESTOREUNAVAILABLE:
+		w.Header().Set("Retry-After", strconv.Itoa(domain.StoreRetryAfter))
+		return http.StatusServiceUnavailable
+	case domain.EINTERNAL:
+		return http.StatusInternalServerError
+	default:
+		return http.StatusBadRequest
+	}
 }
 
 func parseEvents(body []byte, contentType string) ([]eventIn, error) {
@@ -114,6 +127,20 @@ func parseEvents(body []byte, contentType string) ([]eventIn, error) {
 		return nil, domain.Errorf(domain.EINVALID, "reading NDJSON: %v", err)
 	}
 	return events, nil
+}
+
+// writeReadError answers a body that could not be read: too large (413),
+// too slow (408) or cut off (400).
+func writeReadError(w http.ResponseWriter, err error) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeJSONError(w, http.StatusRequestEntityTooLarge, domain.Errorf(domain.ETOOLARGE, "request body exceeds %d bytes", maxEventsBody))
+	case isBodyTimeout(err):
+		writeJSONError(w, http.StatusRequestTimeout, domain.Errorf("TIMEOUT", "the request body did not arrive in time"))
+	default:
+		writeJSONError(w, http.StatusBadRequest, domain.Errorf(domain.EINVALID, "could not read the request body"))
+	}
 }
 
 func writeJSONError(w http.ResponseWriter, status int, err error) {

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -24,34 +26,59 @@ import (
 // error that says what it is still waiting for.
 type ReadinessCheck func(ctx context.Context) error
 
+// Body read limits. A request body must arrive within its route's
+// timeout, so a client that dribbles bytes cannot hold a connection and a
+// handler indefinitely; the ingest route gets longer because its bodies
+// may be a few megabytes.
+const (
+	// DefaultBodyReadTimeout bounds reading a body on every route without
+	// its own timeout (GraphQL bodies are at most 1 MiB).
+	DefaultBodyReadTimeout = 10 * time.Second
+	// IngestBodyReadTimeout bounds reading a POST /v1/events body.
+	IngestBodyReadTimeout = 60 * time.Second
+)
+
 // Server serves webhookd over HTTP.
 type Server struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+	// BodyReadTimeout bounds reading one request body on routes not named
+	// in RouteBodyReadTimeouts. Set it (and the map) before Serve.
+	BodyReadTimeout time.Duration
+	// RouteBodyReadTimeouts holds the body read timeout of routes that
+	// need their own, by the pattern given to Handle.
+	RouteBodyReadTimeouts map[string]time.Duration
 
 	mux    *http.ServeMux
 	srv    *http.Server
 	ln     net.Listener
 	mu     sync.Mutex
 	checks map[string]ReadinessCheck
+	health map[string]HealthReport
 }
+
+// HealthReport returns nil while a background task runs, or what is wrong
+// with it while it is down and being restarted. /healthz lists it.
+type HealthReport func() error
 
 // New returns a server with the operational routes mounted.
 func New(logger *slog.Logger, m *metrics.Metrics) *Server {
-	s := &Server{Logger: logger, Metrics: m, mux: http.NewServeMux(), checks: map[string]ReadinessCheck{}}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
+	s := &Server{
+		Logger: logger, Metrics: m, mux: http.NewServeMux(), checks: map[string]ReadinessCheck{}, health: map[string]HealthReport{},
+		BodyReadTimeout:       DefaultBodyReadTimeout,
+		RouteBodyReadTimeouts: map[string]time.Duration{"POST /v1/events": IngestBodyReadTimeout},
+	}
+	s.mux.HandleFunc("GET /healthz", s.serveHealth)
 	s.mux.HandleFunc("GET /readyz", s.serveReady)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
 	return s
 }
 
 // Handle mounts a handler on a route pattern (net/http ServeMux syntax),
-// counting its requests under the pattern's name.
+// counting its requests under the pattern's name and bounding the time to
+// read a request body (see BodyReadTimeout).
 func (s *Server) Handle(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.count(pattern, h))
+	s.mux.Handle(pattern, s.count(pattern, s.bodyDeadline(pattern, h)))
 }
 
 // AddReadinessCheck registers a check that /readyz consults.
@@ -75,6 +102,43 @@ func (s *Server) Ready(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// AddHealthReport registers a background task that /healthz reports on.
+func (s *Server) AddHealthReport(task string, report HealthReport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.health[task] = report
+}
+
+// serveHealth answers 200 while the process lives: a task that is down is
+// being restarted (and /readyz says not ready), and the process exits by
+// itself if it stays down. The body is "ok", or "degraded" with a line per
+// task that is down, so an operator sees which one and why.
+func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	names := make([]string, 0, len(s.health))
+	for name := range s.health {
+		names = append(names, name)
+	}
+	reports := maps.Clone(s.health)
+	s.mu.Unlock()
+	slices.Sort(names)
+	var down []string
+	for _, name := range names {
+		if err := reports[name](); err != nil {
+			down = append(down, fmt.Sprintf("%s: down: %v", name, err))
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(down) == 0 {
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	fmt.Fprintln(w, "degraded")
+	for _, line := range down {
+		fmt.Fprintln(w, line)
+	}
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
@@ -138,6 +202,10 @@ func (s *Server) count(route string, h http.Handler) http.Handler {
 	})
 }
 
+// statusRecorder notes the response status for the request counter. It
+// must pass on every optional interface a handler relies on: Flush for SSE
+// (gqlgen asserts http.Flusher directly), Unwrap for http.ResponseController
+// and the websocket hijack.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -148,8 +216,8 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// Unwrap lets http.ResponseController reach Flush and Hijack, which the
-// websocket and SSE transports need.
+// Unwrap lets http.ResponseController reach the connection (Hijack, read
+// deadlines), which the websocket transport and bodyDeadline need.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // Flush makes the recorder an http.Flusher: gqlgen's SSE transport asserts

@@ -68,7 +68,7 @@ func TestVerificationFlow(t *testing.T) {
 	}
 
 	t.Run("Download", func(t *testing.T) {
-		status, header, body := get(t, srv.HTTP.URL+v.DownloadPath, c.Key)
+		status, header, body := get(t, srv.URL+v.DownloadPath, c.Key)
 		if status != http.StatusOK || body != v.FileContent {
 			t.Fatalf("download: %d %q, want 200 with the file content", status, body)
 		}
@@ -77,13 +77,13 @@ func TestVerificationFlow(t *testing.T) {
 			t.Errorf("Content-Disposition %q, want filename %q", header.Get("Content-Disposition"), v.FileName)
 		}
 		for name, key := range map[string]string{"OtherAccount": other.Key} {
-			if status, _, body := get(t, srv.HTTP.URL+v.DownloadPath, key); status != http.StatusNotFound || strings.Contains(body, v.FileContent) {
+			if status, _, body := get(t, srv.URL+v.DownloadPath, key); status != http.StatusNotFound || strings.Contains(body, v.FileContent) {
 				t.Errorf("%s: %d %q, want 404", name, status, body)
 			}
 		}
 		missing := "/webhooks/" + domain.EncodeGlobalID("Webhook", "00000000-0000-0000-0000-000000000000") + "/verification-file"
 		for _, path := range []string{missing, "/webhooks/not-an-id/verification-file"} {
-			if status, _, _ := get(t, srv.HTTP.URL+path, c.Key); status != http.StatusNotFound {
+			if status, _, _ := get(t, srv.URL+path, c.Key); status != http.StatusNotFound {
 				t.Errorf("GET %s: %d, want 404", path, status)
 			}
 		}

@@ -18,6 +18,12 @@ type Metrics struct {
 	ProjectionPosition *prometheus.GaugeVec
 	// HTTPRequests counts HTTP requests by route and status class.
 	HTTPRequests *prometheus.CounterVec
+	// TaskUp is 1 while a background task runs and 0 while it is down
+	// (failed and waiting to be restarted), so an alert can fire before
+	// the process gives up.
+	TaskUp *prometheus.GaugeVec
+	// TaskRestarts counts in-process restarts of background tasks.
+	TaskRestarts *prometheus.CounterVec
 }
 
 // New returns a registry with Go runtime and process collectors plus
@@ -35,11 +41,17 @@ func New() *Metrics {
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_http_requests_total", Help: "HTTP requests served, by route and status class.",
 		}, []string{"route", "code"}),
+		TaskUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "webhookd_background_task_up", Help: "1 while a background task is running, 0 while it has failed and waits to be restarted.",
+		}, []string{"task"}),
+		TaskRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webhookd_background_task_restarts_total", Help: "In-process restarts of background tasks after a failure.",
+		}, []string{"task"}),
 	}
 	r.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.EventsAppended, m.ProjectionPosition, m.HTTPRequests,
+		m.EventsAppended, m.ProjectionPosition, m.HTTPRequests, m.TaskUp, m.TaskRestarts,
 	)
 	return m
 }

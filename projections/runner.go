@@ -43,6 +43,14 @@ type Runner struct {
 	pos      eventstore.Position
 	ready    bool
 	advanced chan struct{} // closed and replaced whenever pos moves
+
+	// Supervision state (supervise.go): the failure the runner is down
+	// with, since when, how often it was restarted, and who hears of a
+	// recovery.
+	failErr   error
+	failSince time.Time
+	restarts  int
+	onUp      func(RunnerHealth)
 }
 
 // Open creates the projections' buckets and loads the checkpoint.
@@ -91,6 +99,9 @@ func (r *Runner) Position() eventstore.Position {
 func (r *Runner) Ready(context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failErr != nil {
+		return fmt.Errorf("projections down since %s (%d restarts so far), retrying: %w", r.failSince.UTC().Format(time.RFC3339), r.restarts, r.failErr)
+	}
 	if !r.ready {
 		return fmt.Errorf("projections catching up (at position %d)", r.pos)
 	}
@@ -127,6 +138,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.ready = true
 	r.mu.Unlock()
+	r.markUp()
 	return r.follow(ctx)
 }
 
@@ -178,6 +190,10 @@ func (r *Runner) catchUp(ctx context.Context, locked bool, progress func(eventst
 }
 
 func (r *Runner) follow(ctx context.Context) error {
+	// A failed batch returns while the reader may be blocked handing over
+	// the next event; cancelling stops it, so a restart leaks nothing.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	sub, err := r.Store.SubscribeAll(ctx, r.Position(), eventstore.Filter{})
 	if err != nil && ctx.Err() != nil {
 		return nil // stopped just as catch-up finished
@@ -313,6 +329,7 @@ func (r *Runner) applyLocked(recs []decoded) error {
 	close(r.advanced)
 	r.advanced = make(chan struct{})
 	r.mu.Unlock()
+	r.markUp()
 	if r.OnProgress != nil {
 		r.OnProgress(last)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
-	"github.com/webhookd/webhookd/internal/boltmem"
+	"github.com/webhookd/webhookd/eventstore/postgres"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -40,6 +40,13 @@ type core struct {
 }
 
 func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
+	return openCoreWith(ctx, cfg, logger, nil)
+}
+
+// openCoreWith is openCore with the store passed through wrap, when set,
+// before anything uses it: tests wrap it in a faultstore to make writes
+// fail as a full disk would.
+func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, wrap func(eventstore.Store) eventstore.Store) (*core, error) {
 	c := &core{}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -52,15 +59,17 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 		c.Close()
 		return nil, err
 	}
+	if wrap != nil {
+		c.Store = wrap(c.Store)
+	}
 	fail := func(err error) (*core, error) {
 		c.Close()
 		return nil, err
 	}
 	readPath := filepath.Join(cfg.DataDir, "readmodel.db")
-	if c.ReadDB, err = bbolt.Open(readPath, 0o600, &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}); err != nil {
+	if c.ReadDB, err = bbolt.Open(readPath, 0o600, readModelOptions()); err != nil {
 		return fail(fmt.Errorf("open read model %s: %w", readPath, err))
 	}
-	boltmem.Release(c.ReadDB) // opening read every page to rebuild the freelist
 	if c.Guard, err = newGuard(cfg); err != nil {
 		return fail(err)
 	}
@@ -89,6 +98,14 @@ func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*cor
 	return c, nil
 }
 
+// readModelOptions are the bbolt options of the read-model database. The
+// freelist is synced on commit, so opening reads a few pages whatever the
+// file's size; without it bbolt rebuilds the freelist by reading every
+// page (seconds per gigabyte on a cold start).
+func readModelOptions() *bbolt.Options {
+	return &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType}
+}
+
 // Close closes the read models, then the store.
 func (c *core) Close() error {
 	var errs []error
@@ -109,6 +126,13 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (eve
 		s, err := bolt.Open(filepath.Join(cfg.DataDir, "events.db"), bolt.Options{Logger: logger})
 		if err != nil {
 			return nil, fmt.Errorf("open event store: %w", err)
+		}
+		return s, nil
+	}
+	if strings.HasPrefix(cfg.EventStore, "postgres://") || strings.HasPrefix(cfg.EventStore, "postgresql://") {
+		s, err := postgres.Open(ctx, cfg.EventStore, postgres.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL event store: %w", err)
 		}
 		return s, nil
 	}

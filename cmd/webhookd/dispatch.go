@@ -25,7 +25,9 @@ func (m *Main) newOwnership() *ownership.Manager {
 	own := &ownership.Manager{
 		Store: c.Store, Codec: c.Codec, Logger: m.Logger.With("instance", id), Instance: id,
 		Partitions: cfg.Partitions, TTL: cfg.LeaseTTL, Now: time.Now,
-		Healthy: func() error { return c.Runner.Ready(context.Background()) },
+		// Leases only while the projections follow the log and the due
+		// index may be dispatched from (projectionsReady).
+		Healthy: func() error { return m.projectionsReady(context.Background()) },
 		OnGain:  func([]int) { c.Dispatcher.ExamineAll() },
 	}
 	own.RegisterMetrics(m.Metrics.Registry)
@@ -44,27 +46,18 @@ func retryPolicy(cfg config.Config) domain.RetryPolicy {
 	return p
 }
 
-// runDispatch waits until the due index has caught up with the log (so
-// nothing already attempted is attempted again), then dispatches until bg
-// ends. With a lease manager, the leases are kept meanwhile and released
-// only once the dispatcher has recorded its attempts in flight, so no
-// other instance starts an attempt this one is still making.
-func (m *Main) runDispatch(bg context.Context, own *ownership.Manager) error {
-	c := m.Core
-	for c.Runner.Ready(bg) != nil {
-		select {
-		case <-bg.Done():
-			return nil
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+// dispatchOwned dispatches until ctx ends. With a lease manager, the
+// leases are kept meanwhile and released only once the dispatcher has
+// recorded its attempts in flight, so no other instance starts an attempt
+// this one is still making.
+func (m *Main) dispatchOwned(ctx context.Context, own *ownership.Manager) error {
 	if own == nil {
-		return c.Dispatcher.Run(bg)
+		return m.Core.Dispatcher.Run(ctx)
 	}
 	ownCtx, stopOwn := context.WithCancel(context.Background())
 	ownDone := make(chan error, 1)
 	go func() { ownDone <- own.Run(ownCtx) }()
-	err := c.Dispatcher.Run(bg)
+	err := m.Core.Dispatcher.Run(ctx)
 	stopOwn()
 	<-ownDone
 	return err

@@ -96,7 +96,10 @@ func serveCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		m.Close()
 		return err
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-m.Fatal(): // Close reports the error; the exit is non-zero
+	}
 	return m.Close()
 }
 

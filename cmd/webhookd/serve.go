@@ -40,11 +40,20 @@ type Main struct {
 	// set after serving starts, while requests may read it.
 	demoKey atomic.Pointer[string]
 
-	admin  *http.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	errMu  sync.Mutex
-	bgErr  error
+	admin *http.Server
+	// wrapStore, when set, wraps the event store as it opens (tests inject
+	// storage faults with it).
+	wrapStore func(eventstore.Store) eventstore.Store
+
+	// Background work stops in order (see Close): the dispatcher first,
+	// then the projections once they have applied what is committed.
+	stopDispatcher, stopRunner context.CancelFunc
+	dispatcherDone             <-chan struct{}
+	dispatching                atomic.Bool
+	fatal                      chan error
+	wg                         sync.WaitGroup
+	errMu                      sync.Mutex
+	bgErr                      error
 }
 
 // NewMain returns a Main with default configuration.
@@ -70,7 +79,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger = newLogger(m.Config)
 	}
 	m.Metrics = metrics.New()
-	c, err := openCore(ctx, m.Config, m.Logger)
+	c, err := openCoreWith(ctx, m.Config, m.Logger, m.wrapStore)
 	if err != nil {
 		return err
 	}
@@ -78,7 +87,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
-	m.HTTP.AddReadinessCheck("projections", c.Runner.Ready)
+	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
+	m.HTTP.AddHealthReport("projections", func() error { return c.Runner.Health().Err })
 	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger, PublicURL: m.Config.PublicURL}
 	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
 	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
@@ -100,16 +110,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	bg, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
 	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
 		func() (map[string]projections.DueCount, error) { return projections.DueCounts(c.ReadDB) })
-	m.goBackground("projections", func() error { return c.Runner.Run(bg) })
 	c.Dispatcher.RetryPolicy = retryPolicy(m.Config)
-	if m.Config.Dispatch {
-		own := m.newOwnership()
-		m.goBackground("dispatcher", func() error { return m.runDispatch(bg, own) })
-	}
+	m.startBackground()
 	m.goBackground("http", m.HTTP.Serve)
 	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev, "dispatch", m.Config.Dispatch)
 	return m.greet(ctx)
@@ -216,12 +220,19 @@ func (m *Main) listenAdmin() error {
 	return nil
 }
 
+// Fatal delivers the error of a background task that gave up (the
+// projections, failing for longer than --fatal-after); the process must
+// then close and exit non-zero so that its supervisor restarts it.
+func (m *Main) Fatal() <-chan error { return m.fatal }
+
 // goBackground runs fn until it returns; an error is logged and kept for
-// Close to report.
-func (m *Main) goBackground(name string, fn func() error) {
+// Close to report. The returned channel closes when fn has returned.
+func (m *Main) goBackground(name string, fn func() error) <-chan struct{} {
 	m.wg.Add(1)
+	done := make(chan struct{})
 	go func() {
 		defer m.wg.Done()
+		defer close(done)
 		if err := fn(); err != nil && !errors.Is(err, context.Canceled) {
 			m.Logger.Error("background task stopped", "task", name, "err", err)
 			m.errMu.Lock()
@@ -229,11 +240,13 @@ func (m *Main) goBackground(name string, fn func() error) {
 			m.errMu.Unlock()
 		}
 	}()
+	return done
 }
 
 // Close shuts down gracefully: stop accepting requests and let in-flight
-// ones finish, stop the background work, then close the stores, so every
-// acknowledged append is on disk before the process exits.
+// ones finish, stop the dispatcher (recording its attempts in flight), let
+// the projections apply everything committed, then close the stores, so
+// every acknowledged append is on disk and the next start has no lag.
 func (m *Main) Close() error {
 	var errs []error
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
@@ -244,10 +257,7 @@ func (m *Main) Close() error {
 	if m.admin != nil {
 		errs = append(errs, m.admin.Shutdown(ctx))
 	}
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.wg.Wait()
+	errs = append(errs, m.stopBackground(ctx))
 	if m.Core != nil {
 		errs = append(errs, m.Core.Close())
 	}

@@ -1,6 +1,6 @@
 // Package eventstoretest is the conformance suite every eventstore.Store
-// backend runs, so that the embedded store and the EventStoreDB adapter
-// behave the same to the code above them.
+// backend runs, so that the embedded store, the EventStoreDB adapter and
+// the PostgreSQL store behave the same to the code above them.
 //
 // The suite is written to run against a shared server as well as a fresh
 // file: it names streams and event types with random suffixes, never
@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"SetMaxAgeKeepsRecentEvents", testSetMaxAge},
 		{"SubscribeCatchUpThenLive", testSubscribeCatchUpThenLive},
 		{"SubscribeConcurrentAppends", testSubscribeConcurrentAppends},
+		{"LiveReadersSeeEveryCommit", testLiveReadersSeeEveryCommit},
 		{"SubscribeTypePrefixFilter", testSubscribeFilter},
 		{"SubscriptionClose", testSubscriptionClose},
 		{"SubscriptionContext", testSubscriptionContext},

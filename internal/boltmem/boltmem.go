@@ -1,13 +1,12 @@
-// Package boltmem keeps bbolt files from counting against the process's
-// resident memory after open.
+// Package boltmem keeps bbolt file pages a process read once from counting
+// against its resident memory.
 //
-// Opening a bbolt file with NoFreelistSync (which both webhookd databases
-// use, because writing the freelist on every commit costs about 15% of
-// delivery throughput) rebuilds the freelist by reading every page. Those
-// pages stay mapped, so a database of a million pending deliveries showed
-// as gigabytes of RSS although the process itself used about a hundred
-// MiB. Release drops the mapping's pages right after open; they stay in
-// the kernel's page cache and fault back in as they are read.
+// The embedded event store reads the tail of its log on open (the ID
+// window, up to 100,000 records) and those pages stay mapped. Release
+// drops the mapping's pages right after; they stay in the kernel's page
+// cache and fault back in as they are read. (Both databases used to be
+// opened with NoFreelistSync, which reads every page at open; with a
+// synced freelist the read model no longer needs this.)
 package boltmem
 
 import (

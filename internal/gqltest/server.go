@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"testing"
 	"time"
@@ -13,41 +12,97 @@ import (
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
 	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/metrics"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/verification"
+	"github.com/webhookd/webhookd/web"
 )
 
-// Server is the GraphQL endpoint and the verification-file route over a
-// real core, listening on loopback.
+// Server is webhookd's HTTP server (httpserver.Server, with the routes
+// and the handler chain the serve command mounts) over a real core,
+// listening on loopback.
 type Server struct {
-	Env  *testenv.Env
-	HTTP *httptest.Server
+	Env *testenv.Env
+	// HTTP is the production server; URL is its base URL.
+	HTTP *httpserver.Server
+	URL  string
 	// HTTPClient is shared by the server's clients, so a test can close its
 	// idle connections before counting goroutines.
 	HTTPClient *http.Client
 }
 
-// NewServer starts a core (testenv.New) and serves /graphql and
-// /webhooks/{id}/verification-file over it until the test ends. The SSRF
-// guard is off, as in testenv; AllowLoopback turns it on.
+// Options vary the server NewServerWith builds. The zero value is what
+// NewServer uses.
+type Options struct {
+	// Logger receives the HTTP adapter's and the resolvers' logs; nil
+	// discards them.
+	Logger *slog.Logger
+	// BodyReadTimeout and IngestBodyReadTimeout replace the production
+	// body read timeouts when not zero, so a test of a slow client need not
+	// wait for them.
+	BodyReadTimeout, IngestBodyReadTimeout time.Duration
+	// WebsocketInitTimeout replaces graph.DefaultInitTimeout when not zero.
+	WebsocketInitTimeout time.Duration
+}
+
+// NewServer starts a core (testenv.New) and serves it through
+// httpserver.Server until the test ends. The SSRF guard is off, as in
+// testenv; AllowLoopback turns it on.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
+	return NewServerWith(t, Options{})
+}
+
+// NewServerWith is NewServer with opts.
+func NewServerWith(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	env := testenv.New(t)
-	mux := http.NewServeMux()
-	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: slog.New(slog.DiscardHandler)}
-	mux.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second}))
-	mux.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
-	srv := httptest.NewServer(mux)
+	hs := httpserver.New(opts.Logger, metrics.New())
+	if opts.BodyReadTimeout != 0 {
+		hs.BodyReadTimeout = opts.BodyReadTimeout
+	}
+	if opts.IngestBodyReadTimeout != 0 {
+		hs.RouteBodyReadTimeouts["POST /v1/events"] = opts.IngestBodyReadTimeout
+	}
+	mount(hs, env, opts)
+	if err := hs.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve() }()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	t.Cleanup(func() {
 		hc.CloseIdleConnections()
-		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(ctx); err != nil {
+			t.Errorf("http shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("http serve: %v", err)
+		}
 	})
-	return &Server{Env: env, HTTP: srv, HTTPClient: hc}
+	return &Server{Env: env, HTTP: hs, URL: "http://" + hs.Addr(), HTTPClient: hc}
+}
+
+// mount mounts the routes the serve command mounts (cmd/webhookd/serve.go),
+// with the test-only GraphQL options: introspection on, a 1 s websocket
+// ping.
+func mount(hs *httpserver.Server, env *testenv.Env, opts Options) {
+	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: opts.Logger}
+	hs.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout}))
+	hs.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
+	hs.Handle("POST /v1/events", httpserver.EventsHandler(env.App))
+	hs.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(env.App))
+	hs.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(env.Dispatcher.Sender.SigningKeys))
+	hs.Handle("/", web.Handler(web.Options{}))
 }
 
 // GraphQLURL is the /graphql endpoint.
-func (s *Server) GraphQLURL() string { return s.HTTP.URL + "/graphql" }
+func (s *Server) GraphQLURL() string { return s.URL + "/graphql" }
 
 // Client returns a client that sends key.
 func (s *Server) Client(key string) *Client {
@@ -77,4 +132,18 @@ func (s *Server) Dial(ctx context.Context, key string) (*Conn, error) {
 		payload = map[string]any{"Authorization": "Bearer " + key}
 	}
 	return Dial(ctx, s.GraphQLURL(), payload)
+}
+
+// WaitSubscribers waits until at least n live subscriptions are registered
+// with the broker, so a test changes something only once its subscription
+// will see the change. It fails the test after 10 s.
+func (s *Server) WaitSubscribers(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Env.Broker.Len() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d live subscriptions after 10 s, want %d", s.Env.Broker.Len(), n)
+		}
+		time.Sleep(time.Millisecond) // polling a counter: there is no event to wait on
+	}
 }

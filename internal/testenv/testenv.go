@@ -22,7 +22,6 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
-	"github.com/webhookd/webhookd/internal/boltmem"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
@@ -96,15 +95,15 @@ func NewWith(t testing.TB, opts Options) *Env {
 	if opts.WrapStore != nil {
 		store = opts.WrapStore(store)
 	}
-	readOpts := &bbolt.Options{NoSync: true}
+	readOpts := &bbolt.Options{NoSync: true, FreelistType: bbolt.FreelistMapType}
 	if opts.Durable {
-		readOpts = &bbolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true}
+		// As the serve command opens it (cmd/webhookd readModelOptions).
+		readOpts = &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType}
 	}
 	readDB, err := bbolt.Open(filepath.Join(dir, "readmodel.db"), 0o600, readOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	boltmem.Release(readDB) // as the serve command does
 	guard := &netguard.Guard{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 	// The create-time URL check stays off (App.Guard nil) so tests may use
 	// unresolvable names like example.com; verification and delivery dial
