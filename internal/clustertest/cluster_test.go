@@ -130,13 +130,18 @@ func runFaults(t *testing.T, ins []*instance, l *load, px *proxy, recv *receiver
 // receiver answered the attempt it reports.
 type latencies struct {
 	mu sync.Mutex
-	v  []time.Duration
+	v  []arrival
 }
 
-func (l *latencies) values() []time.Duration {
+type arrival struct {
+	at      time.Time
+	latency time.Duration
+}
+
+func (l *latencies) values() []arrival {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]time.Duration(nil), l.v...)
+	return append([]arrival(nil), l.v...)
 }
 
 // watchUpdates subscribes to deliveryUpdated for account 0 on the given
@@ -182,7 +187,7 @@ func watchUpdates(t *testing.T, ins []*instance, key string, hooks []hook) *late
 				as := p.Data.DeliveryUpdated.Attempts
 				if len(as) > 0 {
 					out.mu.Lock()
-					out.v = append(out.v, arrived.Sub(as[len(as)-1].At))
+					out.v = append(out.v, arrival{at: arrived, latency: arrived.Sub(as[len(as)-1].At)})
 					out.mu.Unlock()
 				}
 			}

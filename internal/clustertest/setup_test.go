@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/gqltest"
 )
 
@@ -107,7 +108,11 @@ func createHooks(t *testing.T, in *instance, recv *receiver, accounts, maxConc i
 			if out.VerifyWebhook.Webhook.Verification.Status != "VERIFIED" {
 				t.Fatalf("webhook %d not verified: %+v", i, out)
 			}
-			hooks = append(hooks, hook{index: i, account: a, id: w.ID, eventType: hookTypes[k]})
+			_, raw, err := domain.DecodeGlobalID(w.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hooks = append(hooks, hook{index: i, account: a, id: raw, eventType: hookTypes[k]})
 		}
 	}
 	return hooks, keys
