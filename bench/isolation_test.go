@@ -3,7 +3,6 @@ package bench
 import (
 	"testing"
 	"time"
-
 )
 
 // isolationTimeout is the sender timeout in the isolation benchmark: short,
