@@ -88,17 +88,23 @@ func TestTenancy(t *testing.T) {
 	id, o := f.hook.ID, f.other
 	name := "taken over"
 	for what, err := range map[string]error{
-		"Webhook":     func() error { _, err := f.env.App.Webhook(ctx, o, id); return err }(),
-		"Update":      func() error { _, err := f.env.App.UpdateWebhook(ctx, o, id, nil, domain.UpdateWebhook{Name: &name}); return err }(),
-		"Pause":       func() error { _, err := f.env.App.PauseWebhook(ctx, o, id); return err }(),
-		"Resume":      func() error { _, err := f.env.App.ResumeWebhook(ctx, o, id); return err }(),
-		"Rotate":      func() error { _, err := f.env.App.RotateWebhookSecret(ctx, o, id, 0); return err }(),
-		"Delete":      f.env.App.DeleteWebhook(ctx, o, id),
-		"Delivery":    func() error { _, err := f.env.App.Delivery(ctx, o, "d1"); return err }(),
-		"Redeliver":   f.env.App.Redeliver(ctx, o, "d1"),
-		"Recover":     func() error { _, err := f.env.App.RecoverDeliveries(ctx, o, id, time.Time{}); return err }(),
-		"Export":      f.env.App.ExportDeliveries(ctx, o, id, app.ExportQuery{}, func(app.ExportedDelivery) error { return nil }),
-		"MissingHook": func() error { _, err := f.env.App.Webhook(ctx, f.acme, "00000000-0000-0000-0000-000000000000"); return err }(),
+		"Webhook": func() error { _, err := f.env.App.Webhook(ctx, o, id); return err }(),
+		"Update": func() error {
+			_, err := f.env.App.UpdateWebhook(ctx, o, id, nil, domain.UpdateWebhook{Name: &name})
+			return err
+		}(),
+		"Pause":     func() error { _, err := f.env.App.PauseWebhook(ctx, o, id); return err }(),
+		"Resume":    func() error { _, err := f.env.App.ResumeWebhook(ctx, o, id); return err }(),
+		"Rotate":    func() error { _, err := f.env.App.RotateWebhookSecret(ctx, o, id, 0); return err }(),
+		"Delete":    f.env.App.DeleteWebhook(ctx, o, id),
+		"Delivery":  func() error { _, err := f.env.App.Delivery(ctx, o, "d1"); return err }(),
+		"Redeliver": f.env.App.Redeliver(ctx, o, "d1"),
+		"Recover":   func() error { _, err := f.env.App.RecoverDeliveries(ctx, o, id, time.Time{}); return err }(),
+		"Export":    f.env.App.ExportDeliveries(ctx, o, id, app.ExportQuery{}, func(app.ExportedDelivery) error { return nil }),
+		"MissingHook": func() error {
+			_, err := f.env.App.Webhook(ctx, f.acme, "00000000-0000-0000-0000-000000000000")
+			return err
+		}(),
 	} {
 		wantCode(t, what, err, domain.ENOTFOUND)
 	}
