@@ -85,6 +85,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Core = c
 	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
+	m.Metrics.WatchProjectionLag("readmodel", c.Runner.Position, c.Store)
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
