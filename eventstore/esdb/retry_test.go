@@ -63,7 +63,9 @@ func twoEvents() []eventstore.EventData {
 
 func notLeader() error   { return &codedErr{esdb.ErrorCodeNotLeader, "[ErrorCodeNotLeader] not leader"} }
 func unavailable() error { return &codedErr{esdb.ErrorUnavailable, "[ErrorUnavailable] not ready"} }
-func deadline() error    { return &codedErr{esdb.ErrorCodeDeadlineExceeded, "[ErrorCodeDeadlineExceeded]"} }
+func deadline() error {
+	return &codedErr{esdb.ErrorCodeDeadlineExceeded, "[ErrorCodeDeadlineExceeded]"}
+}
 
 func TestAppendRetry(t *testing.T) {
 	ctx := context.Background()
