@@ -30,6 +30,9 @@ type Config struct {
 	SigningKeyFile  string // ed25519 key for v1a signatures; empty: v1 only
 	// IdempotencyWindow is how long a publisher's event id deduplicates.
 	IdempotencyWindow time.Duration
+	// Retention is the max age of each of RetentionCategories that has one
+	// (see ParseRetention); serve applies it to the store at start.
+	Retention map[string]time.Duration
 }
 
 // Key describes one configuration key.
@@ -59,6 +62,7 @@ func Keys() []Key {
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL, used in links the UI shows"},
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
+		{Flag: "retention", Env: "WEBHOOKD_RETENTION", Default: "", Help: "max age of message and delivery streams, e.g. message=30d,delivery=90d; applied at start, a category not named has no limit"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 	}
 }
@@ -114,6 +118,9 @@ func Parse(name string, args []string, lookupEnv func(string) (string, bool)) (C
 	}
 	if c.IdempotencyWindow, err = time.ParseDuration(get("idempotency-window")); err != nil || c.IdempotencyWindow <= 0 {
 		return Config{}, fmt.Errorf("idempotency-window: %q is not a positive duration", get("idempotency-window"))
+	}
+	if c.Retention, err = ParseRetention(get("retention")); err != nil {
+		return Config{}, err
 	}
 	return c, c.validate()
 }
