@@ -62,7 +62,7 @@ func Keys() []Key {
 		{Flag: "shutdown-timeout", Env: "WEBHOOKD_SHUTDOWN_TIMEOUT", Default: "30s", Help: "how long a graceful shutdown waits for in-flight work"},
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL, used in links the UI shows"},
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
-		{Flag: "retention", Env: "WEBHOOKD_RETENTION", Default: "", Help: "max age of message and delivery streams, e.g. message=30d,delivery=90d; applied at start, a category not named has no limit"},
+		{Flag: "retention", Env: "WEBHOOKD_RETENTION", Default: "", Help: "max age of message and delivery streams, e.g. message=30d,delivery=90d (at least 7d, 0 for none); applied at start, a category not named has no limit"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 	}
 }

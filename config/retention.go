@@ -15,9 +15,16 @@ import (
 // MessageStreamCategory and DeliveryStreamCategory.
 var RetentionCategories = []string{"message", "delivery"}
 
+// MinRetention is the shortest age --retention accepts (besides 0, no
+// limit). A delivery's retries span about four days and a webhook whose
+// deliveries all fail is disabled after five, so a shorter age could expire
+// messages and deliveries that are still owed.
+const MinRetention = 7 * 24 * time.Hour
+
 // ParseRetention parses --retention: comma-separated category=age pairs
 // such as "message=30d,delivery=90d". An age is a whole number of days
-// ("30d") or a Go duration ("720h"); "0" means no limit. Each category may
+// ("30d") or a Go duration ("720h") of at least MinRetention; "0" means no
+// limit. Each category may
 // appear once and must be one of RetentionCategories, so a misspelt name is
 // refused rather than silently keeping everything. Categories not named get
 // no limit.
@@ -41,6 +48,9 @@ func ParseRetention(s string) (map[string]time.Duration, error) {
 		age, err := parseAge(value)
 		if err != nil {
 			return nil, fmt.Errorf("retention: %s: %w", category, err)
+		}
+		if age != 0 && age < MinRetention {
+			return nil, fmt.Errorf("retention: %s: %s is shorter than the 7 days owed deliveries may still need", category, value)
 		}
 		out[category] = age
 	}

@@ -19,12 +19,15 @@ func TestParseRetention(t *testing.T) {
 		{"OK", "message=30d,delivery=90d", map[string]time.Duration{"message": 30 * day, "delivery": 90 * day}, ""},
 		{"Spaces", " message = 30d , delivery=90d ,", map[string]time.Duration{"message": 30 * day, "delivery": 90 * day}, ""},
 		{"GoDuration", "delivery=720h", map[string]time.Duration{"delivery": 30 * day}, ""},
+		{"Minimum", "delivery=7d", map[string]time.Duration{"delivery": 7 * day}, ""},
+		{"ErrBelowMinimum", "delivery=6d", nil, "shorter than"},
+		{"ErrBelowMinimumDuration", "message=167h", nil, "shorter than"},
 		{"ZeroIsNoLimit", "message=0", map[string]time.Duration{"message": 0}, ""},
-		{"OneCategory", "delivery=7d", map[string]time.Duration{"delivery": 7 * day}, ""},
+		{"OneCategory", "message=400d", map[string]time.Duration{"message": 400 * day}, ""},
 		{"ErrNoEquals", "message30d", nil, "category=age"},
 		{"ErrUnknownCategory", "messages=30d", nil, `"messages"`},
 		{"ErrAggregateCategory", "webhook=30d", nil, `"webhook"`},
-		{"ErrTwice", "message=1d,message=2d", nil, "twice"},
+		{"ErrTwice", "message=10d,message=20d", nil, "twice"},
 		{"ErrNegative", "message=-1h", nil, "non-negative"},
 		{"ErrNegativeDays", "message=-1d", nil, "whole number of days"},
 		{"ErrFractionDays", "message=1.5d", nil, "whole number of days"},
@@ -55,8 +58,8 @@ func TestRetentionFlagAndEnv(t *testing.T) {
 		}
 	})
 	t.Run("EnvThenFlagWins", func(t *testing.T) {
-		c, err := Parse("serve", []string{"--retention", "delivery=1d"}, env(map[string]string{"WEBHOOKD_RETENTION": "message=2d"}))
-		if err != nil || len(c.Retention) != 1 || c.Retention["delivery"] != 24*time.Hour {
+		c, err := Parse("serve", []string{"--retention", "delivery=10d"}, env(map[string]string{"WEBHOOKD_RETENTION": "message=20d"}))
+		if err != nil || len(c.Retention) != 1 || c.Retention["delivery"] != 10*24*time.Hour {
 			t.Fatalf("got %v, %v", c.Retention, err)
 		}
 	})

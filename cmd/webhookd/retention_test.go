@@ -89,7 +89,7 @@ func TestApplyRetention(t *testing.T) {
 func TestServeAppliesRetention(t *testing.T) {
 	dir := t.TempDir()
 	m := NewMain()
-	if err := m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--retention", "delivery=1h"}); err != nil {
+	if err := m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--retention", "delivery=7d"}); err != nil {
 		t.Fatal(err)
 	}
 	m.Logger = slog.New(slog.DiscardHandler)
@@ -101,7 +101,7 @@ func TestServeAppliesRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := &clock{now: time.Now()}
-	if n := swept(t, filepath.Join(dir, "events.db"), clk, 2*time.Hour, "delivery-1", "message-1"); n != 3 {
+	if n := swept(t, filepath.Join(dir, "events.db"), clk, 8*24*time.Hour, "delivery-1", "message-1"); n != 3 {
 		t.Fatalf("sweep removed %d events, want delivery-1's 3", n)
 	}
 }
