@@ -84,7 +84,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Core = c
+	if err := applyRetention(ctx, c.Store, m.Config.Retention, m.Logger); err != nil {
+		return err
+	}
 	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
+	m.Metrics.WatchProjectionLag("readmodel", c.Runner.Position, c.Store)
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
