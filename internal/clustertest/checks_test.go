@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -114,28 +112,7 @@ func check(t *testing.T, in checkInput) {
 	}
 	t.Logf("highest per-webhook concurrency the receiver saw: %d (cap %d)", worst, maxConc)
 
-	// A stopped or cut-off instance cannot deliver messages: only arrivals
-	// outside the fault windows count.
-	var lat []time.Duration
-	for _, a := range in.latencies {
-		if _, faulty := inWindow(in.faults, a.at.Add(-a.latency)); !faulty {
-			if _, faulty := inWindow(in.faults, a.at); !faulty {
-				lat = append(lat, a.latency)
-			}
-		}
-	}
-	slices.Sort(lat)
-	if len(lat) == 0 {
-		t.Error("no deliveryUpdated message arrived")
-	} else {
-		p99 := lat[len(lat)*99/100]
-		t.Logf("deliveryUpdated after the attempt was made, over %d messages on w2 and w3 outside the fault windows: p50 %s, p99 %s", len(lat), lat[len(lat)/2], p99)
-		// Not met yet on a shared 2-core machine (p99 of seconds): the
-		// figure is logged, and asserted with WEBHOOKD_CLUSTER_ASSERT_LATENCY=1.
-		if p99 > time.Second && os.Getenv("WEBHOOKD_CLUSTER_ASSERT_LATENCY") == "1" {
-			t.Errorf("deliveryUpdated p99 %s, want within 1 s", p99)
-		}
-	}
+	checkLatency(t, in)
 	compareReadModels(t, in.instances)
 }
 

@@ -1,22 +1,19 @@
 package clustertest
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/webhookd/webhookd/internal/gqltest"
 )
 
 const (
 	accounts = 10 // × 5 types = 50 webhooks, each message matches exactly one
 	maxConc  = 2
 	leaseTTL = 3 * time.Second
+	// poolPerInstance is each instance's PostgreSQL pool size.
+	poolPerInstance = 8
 )
 
 // retrySchedule is the short schedule the instances run with.
@@ -43,17 +40,22 @@ func TestCluster(t *testing.T) {
 	recv := newReceiver(t)
 	px := newProxy(t, "127.0.0.1:5432")
 	flags := []string{"--lease-ttl", leaseTTL.String(), "--partitions", "16", "--retry-schedule", "0,1s,2s,4s,8s,16s,30s"}
+	// Each instance's pool is capped: three of the default 32 would take
+	// nearly all of a stock server's 100 connections, which this test
+	// shares with anything else running on it.
+	instURL := withPool(dbURL, poolPerInstance)
 	ins := []*instance{
-		newInstance(t, bin, "w1", dbURL, redis, flags...),
-		newInstance(t, bin, "w2", dbURL, redis, flags...),
-		newInstance(t, bin, "w3", withHost(dbURL, px.Addr()), redis, flags...),
+		newInstance(t, bin, "w1", instURL, redis, flags...),
+		newInstance(t, bin, "w2", instURL, redis, flags...),
+		newInstance(t, bin, "w3", withHost(instURL, px.Addr()), redis, flags...),
 	}
 	for _, in := range ins {
 		in.start()
 	}
 	pubKey := ins[0].createKey("acc-0", "publisher")
 	hooks, keys := createHooks(t, ins[0], recv, accounts, maxConc)
-	lat := watchUpdates(t, ins[1:], keys[0], hooks)
+	lat := watchUpdates(t, ins[1:], keys[0])
+	lag := watchLag(t, ins)
 
 	l := newLoad(ins, pubKey, accounts)
 	loadDone := make(chan struct{})
@@ -66,6 +68,7 @@ func TestCluster(t *testing.T) {
 
 	acked := l.acknowledged()
 	waitDelivered(t, recv, hooks, acked, 2*time.Minute)
+	lag.report(t, faults)
 	for _, in := range ins {
 		if err := in.stop(); err != nil {
 			t.Errorf("graceful stop of %s: %v", in.name, err)
@@ -122,76 +125,6 @@ func runFaults(t *testing.T, ins []*instance, l *load, px *proxy, recv *receiver
 	t.Logf("/readyz on w3 during the cut: 503 seen = %v", notReady)
 	if !notReady {
 		t.Error("/readyz on the cut-off instance never answered 503 during the cut")
-	}
-	return out
-}
-
-// latencies collects how long deliveryUpdated took to arrive after the
-// receiver answered the attempt it reports.
-type latencies struct {
-	mu sync.Mutex
-	v  []arrival
-}
-
-type arrival struct {
-	at      time.Time
-	latency time.Duration
-}
-
-func (l *latencies) values() []arrival {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]arrival(nil), l.v...)
-}
-
-// watchUpdates subscribes to deliveryUpdated for account 0 on the given
-// instances and measures, for each recorded attempt, the time from the
-// receiver's answer to its arrival. Two thirds of the attempts are made
-// by another instance than the one reporting them.
-func watchUpdates(t *testing.T, ins []*instance, key string, hooks []hook) *latencies {
-	out := &latencies{}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	for _, in := range ins {
-		conn, err := gqltest.Dial(ctx, in.base()+"/graphql", map[string]any{"Authorization": "Bearer " + key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		if err := conn.Subscribe(ctx, "1", `subscription { deliveryUpdated { messageId attemptCount change attempts { at } } }`, nil); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			for {
-				m, err := conn.Next(ctx)
-				if err != nil {
-					return
-				}
-				arrived := time.Now()
-				if m.Type != "next" {
-					continue
-				}
-				var p struct {
-					Data struct {
-						DeliveryUpdated struct {
-							Change   string `json:"change"`
-							Attempts []struct {
-								At time.Time `json:"at"`
-							} `json:"attempts"`
-						} `json:"deliveryUpdated"`
-					} `json:"data"`
-				}
-				if json.Unmarshal(m.Payload, &p) != nil || p.Data.DeliveryUpdated.Change != "ATTEMPT_RECORDED" {
-					continue
-				}
-				as := p.Data.DeliveryUpdated.Attempts
-				if len(as) > 0 {
-					out.mu.Lock()
-					out.v = append(out.v, arrival{at: arrived, latency: arrived.Sub(as[len(as)-1].At)})
-					out.mu.Unlock()
-				}
-			}
-		}()
 	}
 	return out
 }

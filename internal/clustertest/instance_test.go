@@ -53,7 +53,22 @@ func newInstance(t *testing.T, bin, name, storeURL, redisURL string, extra ...st
 		"--redis-url", redisURL, "--allow-cidrs", "127.0.0.0/8", "--instance-id", name,
 		"--shutdown-timeout", "20s", "--log-level", "info"}, extra...)
 	t.Cleanup(in.kill)
+	if dir := os.Getenv("WEBHOOKD_CLUSTER_LOG_DIR"); dir != "" {
+		t.Cleanup(func() { in.keepLog(dir) }) // runs before the kill above, after the checks
+	}
 	return in
+}
+
+// keepLog copies the instance's log to dir (WEBHOOKD_CLUSTER_LOG_DIR), so
+// a run can be examined after its temporary directories are gone.
+func (in *instance) keepLog(dir string) {
+	b, err := os.ReadFile(filepath.Join(in.dir, "webhookd.log"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, in.name+".log"), b, 0o644)
+	}
+	if err != nil {
+		in.t.Logf("keep the log of %s: %v", in.name, err)
+	}
 }
 
 func (in *instance) base() string { return "http://" + in.addr }

@@ -66,6 +66,15 @@ func redisURL(t *testing.T) string {
 	return "redis://127.0.0.1:6379/0"
 }
 
+// withPool returns dbURL with the pool capped at n connections.
+func withPool(dbURL string, n int) string {
+	u, _ := url.Parse(dbURL)
+	q := u.Query()
+	q.Set("pool_max_conns", strconv.Itoa(n))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // withHost returns dbURL pointing at addr instead.
 func withHost(dbURL, addr string) string {
 	u, _ := url.Parse(dbURL)
