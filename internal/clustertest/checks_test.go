@@ -120,10 +120,11 @@ func check(t *testing.T, in checkInput) {
 // store: how many attempts the log holds.
 func recordedAttempts(t *testing.T, in checkInput) map[int]int {
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, in.dbURL, postgres.Options{SweepInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var s *postgres.Store
+	retryConnect(t, func() (err error) {
+		s, err = postgres.Open(ctx, withPool(in.dbURL, 2), postgres.Options{SweepInterval: -1})
+		return err
+	})
 	defer s.Close()
 	codec := eventstore.NewCodec()
 	domain.RegisterEvents(codec)

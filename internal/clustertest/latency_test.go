@@ -150,10 +150,11 @@ func quantiles(d []time.Duration) (p50, p99 time.Duration) {
 func eventTimes(t *testing.T, dbURL string, as []arrival) map[int64]time.Time {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var c *pgx.Conn
+	retryConnect(t, func() (err error) {
+		c, err = pgx.Connect(ctx, dbURL)
+		return err
+	})
 	defer c.Close(context.Background())
 	pos := make([]int64, len(as))
 	for i, a := range as {

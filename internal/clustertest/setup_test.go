@@ -66,6 +66,24 @@ func redisURL(t *testing.T) string {
 	return "redis://127.0.0.1:6379/0"
 }
 
+// retryConnect calls connect until it succeeds, for up to a minute: the
+// server's connections are shared with whatever else runs on it, and the
+// checks must not fail because it was full for a moment.
+func retryConnect(t *testing.T, connect func() error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := connect()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connect to PostgreSQL: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond) // polling for a free connection with a deadline
+	}
+}
+
 // withPool returns dbURL with the pool capped at n connections.
 func withPool(dbURL string, n int) string {
 	u, _ := url.Parse(dbURL)
