@@ -18,7 +18,7 @@ import (
 
 // instance is one real `webhookd serve` child process.
 type instance struct {
-	t    *testing.T
+	t    testing.TB
 	bin  string
 	name string
 	dir  string
@@ -29,7 +29,7 @@ type instance struct {
 }
 
 // buildBinary builds webhookd once into a temporary directory.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	bin := filepath.Join(t.TempDir(), "webhookd")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/webhookd/webhookd/cmd/webhookd").CombinedOutput()
 	if err != nil {
@@ -38,7 +38,7 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func newInstance(t *testing.T, bin, name, storeURL, redisURL string, extra ...string) *instance {
+func newInstance(t testing.TB, bin, name, storeURL, redisURL string, extra ...string) *instance {
 	in := &instance{t: t, bin: bin, name: name, dir: t.TempDir(), addr: freeAddr(t)}
 	in.args = append([]string{"serve", "--addr", in.addr, "--data-dir", in.dir, "--eventstore", storeURL,
 		"--redis-url", redisURL, "--allow-cidrs", "127.0.0.0/8", "--instance-id", name,

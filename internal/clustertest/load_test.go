@@ -30,12 +30,16 @@ func newLoad(instances []*instance, key string, accounts int) *load {
 	return l
 }
 
+// run publishes at the rate whatever each request takes: every batch
+// goes out on its own goroutine, up to inFlight at once, so a slow answer
+// (a loaded machine, an instance stopping) does not slow the load.
 func (l *load) run(n, rate int) {
-	const batch = 10
+	const batch, inFlight = 10, 32
 	tick := time.NewTicker(time.Second * batch / time.Duration(rate))
 	defer tick.Stop()
 	client := &http.Client{Timeout: 5 * time.Second}
-	next := 0
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
 	for seq := 0; seq < n; seq += batch {
 		<-tick.C
 		var body bytes.Buffer
@@ -44,23 +48,35 @@ func (l *load) run(n, rate int) {
 			typ := hookTypes[(i/l.accounts)%len(hookTypes)]
 			fmt.Fprintf(&body, `{"id":"m-%d","account":"acc-%d","type":"%s","data":{"n":%d}}`+"\n", i, a, typ, i)
 		}
-		for try := 0; ; try++ {
-			k := next % len(l.instances)
-			next++
-			if !l.up[k].Load() {
-				continue
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			l.publish(client, seq, body.Bytes())
+		})
+	}
+	wg.Wait()
+}
+
+// publish sends one batch to the instances in turn, starting with the
+// batch's own, until one acknowledges it.
+func (l *load) publish(client *http.Client, seq int, body []byte) {
+	next := seq
+	for try := 0; ; try++ {
+		k := next % len(l.instances)
+		next++
+		if !l.up[k].Load() {
+			continue
+		}
+		if ids, err := l.send(client, l.instances[k], body); err == nil {
+			l.mu.Lock()
+			for j, id := range ids {
+				l.acked[seq+j] = id
 			}
-			if ids, err := l.send(client, l.instances[k], body.Bytes()); err == nil {
-				l.mu.Lock()
-				for j, id := range ids {
-					l.acked[seq+j] = id
-				}
-				l.mu.Unlock()
-				break
-			}
-			if try > 100 {
-				break // nothing acknowledged; the checks count only acknowledged messages
-			}
+			l.mu.Unlock()
+			return
+		}
+		if try > 100 {
+			return // nothing acknowledged; the checks count only acknowledged messages
 		}
 	}
 }

@@ -33,9 +33,10 @@ type receiver struct {
 	seen     map[string]int // webhook/msg -> POSTs so far
 	inflight map[int]int
 	maxConc  map[int]int
+	plain    bool // answer every POST 200 at once (the benchmark)
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{files: map[string]string{}, seen: map[string]int{}, inflight: map[int]int{}, maxConc: map[int]int{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
@@ -78,7 +79,11 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.maxConc[hook] = max(r.maxConc[hook], r.inflight[hook])
 	r.mu.Unlock()
 	p.status = http.StatusOK
-	switch hook % 4 {
+	script := hook % 4
+	if r.plain {
+		script = 0
+	}
+	switch script {
 	case 1:
 		if nth == 0 && payload.Data.N%5 == 0 {
 			p.status = http.StatusInternalServerError
@@ -108,6 +113,19 @@ func (r *receiver) snapshot() ([]post, map[int]int) {
 		conc[k] = v
 	}
 	return append([]post(nil), r.posts...), conc
+}
+
+// delivered returns how many POSTs were answered 200.
+func (r *receiver) delivered() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, p := range r.posts {
+		if p.status == http.StatusOK {
+			n++
+		}
+	}
+	return n
 }
 
 // inFlight returns how many POSTs are being answered now.

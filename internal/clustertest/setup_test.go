@@ -26,7 +26,7 @@ func envInt(name string, def int) int {
 
 // postgresDatabase creates a database for this run and drops it at the
 // end; it skips the test when no PostgreSQL answers.
-func postgresDatabase(t *testing.T) (dbURL string) {
+func postgresDatabase(t testing.TB) (dbURL string) {
 	base := os.Getenv("WEBHOOKD_TEST_POSTGRES_URL")
 	if base == "" {
 		base = "postgres://127.0.0.1:5432/test?sslmode=disable"
@@ -57,7 +57,7 @@ func postgresDatabase(t *testing.T) (dbURL string) {
 	return u.String()
 }
 
-func redisURL(t *testing.T) string {
+func redisURL(t testing.TB) string {
 	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", 2*time.Second)
 	if err != nil {
 		t.Skipf("Redis not reachable at 127.0.0.1:6379: %v", err)
@@ -69,7 +69,7 @@ func redisURL(t *testing.T) string {
 // retryConnect calls connect until it succeeds, for up to a minute: the
 // server's connections are shared with whatever else runs on it, and the
 // checks must not fail because it was full for a moment.
-func retryConnect(t *testing.T, connect func() error) {
+func retryConnect(t testing.TB, connect func() error) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -110,7 +110,7 @@ type hook struct {
 
 // createHooks creates and verifies accounts×len(hookTypes) webhooks with a
 // concurrency cap of maxConc, and returns them with the account keys.
-func createHooks(t *testing.T, in *instance, recv *receiver, accounts, maxConc int) ([]hook, []string) {
+func createHooks(t testing.TB, in *instance, recv *receiver, accounts, maxConc int) ([]hook, []string) {
 	var hooks []hook
 	keys := make([]string, accounts)
 	for a := range accounts {
