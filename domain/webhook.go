@@ -76,6 +76,10 @@ type WebhookState struct {
 	RateLimit   RateLimit
 	// MaxConcurrency is the cap on deliveries in flight at once.
 	MaxConcurrency int
+	// BodyFormat and Retry are the delivery settings (policy.go); zero
+	// values are JSON bodies and the default retry schedule.
+	BodyFormat BodyFormat
+	Retry      RetrySettings
 
 	Status         WebhookStatus
 	DisabledReason string

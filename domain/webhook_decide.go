@@ -88,7 +88,7 @@ func decideCreateWebhook(s WebhookState, c CreateWebhook, now time.Time, known f
 	if c.MaxConcurrency == 0 {
 		c.MaxConcurrency = DefaultMaxConcurrency
 	}
-	return one(WebhookCreated{
+	events := []eventstore.Event{WebhookCreated{
 		WebhookID:        c.WebhookID,
 		AccountID:        c.AccountID,
 		Name:             c.Name,
@@ -101,7 +101,8 @@ func decideCreateWebhook(s WebhookState, c CreateWebhook, now time.Time, known f
 		Secret:           c.Secret,
 		VerificationFile: c.VerificationFile,
 		At:               now,
-	})
+	}}
+	return append(events, deliverySettingsEvents(WebhookState{}, c.WebhookID, &c.BodyFormat, c.Retry, now)...), nil
 }
 
 // decideUpdateWebhook emits WebhookURLChanged when the URL really changes and
@@ -145,7 +146,7 @@ func decideUpdateWebhook(s WebhookState, c UpdateWebhook, now time.Time, known f
 		next.Headers = maps.Clone(next.Headers)
 		events = append(events, next)
 	}
-	return events, nil
+	return append(events, deliverySettingsEvents(s, s.ID, c.BodyFormat, c.Retry, now)...), nil
 }
 
 func deref[T any](p *T, current T) T {
