@@ -77,6 +77,7 @@ func toWebhook(v projections.WebhookView) *model.Webhook {
 		w.PreviousSecretExpiresAt = &t
 	}
 	w.Headers = toHeaders(v.Headers)
+	setDeliverySettings(w, v)
 	return w
 }
 

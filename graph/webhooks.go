@@ -22,6 +22,7 @@ func (r *mutationResolver) createWebhook(ctx context.Context, input model.Create
 		Name: input.Name, URL: input.URL, EventTypes: input.EventTypes,
 		Description: deref(input.Description), Headers: headerMap(input.Headers),
 		MaxConcurrency: deref(input.MaxConcurrency),
+		BodyFormat:     deref(bodyFormatIn(input.BodyFormat)), Retry: retrySettingsIn(input.RetryPolicy),
 	}
 	if input.RateLimit != nil {
 		cmd.RateLimit = rateLimit(*input.RateLimit)
@@ -40,6 +41,7 @@ func (r *mutationResolver) updateWebhook(ctx context.Context, input model.Update
 	cmd := domain.UpdateWebhook{
 		Name: input.Name, URL: input.URL, EventTypes: input.EventTypes, Description: input.Description,
 		MaxConcurrency: input.MaxConcurrency,
+		BodyFormat:     bodyFormatIn(input.BodyFormat), Retry: retrySettingsIn(input.RetryPolicy),
 	}
 	if input.Headers != nil {
 		cmd.Headers = headerMap(input.Headers)

@@ -211,6 +211,14 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	RetryPolicy struct {
+		AttemptTimeoutSeconds func(childComplexity int) int
+		DelaysSeconds         func(childComplexity int) int
+		MaxAttempts           func(childComplexity int) int
+		Schedule              func(childComplexity int) int
+		TotalSeconds          func(childComplexity int) int
+	}
+
 	RevokeApiKeyPayload struct {
 		APIKey     func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -281,6 +289,7 @@ type ComplexityRoot struct {
 
 	Webhook struct {
 		Account                 func(childComplexity int) int
+		BodyFormat              func(childComplexity int) int
 		CreatedAt               func(childComplexity int) int
 		Description             func(childComplexity int) int
 		DisabledReason          func(childComplexity int) int
@@ -291,6 +300,7 @@ type ComplexityRoot struct {
 		Name                    func(childComplexity int) int
 		PreviousSecretExpiresAt func(childComplexity int) int
 		RateLimit               func(childComplexity int) int
+		RetryPolicy             func(childComplexity int) int
 		Revision                func(childComplexity int) int
 		Secret                  func(childComplexity int) int
 		Status                  func(childComplexity int) int
@@ -1139,6 +1149,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RedeliverPayload.UserErrors(childComplexity), true
 
+	case "RetryPolicy.attemptTimeoutSeconds":
+		if e.ComplexityRoot.RetryPolicy.AttemptTimeoutSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.AttemptTimeoutSeconds(childComplexity), true
+	case "RetryPolicy.delaysSeconds":
+		if e.ComplexityRoot.RetryPolicy.DelaysSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.DelaysSeconds(childComplexity), true
+	case "RetryPolicy.maxAttempts":
+		if e.ComplexityRoot.RetryPolicy.MaxAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.MaxAttempts(childComplexity), true
+	case "RetryPolicy.schedule":
+		if e.ComplexityRoot.RetryPolicy.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.Schedule(childComplexity), true
+	case "RetryPolicy.totalSeconds":
+		if e.ComplexityRoot.RetryPolicy.TotalSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.TotalSeconds(childComplexity), true
+
 	case "RevokeApiKeyPayload.apiKey":
 		if e.ComplexityRoot.RevokeApiKeyPayload.APIKey == nil {
 			break
@@ -1393,6 +1434,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Account(childComplexity), true
+	case "Webhook.bodyFormat":
+		if e.ComplexityRoot.Webhook.BodyFormat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.BodyFormat(childComplexity), true
 	case "Webhook.createdAt":
 		if e.ComplexityRoot.Webhook.CreatedAt == nil {
 			break
@@ -1453,6 +1500,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.RateLimit(childComplexity), true
+	case "Webhook.retryPolicy":
+		if e.ComplexityRoot.Webhook.RetryPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.RetryPolicy(childComplexity), true
 	case "Webhook.revision":
 		if e.ComplexityRoot.Webhook.Revision == nil {
 			break
@@ -1640,6 +1693,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RateLimitInput", ec.unmarshalInputRateLimitInput),
 			graphql.NewInputUnmarshaler("RecoverDeliveriesInput", ec.unmarshalInputRecoverDeliveriesInput),
 			graphql.NewInputUnmarshaler("RedeliverInput", ec.unmarshalInputRedeliverInput),
+			graphql.NewInputUnmarshaler("RetryPolicyInput", ec.unmarshalInputRetryPolicyInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
 			graphql.NewInputUnmarshaler("RotateWebhookSecretInput", ec.unmarshalInputRotateWebhookSecretInput),
 			graphql.NewInputUnmarshaler("TestWebhookInput", ec.unmarshalInputTestWebhookInput),
@@ -2273,6 +2327,67 @@ type RecoverDeliveriesPayload {
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
+	{Name: "../../policy.graphqls", Input: `# Per-webhook delivery settings: the body format and the retry policy.
+# Kept beside schema.graphqls as extensions, so they read as one concept.
+
+"How a webhook's deliveries encode their body."
+enum BodyFormat {
+  "The Standard Webhooks JSON envelope: {id, type, timestamp, account, data}."
+  JSON
+  "application/x-www-form-urlencoded with SMTPeter's field names, for receivers written for SMTPeter (arrays as tags[]=, nested values as key[sub]=; see the README)."
+  FORM
+}
+
+"Which retry schedule a webhook follows."
+enum RetrySchedule {
+  "Ten attempts over about three days: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h."
+  DEFAULT
+  "Seven attempts over about twenty minutes: at once, then 5 s, 30 s, 1 min, 2 min, 5 min, 10 min; Retry-After is honoured up to 10 minutes."
+  SHORT
+  "The webhook's own delays (delaysSeconds)."
+  CUSTOM
+}
+
+"A webhook's retry policy as it applies. Each delay gets ±20% jitter."
+type RetryPolicy {
+  schedule: RetrySchedule!
+  "The delay before each retry, in seconds, counted from the previous failure; the first attempt is made at once."
+  delaysSeconds: [Int!]!
+  "Attempts in all, the first included."
+  maxAttempts: Int!
+  "The sum of the delays, in seconds (before jitter)."
+  totalSeconds: Int!
+  "How long one attempt may take, in seconds, from connecting to the end of the response."
+  attemptTimeoutSeconds: Int!
+}
+
+input RetryPolicyInput {
+  schedule: RetrySchedule!
+  "Only with CUSTOM: 1 to 20 delays of 1 s to 24 h each, adding up to at most 5 days."
+  delaysSeconds: [Int!]
+  "1 to 30 seconds; default 15."
+  attemptTimeoutSeconds: Int
+}
+
+extend type Webhook {
+  bodyFormat: BodyFormat!
+  retryPolicy: RetryPolicy!
+}
+
+extend input CreateWebhookInput {
+  "Default JSON."
+  bodyFormat: BodyFormat
+  "Default: the DEFAULT schedule with a 15 s attempt timeout."
+  retryPolicy: RetryPolicyInput
+}
+
+extend input UpdateWebhookInput {
+  "Changes the format of every attempt from now on, retries included."
+  bodyFormat: BodyFormat
+  "Replaces the whole policy. A delivery already retrying continues on the new schedule, counting the attempts it made; once they exceed it, its next failure fails it (it can be redelivered)."
+  retryPolicy: RetryPolicyInput
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2560,6 +2675,22 @@ func (ec *executionContext) childFields_RedeliverPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RedeliverPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RetryPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "schedule":
+		return ec.fieldContext_RetryPolicy_schedule(ctx, field)
+	case "delaysSeconds":
+		return ec.fieldContext_RetryPolicy_delaysSeconds(ctx, field)
+	case "maxAttempts":
+		return ec.fieldContext_RetryPolicy_maxAttempts(ctx, field)
+	case "totalSeconds":
+		return ec.fieldContext_RetryPolicy_totalSeconds(ctx, field)
+	case "attemptTimeoutSeconds":
+		return ec.fieldContext_RetryPolicy_attemptTimeoutSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetryPolicy", field.Name)
+}
+
 func (ec *executionContext) childFields_RevokeApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiKey":
@@ -2722,6 +2853,10 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_updatedAt(ctx, field)
 	case "revision":
 		return ec.fieldContext_Webhook_revision(ctx, field)
+	case "bodyFormat":
+		return ec.fieldContext_Webhook_bodyFormat(ctx, field)
+	case "retryPolicy":
+		return ec.fieldContext_Webhook_retryPolicy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
 }
@@ -6923,6 +7058,121 @@ func (ec *executionContext) fieldContext_RedeliverPayload_userErrors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _RetryPolicy_schedule(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RetrySchedule) graphql.Marshaler {
+			return ec.marshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "RetrySchedule")
+}
+
+func (ec *executionContext) _RetryPolicy_delaysSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_delaysSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DelaysSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_delaysSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetryPolicy_maxAttempts(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_maxAttempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAttempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_maxAttempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetryPolicy_totalSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_totalSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_totalSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetryPolicy_attemptTimeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_attemptTimeoutSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttemptTimeoutSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_attemptTimeoutSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RevokeApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPIKeyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8390,6 +8640,61 @@ func (ec *executionContext) _Webhook_revision(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Webhook_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Webhook_bodyFormat(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_bodyFormat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyFormat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BodyFormat) graphql.Marshaler {
+			return ec.marshalNBodyFormat2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_bodyFormat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "BodyFormat")
+}
+
+func (ec *executionContext) _Webhook_retryPolicy(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_retryPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetryPolicy) graphql.Marshaler {
+			return ec.marshalNRetryPolicy2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_retryPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Webhook",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetryPolicy(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WebhookCheck_webhook(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCheck) (ret graphql.Marshaler) {
@@ -10145,7 +10450,7 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency"}
+	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "bodyFormat", "retryPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10201,6 +10506,20 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.MaxConcurrency = data
+		case "bodyFormat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyFormat"))
+			data, err := ec.unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyFormat = data
+		case "retryPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retryPolicy"))
+			data, err := ec.unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetryPolicy = data
 		}
 	}
 	return it, nil
@@ -10554,6 +10873,62 @@ func UnmarshalRedeliverInput(ctx context.Context, raw any) (model.RedeliverInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRetryPolicyInput(ctx context.Context, obj any) (model.RetryPolicyInput, error) {
+	var it model.RetryPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"schedule", "delaysSeconds", "attemptTimeoutSeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "delaysSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delaysSeconds"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DelaysSeconds = data
+		case "attemptTimeoutSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptTimeoutSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptTimeoutSeconds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetryPolicyInput unmarshals raw into the RetryPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetryPolicyInput(ctx context.Context, raw any) (model.RetryPolicyInput, error) {
+	var out model.RetryPolicyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetryPolicyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context, obj any) (model.RevokeAPIKeyInput, error) {
 	var it model.RevokeAPIKeyInput
 	if obj == nil {
@@ -10712,7 +11087,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency"}
+	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "bodyFormat", "retryPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10782,6 +11157,20 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.MaxConcurrency = data
+		case "bodyFormat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyFormat"))
+			data, err := ec.unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyFormat = data
+		case "retryPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retryPolicy"))
+			data, err := ec.unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetryPolicy = data
 		}
 	}
 	return it, nil
@@ -12151,6 +12540,59 @@ func (ec *executionContext) _RedeliverPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var retryPolicyImplementors = []string{"RetryPolicy"}
+
+func (ec *executionContext) _RetryPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.RetryPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retryPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetryPolicy")
+		case "schedule":
+			out.Values[i] = ec._RetryPolicy_schedule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delaysSeconds":
+			out.Values[i] = ec._RetryPolicy_delaysSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxAttempts":
+			out.Values[i] = ec._RetryPolicy_maxAttempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalSeconds":
+			out.Values[i] = ec._RetryPolicy_totalSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attemptTimeoutSeconds":
+			out.Values[i] = ec._RetryPolicy_attemptTimeoutSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var revokeApiKeyPayloadImplementors = []string{"RevokeApiKeyPayload"}
 
 func (ec *executionContext) _RevokeApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeAPIKeyPayload) graphql.Marshaler {
@@ -12699,6 +13141,16 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "revision":
 			out.Values[i] = ec._Webhook_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bodyFormat":
+			out.Values[i] = ec._Webhook_bodyFormat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryPolicy":
+			out.Values[i] = ec._Webhook_retryPolicy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13354,6 +13806,16 @@ func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋwebhookdᚋwebhookd
 	return ret
 }
 
+func (ec *executionContext) unmarshalNBodyFormat2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, v any) (model.BodyFormat, error) {
+	var res model.BodyFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBodyFormat2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, sel ast.SelectionSet, v model.BodyFormat) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13644,6 +14106,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
 	var res model.JSON
 	err := res.UnmarshalGQL(v)
@@ -13750,6 +14241,24 @@ func (ec *executionContext) marshalNRedeliverPayload2ᚖgithubᚗcomᚋwebhookd�
 		return graphql.Null
 	}
 	return ec._RedeliverPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetryPolicy2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicy(ctx context.Context, sel ast.SelectionSet, v *model.RetryPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetryPolicy!")
+		return graphql.Null
+	}
+	return ec._RetryPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx context.Context, v any) (model.RetrySchedule, error) {
+	var res model.RetrySchedule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx context.Context, sel ast.SelectionSet, v model.RetrySchedule) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNRevokeApiKeyInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
@@ -14225,6 +14734,22 @@ func (ec *executionContext) marshalOApiKey2ᚖgithubᚗcomᚋwebhookdᚋwebhookd
 	return ec._ApiKey(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, v any) (*model.BodyFormat, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.BodyFormat)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, sel ast.SelectionSet, v *model.BodyFormat) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14337,6 +14862,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -14383,6 +14943,14 @@ func (ec *executionContext) unmarshalORateLimitInput2ᚖgithubᚗcomᚋwebhookd�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputRateLimitInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicyInput(ctx context.Context, v any) (*model.RetryPolicyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRetryPolicyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

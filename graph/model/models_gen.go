@@ -68,6 +68,10 @@ type CreateWebhookInput struct {
 	Headers        []HeaderInput   `json:"headers,omitempty"`
 	RateLimit      *RateLimitInput `json:"rateLimit,omitempty"`
 	MaxConcurrency *int            `json:"maxConcurrency,omitempty"`
+	// Default JSON.
+	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
+	// Default: the DEFAULT schedule with a 15 s attempt timeout.
+	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
 }
 
 type CreateWebhookPayload struct {
@@ -214,6 +218,27 @@ type RedeliverPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A webhook's retry policy as it applies. Each delay gets ±20% jitter.
+type RetryPolicy struct {
+	Schedule RetrySchedule `json:"schedule"`
+	// The delay before each retry, in seconds, counted from the previous failure; the first attempt is made at once.
+	DelaysSeconds []int `json:"delaysSeconds"`
+	// Attempts in all, the first included.
+	MaxAttempts int `json:"maxAttempts"`
+	// The sum of the delays, in seconds (before jitter).
+	TotalSeconds int `json:"totalSeconds"`
+	// How long one attempt may take, in seconds, from connecting to the end of the response.
+	AttemptTimeoutSeconds int `json:"attemptTimeoutSeconds"`
+}
+
+type RetryPolicyInput struct {
+	Schedule RetrySchedule `json:"schedule"`
+	// Only with CUSTOM: 1 to 20 delays of 1 s to 24 h each, adding up to at most 5 days.
+	DelaysSeconds []int `json:"delaysSeconds,omitempty"`
+	// 1 to 30 seconds; default 15.
+	AttemptTimeoutSeconds *int `json:"attemptTimeoutSeconds,omitempty"`
+}
+
 type RevokeAPIKeyInput struct {
 	ID string `json:"id"`
 }
@@ -272,6 +297,10 @@ type UpdateWebhookInput struct {
 	Headers          []HeaderInput   `json:"headers,omitempty"`
 	RateLimit        *RateLimitInput `json:"rateLimit,omitempty"`
 	MaxConcurrency   *int            `json:"maxConcurrency,omitempty"`
+	// Changes the format of every attempt from now on, retries included.
+	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
+	// Replaces the whole policy. A delivery already retrying continues on the new schedule, counting the attempts it made; once they exceed it, its next failure fails it (it can be redelivered).
+	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
 }
 
 type UpdateWebhookPayload struct {
@@ -339,7 +368,9 @@ type Webhook struct {
 	CreatedAt               time.Time  `json:"createdAt"`
 	UpdatedAt               time.Time  `json:"updatedAt"`
 	// The webhook's revision in the event store; changes with every event.
-	Revision int `json:"revision"`
+	Revision    int          `json:"revision"`
+	BodyFormat  BodyFormat   `json:"bodyFormat"`
+	RetryPolicy *RetryPolicy `json:"retryPolicy"`
 }
 
 func (Webhook) IsNode()            {}
@@ -392,6 +423,64 @@ type WebhookStats struct {
 	// Points of stepSeconds width over the window, oldest first, for charts.
 	StepSeconds int          `json:"stepSeconds"`
 	Series      []StatsPoint `json:"series"`
+}
+
+// How a webhook's deliveries encode their body.
+type BodyFormat string
+
+const (
+	// The Standard Webhooks JSON envelope: {id, type, timestamp, account, data}.
+	BodyFormatJSON BodyFormat = "JSON"
+	// application/x-www-form-urlencoded with SMTPeter's field names, for receivers written for SMTPeter (arrays as tags[]=, nested values as key[sub]=; see the README).
+	BodyFormatForm BodyFormat = "FORM"
+)
+
+var AllBodyFormat = []BodyFormat{
+	BodyFormatJSON,
+	BodyFormatForm,
+}
+
+func (e BodyFormat) IsValid() bool {
+	switch e {
+	case BodyFormatJSON, BodyFormatForm:
+		return true
+	}
+	return false
+}
+
+func (e BodyFormat) String() string {
+	return string(e)
+}
+
+func (e *BodyFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BodyFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BodyFormat", str)
+	}
+	return nil
+}
+
+func (e BodyFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BodyFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BodyFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a deliveryUpdated message reports about its delivery.
@@ -515,6 +604,67 @@ func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which retry schedule a webhook follows.
+type RetrySchedule string
+
+const (
+	// Ten attempts over about three days: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+	RetryScheduleDefault RetrySchedule = "DEFAULT"
+	// Seven attempts over about twenty minutes: at once, then 5 s, 30 s, 1 min, 2 min, 5 min, 10 min; Retry-After is honoured up to 10 minutes.
+	RetryScheduleShort RetrySchedule = "SHORT"
+	// The webhook's own delays (delaysSeconds).
+	RetryScheduleCustom RetrySchedule = "CUSTOM"
+)
+
+var AllRetrySchedule = []RetrySchedule{
+	RetryScheduleDefault,
+	RetryScheduleShort,
+	RetryScheduleCustom,
+}
+
+func (e RetrySchedule) IsValid() bool {
+	switch e {
+	case RetryScheduleDefault, RetryScheduleShort, RetryScheduleCustom:
+		return true
+	}
+	return false
+}
+
+func (e RetrySchedule) String() string {
+	return string(e)
+}
+
+func (e *RetrySchedule) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RetrySchedule(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RetrySchedule", str)
+	}
+	return nil
+}
+
+func (e RetrySchedule) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RetrySchedule) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RetrySchedule) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
