@@ -92,10 +92,15 @@ type RetrySettings struct {
 }
 
 // Policy is the retry policy the settings stand for, as
-// RetryPolicy.Decide applies it.
-func (r RetrySettings) Policy() RetryPolicy {
+// RetryPolicy.Decide applies it. def is what the default schedule means
+// here (the operator may configure it; the zero value is
+// DefaultRetryPolicy); the short and custom schedules are the webhook's
+// own whatever def is.
+func (r RetrySettings) Policy(def RetryPolicy) RetryPolicy {
 	p := DefaultRetryPolicy()
 	switch r.Schedule {
+	case "", RetryScheduleDefault:
+		return def.orDefault()
 	case RetryScheduleShort:
 		p.Schedule, p.MaxRetryAfter = ShortRetrySchedule, shortMaxRetryAfter
 	case RetryScheduleCustom:
@@ -207,8 +212,9 @@ func (WebhookDeliverySettingsChanged) EventType() string {
 }
 
 // RetryPolicy is the webhook's retry policy, which the dispatcher passes
-// to DecideDelivery with every attempt it records.
-func (s WebhookState) RetryPolicy() RetryPolicy { return s.Retry.Policy() }
+// to DecideDelivery with every attempt it records; def as in
+// RetrySettings.Policy.
+func (s WebhookState) RetryPolicy(def RetryPolicy) RetryPolicy { return s.Retry.Policy(def) }
 
 // evolveDeliverySettings folds WebhookDeliverySettingsChanged.
 func evolveDeliverySettings(s WebhookState, e WebhookDeliverySettingsChanged) WebhookState {

@@ -26,7 +26,7 @@ func TestRetrySettingsPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := tt.in.Policy()
+			p := tt.in.Policy(RetryPolicy{})
 			if !reflect.DeepEqual(p.Schedule, tt.schedule) || p.MaxRetryAfter != tt.maxRetryAfter || p.Jitter != 0.2 || p.MinRetryAfter != time.Second {
 				t.Errorf("policy %+v", p)
 			}
@@ -34,6 +34,13 @@ func TestRetrySettingsPolicy(t *testing.T) {
 				t.Errorf("timeout %s, want %s", got, tt.timeout)
 			}
 		})
+	}
+	operator := RetryPolicy{Schedule: []time.Duration{0, time.Second}}
+	if got := (RetrySettings{AttemptTimeoutSeconds: 3}).Policy(operator); !reflect.DeepEqual(got, operator) {
+		t.Errorf("the default schedule is not the operator's: %+v", got)
+	}
+	if got := (RetrySettings{Schedule: RetryScheduleShort}).Policy(operator); !reflect.DeepEqual(got.Schedule, ShortRetrySchedule) {
+		t.Errorf("short follows the operator's: %+v", got)
 	}
 	var total time.Duration
 	for _, d := range ShortRetrySchedule {
@@ -50,8 +57,8 @@ func TestRetrySettingsPolicy(t *testing.T) {
 func TestRetryPolicyDecideWithSettings(t *testing.T) {
 	now := t0
 	fail := AttemptOutcome{StatusCode: 500}
-	short := RetrySettings{Schedule: RetryScheduleShort}.Policy()
-	custom := RetrySettings{Schedule: RetryScheduleCustom, DelaysSeconds: []int{7, 90}}.Policy()
+	short := RetrySettings{Schedule: RetryScheduleShort}.Policy(RetryPolicy{})
+	custom := RetrySettings{Schedule: RetryScheduleCustom, DelaysSeconds: []int{7, 90}}.Policy(RetryPolicy{})
 	tests := []struct {
 		name    string
 		p       RetryPolicy
@@ -185,7 +192,7 @@ func TestWebhookDeliverySettingsEvolve(t *testing.T) {
 	c := created(t)
 	custom := RetrySettings{Schedule: RetryScheduleCustom, DelaysSeconds: []int{5}}
 	s := FoldWebhook([]eventstore.Event{c})
-	if s.BodyFormat != "" || len(s.RetryPolicy().Schedule) != len(DefaultRetrySchedule) {
+	if s.BodyFormat != "" || len(s.RetryPolicy(RetryPolicy{}).Schedule) != len(DefaultRetrySchedule) {
 		t.Fatalf("defaults: %+v", s)
 	}
 	t1 := t0.Add(time.Minute)
@@ -196,7 +203,7 @@ func TestWebhookDeliverySettingsEvolve(t *testing.T) {
 	if s.BodyFormat != BodyFormatForm || !reflect.DeepEqual(s.Retry, custom) || s.Version != 3 || s.UpdatedAt != t1 {
 		t.Errorf("state %+v", s)
 	}
-	if got := s.RetryPolicy().Schedule; !reflect.DeepEqual(got, []time.Duration{0, 5 * time.Second}) {
+	if got := s.RetryPolicy(RetryPolicy{}).Schedule; !reflect.DeepEqual(got, []time.Duration{0, 5 * time.Second}) {
 		t.Errorf("schedule %v", got)
 	}
 }

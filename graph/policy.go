@@ -43,7 +43,7 @@ func setDeliverySettings(w *model.Webhook, v projections.WebhookView) {
 	if v.Retry.Schedule == "" {
 		schedule = model.RetryScheduleDefault
 	}
-	p := v.RetryPolicy()
+	p := v.RetryPolicy(domain.RetryPolicy{})
 	out := &model.RetryPolicy{Schedule: schedule, MaxAttempts: p.MaxAttempts(), DelaysSeconds: []int{},
 		AttemptTimeoutSeconds: int(v.Retry.AttemptTimeout() / time.Second)}
 	for _, d := range p.Schedule[1:] {

@@ -10,6 +10,7 @@ import { testerPanel } from './tester.js';
 import { secretPanel } from './secret.js';
 import { webhookForm, eventTypes } from './form.js';
 import { confirmDialog } from './dialog.js';
+import { policyText } from './policy.js';
 
 // tabs links the manage page and the delivery log of webhook id.
 export function tabs(id, current) {
@@ -73,7 +74,8 @@ export async function manageView(main, id) {
         actions()),
       current.description ? h('p', {}, current.description) : null,
       h('ul', { class: 'types', 'aria-label': 'Event types' }, current.eventTypes.map((t) => h('li', {}, t))),
-      h('p', { class: 'small muted', id: 'webhook-settings' }, settingsText(current)));
+      h('p', { class: 'small muted', id: 'webhook-settings' }, settingsText(current)),
+      h('p', { class: 'small muted', id: 'webhook-policy' }, policyText(current)));
   }
 
   function update(next) {

@@ -1,7 +1,9 @@
 // The GraphQL documents the tab sends, in one place.
 
+import { POLICY } from './policy.js';
+
 export const WEBHOOK = `id name description url eventTypes status disabledReason revision
-  headers { name value } rateLimit { perSecond burst } maxConcurrency
+  headers { name value } rateLimit { perSecond burst } maxConcurrency ${POLICY}
   previousSecretExpiresAt createdAt updatedAt
   verification { status fileName downloadPath checkedUrls failureReason verifiedAt lastCheckedAt }`;
 
