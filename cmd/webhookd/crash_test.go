@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -355,14 +356,23 @@ func startCrashChild(t *testing.T, dir string) *childProcess {
 // this fails if readiness waits for them to catch up.
 func waitReadyz(t *testing.T, c *childProcess) {
 	t.Helper()
-	waitUntil(t, 30*time.Second, func() bool {
+	var last string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
 		resp, err := http.Get(c.url() + "/readyz")
-		if err != nil {
-			return false
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
 		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 30s while the projections are held (last /readyz: %s)", last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // scrapeGauge returns the value of one series from /metrics.
