@@ -13,6 +13,8 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
+	"github.com/webhookd/webhookd/projections/webhooks"
 	"github.com/webhookd/webhookd/ratelimit"
 )
 
@@ -98,13 +100,13 @@ func NewDispatcher() *Dispatcher {
 // webhook changes make their lanes worth another look.
 func (d *Dispatcher) Notify(changes []projections.Change) {
 	for _, c := range changes {
-		if c.Topic == projections.TopicWebhook {
+		if c.Topic == webhooks.TopicWebhook {
 			d.views.changed(c.ID)
 		}
 	}
 	d.mu.Lock()
 	for _, c := range changes {
-		if c.Topic == projections.TopicDue || c.Topic == projections.TopicWebhook {
+		if c.Topic == due.TopicDue || c.Topic == webhooks.TopicWebhook {
 			d.dirty[c.ID] = true
 		}
 	}
@@ -123,7 +125,7 @@ func (d *Dispatcher) signal() {
 // recorded (each is bounded by the sender's timeout), so a graceful stop
 // loses nothing.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	ids, err := projections.DueWebhooks(d.ReadDB)
+	ids, err := due.DueWebhooks(d.ReadDB)
 	if err != nil {
 		return err
 	}
@@ -233,7 +235,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 	if free <= 0 {
 		return time.Time{} // a finishing attempt wakes it
 	}
-	entries, next, err := projections.DueFor(d.ReadDB, id, now, free, d.isInFlight)
+	entries, next, err := due.DueFor(d.ReadDB, id, now, free, d.isInFlight)
 	if err != nil {
 		d.Logger.Error("dispatcher: read due index", "webhook", id, "err", err)
 		return now.Add(time.Second)
@@ -262,12 +264,12 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 
 // webhook returns the webhook's read model, from the cache when it has
 // not changed since it was read.
-func (d *Dispatcher) webhook(id string) (projections.WebhookView, bool, error) {
+func (d *Dispatcher) webhook(id string) (webhooks.WebhookView, bool, error) {
 	view, ok, gen := d.views.get(id)
 	if ok {
 		return view, true, nil
 	}
-	view, ok, err := projections.GetWebhookAnyAccount(d.ReadDB, id)
+	view, ok, err := webhooks.GetWebhookAnyAccount(d.ReadDB, id)
 	if err == nil && ok {
 		d.views.put(id, view, gen)
 	}

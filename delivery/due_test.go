@@ -12,7 +12,7 @@ import (
 	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // staleCopy copies the read models as they are now, for a dispatcher whose
@@ -45,7 +45,7 @@ func TestStaleDueEntryIsNotSentEarly(t *testing.T) {
 		domain.DeliveryAttempted{DeliveryID: owed.DeliveryID, WebhookID: hook.ID, Attempt: 1, StatusCode: 503, At: now},
 		domain.DeliveryRetryScheduled{DeliveryID: owed.DeliveryID, WebhookID: hook.ID, Attempt: 2, DueAt: now.Add(time.Hour), At: now},
 	})
-	if entries, _, _ := projections.DueFor(stale, hook.ID, now, 10, nil); len(entries) != 1 {
+	if entries, _, _ := due.DueFor(stale, hook.ID, now, 10, nil); len(entries) != 1 {
 		t.Fatalf("the stale index owes %d attempts now, want 1", len(entries))
 	}
 

@@ -14,6 +14,7 @@ import (
 	"github.com/webhookd/webhookd/graph/generated"
 	"github.com/webhookd/webhookd/graph/model"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // Webhook is the resolver for the webhook field.
@@ -140,7 +141,7 @@ func (r *queryResolver) Webhooks(ctx context.Context, filter *model.WebhookFilte
 	if err != nil {
 		return nil, err
 	}
-	var f projections.WebhookFilter
+	var f webhooks.WebhookFilter
 	if filter != nil {
 		f.EventType = deref(filter.EventType)
 		if filter.Status != nil {
@@ -233,12 +234,12 @@ func (r *queryResolver) Stats(ctx context.Context, webhook string, window *model
 
 // WebhookUpdated is the resolver for the webhookUpdated field.
 func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error) {
-	p, changes, cancel, err := r.subscribe(ctx, projections.TopicWebhook, "id", id)
+	p, changes, cancel, err := r.subscribe(ctx, webhooks.TopicWebhook, "id", id)
 	if err != nil {
 		return nil, err
 	}
 	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Webhook, bool) {
-		view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
+		view, ok, err := webhooks.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
 		if err != nil {
 			return nil, false
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 // exportFlushRows is how many rows are written between flushes: often
@@ -39,7 +39,7 @@ type exportRow struct {
 	FailureReason  string     `json:"failureReason"`
 }
 
-func newExportRow(v projections.DeliveryView) exportRow {
+func newExportRow(v deliveries.DeliveryView) exportRow {
 	r := exportRow{
 		ID: domain.EncodeGlobalID("Delivery", v.ID), MessageID: v.MessageID, EventType: v.EventType,
 		Status: string(v.Status), Attempts: v.DeliveryState.Attempts, CreatedAt: v.CreatedAt,
@@ -194,7 +194,7 @@ func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, account, we
 		return nil
 	}
 	rows := 0
-	err := projections.EachDelivery(a.ReadDB, account, webhookID, req.since, req.until, func(v projections.DeliveryView) error {
+	err := deliveries.EachDelivery(a.ReadDB, account, webhookID, req.since, req.until, func(v deliveries.DeliveryView) error {
 		if err := r.Context().Err(); err != nil {
 			return err
 		}

@@ -22,7 +22,8 @@ import (
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
 	"github.com/webhookd/webhookd/metrics"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/accounts"
+	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/web"
 )
 
@@ -111,7 +112,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
-		func() (map[string]projections.DueCount, error) { return projections.DueCounts(c.ReadDB) })
+		func() (map[string]due.DueCount, error) { return due.DueCounts(c.ReadDB) })
 	m.startBackground()
 	m.goBackground("http", m.HTTP.Serve)
 	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev)
@@ -132,7 +133,7 @@ func (m *Main) greet(ctx context.Context) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	n, err := projections.CountAccounts(m.Core.ReadDB)
+	n, err := accounts.CountAccounts(m.Core.ReadDB)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/live"
+	"github.com/webhookd/webhookd/projections/webhooks"
 	"github.com/webhookd/webhookd/ratelimit"
 )
 
@@ -35,7 +37,7 @@ type Env struct {
 	Codec  *eventstore.Codec
 	ReadDB *bbolt.DB
 	Runner *projections.Runner
-	Broker *projections.Broker
+	Broker *live.Broker
 	App    *app.App
 	cancel context.CancelFunc
 	// Dispatcher is wired but not running; StartDispatcher runs it.
@@ -180,7 +182,7 @@ func (e *Env) StartDispatcher(t testing.TB) {
 
 // VerifiedWebhook creates a webhook delivering types to r at path and proves
 // its ownership through the real verification fetch.
-func (e *Env) VerifiedWebhook(t testing.TB, p app.Principal, r *Receiver, path string, types ...string) projections.WebhookView {
+func (e *Env) VerifiedWebhook(t testing.TB, p app.Principal, r *Receiver, path string, types ...string) webhooks.WebhookView {
 	t.Helper()
 	ctx := context.Background()
 	v, err := e.App.CreateWebhook(ctx, p, domain.CreateWebhook{Name: "hook " + path, URL: r.URL + path, EventTypes: types})

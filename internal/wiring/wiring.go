@@ -17,6 +17,8 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/live"
+	"github.com/webhookd/webhookd/projections/readmodels"
 	"github.com/webhookd/webhookd/ratelimit"
 	"github.com/webhookd/webhookd/verification"
 )
@@ -37,7 +39,7 @@ type Parts struct {
 // Runner.Run and, to deliver, Dispatcher.Run.
 type Core struct {
 	Codec      *eventstore.Codec
-	Broker     *projections.Broker
+	Broker     *live.Broker
 	Runner     *projections.Runner
 	App        *app.App
 	Dispatcher *delivery.Dispatcher
@@ -46,11 +48,11 @@ type Core struct {
 // Assemble wires the core and opens the projections (creating their
 // buckets and loading the checkpoint).
 func Assemble(p Parts) (*Core, error) {
-	c := &Core{Codec: eventstore.NewCodec(), Broker: projections.NewBroker(), Dispatcher: delivery.NewDispatcher()}
+	c := &Core{Codec: eventstore.NewCodec(), Broker: live.NewBroker(), Dispatcher: delivery.NewDispatcher()}
 	domain.RegisterEvents(c.Codec)
 	c.Runner = &projections.Runner{
 		Name: "readmodel", Store: p.Store, DB: p.ReadDB, Codec: c.Codec, Logger: p.Logger,
-		Projections: projections.All(),
+		Projections: readmodels.All(),
 		OnCommit: func(changes []projections.Change) {
 			c.Broker.Publish(changes)
 			c.Dispatcher.Notify(changes)

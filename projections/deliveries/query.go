@@ -1,4 +1,4 @@
-package projections
+package deliveries
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/projections/internal/cursor"
 )
 
 // clockSkew bounds how far creation times may run out of log order: events
@@ -61,7 +62,7 @@ func ListDeliveries(db *bbolt.DB, account, webhookID string, f DeliveryFilter, f
 	if first < 0 {
 		return page, domain.FieldErrorf(domain.EINVALID, "first", "first must not be negative")
 	}
-	afterKey, err := decodeCursor(after)
+	afterKey, err := cursor.Decode(after)
 	if err != nil {
 		return page, err
 	}
@@ -104,7 +105,7 @@ func ListDeliveries(db *bbolt.DB, account, webhookID string, f DeliveryFilter, f
 				continue
 			}
 			page.Deliveries = append(page.Deliveries, view)
-			page.Cursors = append(page.Cursors, encodeCursor(k[len(prefix):]))
+			page.Cursors = append(page.Cursors, cursor.Encode(k[len(prefix):]))
 		}
 		return nil
 	})
