@@ -16,12 +16,12 @@ func (a *App) Deliveries(ctx context.Context, p Principal, webhookID string, f d
 	if _, err := a.Webhook(ctx, p, webhookID); err != nil {
 		return deliveries.DeliveryPage{}, err
 	}
-	return deliveries.ListDeliveries(a.ReadDB, p.AccountID, webhookID, f, first, after)
+	return a.Read.Deliveries(p.AccountID, webhookID, f, first, after)
 }
 
 // Delivery returns one of the principal's deliveries with its attempts.
 func (a *App) Delivery(ctx context.Context, p Principal, id string) (deliveries.DeliveryView, error) {
-	v, ok, err := deliveries.GetDelivery(a.ReadDB, p.AccountID, id)
+	v, ok, err := a.Read.Delivery(p.AccountID, id)
 	if err != nil {
 		return v, err
 	}
@@ -37,7 +37,7 @@ func (a *App) Stats(ctx context.Context, p Principal, webhookID string, window t
 		return deliveries.StatsView{}, err
 	}
 	now := a.Now()
-	return deliveries.Stats(a.ReadDB, p.AccountID, webhookID, now.Add(-window), now.Add(time.Minute))
+	return a.Read.Stats(p.AccountID, webhookID, now.Add(-window), now.Add(time.Minute))
 }
 
 // maxRecover bounds one recoverDeliveries call; the caller repeats it for
@@ -52,7 +52,7 @@ func (a *App) RecoverDeliveries(ctx context.Context, p Principal, webhookID stri
 	}
 	count, after := 0, ""
 	for count < maxRecover {
-		page, err := deliveries.ListDeliveries(a.ReadDB, p.AccountID, webhookID,
+		page, err := a.Read.Deliveries(p.AccountID, webhookID,
 			deliveries.DeliveryFilter{Status: string(domain.DeliveryStatusFailed), Since: since}, 100, after)
 		if err != nil {
 			return count, err

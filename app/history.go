@@ -30,13 +30,13 @@ func (a *App) History(ctx context.Context, p Principal, gid string, first int, a
 		if _, err := a.Webhook(ctx, p, id); err != nil {
 			return history.HistoryPage{}, false, nil
 		}
-		page, err := history.ReadHistory(a.ReadDB, domain.WebhookStream(id), first, after)
+		page, err := a.Read.History(domain.WebhookStream(id), first, after)
 		return page, true, err
 	case "Account":
 		if id != p.AccountID {
 			return history.HistoryPage{}, false, nil
 		}
-		page, err := history.ReadHistory(a.ReadDB, domain.AccountStream(id), first, after)
+		page, err := a.Read.History(domain.AccountStream(id), first, after)
 		return page, true, err
 	case "Delivery":
 		d, err := a.Delivery(ctx, p, id)

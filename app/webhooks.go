@@ -136,7 +136,7 @@ func (a *App) runWebhookCommand(ctx context.Context, p Principal, id string, exp
 
 // Webhook returns one of the principal's webhooks from the read model.
 func (a *App) Webhook(ctx context.Context, p Principal, id string) (webhooks.WebhookView, error) {
-	view, ok, err := webhooks.GetWebhook(a.ReadDB, p.AccountID, id)
+	view, ok, err := a.Read.Webhook(p.AccountID, id)
 	if err != nil {
 		return view, err
 	}
@@ -148,7 +148,7 @@ func (a *App) Webhook(ctx context.Context, p Principal, id string) (webhooks.Web
 
 // Webhooks pages through the principal's webhooks.
 func (a *App) Webhooks(ctx context.Context, p Principal, f webhooks.WebhookFilter, first int, after string) (webhooks.WebhookPage, error) {
-	return webhooks.ListWebhooks(a.ReadDB, p.AccountID, f, first, after)
+	return a.Read.Webhooks(p.AccountID, f, first, after)
 }
 
 // checkURL runs the SSRF guard, reporting a refusal as a user error on the

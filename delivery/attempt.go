@@ -3,13 +3,13 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"github.com/webhookd/webhookd/app"
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/aggregate"
 	"github.com/webhookd/webhookd/projections/due"
-	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // attemptGrace bounds how long an attempt already under way may take to
@@ -35,7 +35,7 @@ type attempted struct {
 
 // attempt makes one owed attempt and records it. Its context is not the
 // dispatcher's: shutdown lets it finish, so nothing sent goes unrecorded.
-func (d *Dispatcher) attempt(l *lane, view webhooks.WebhookView, e due.DueEntry) {
+func (d *Dispatcher) attempt(l *lane, view app.WebhookView, e due.DueEntry) {
 	defer d.workers.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), attemptGrace)
 	defer cancel()
@@ -57,7 +57,7 @@ func (d *Dispatcher) attempt(l *lane, view webhooks.WebhookView, e due.DueEntry)
 // otherwise ours is recorded on the fresh state, never sent again. When
 // due is set (lane attempts), an attempt the stream shows not yet due is
 // skipped, whatever the due index said.
-func (d *Dispatcher) attemptOnce(ctx context.Context, view webhooks.WebhookView, e due.DueEntry, due bool) (attempted, error) {
+func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e due.DueEntry, due bool) (attempted, error) {
 	var out attempted
 	var sentAt int // the delivery's attempt count when this call sent
 	var now time.Time
@@ -112,7 +112,7 @@ func scheduleFirst(s domain.DeliveryState, e due.DueEntry, now time.Time) ([]eve
 }
 
 // send makes the HTTP request of an attempt and returns when it was made.
-func (d *Dispatcher) send(ctx context.Context, view webhooks.WebhookView, e due.DueEntry, out *attempted) (time.Time, error) {
+func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEntry, out *attempted) (time.Time, error) {
 	body, err := d.body(ctx, e.MessageID)
 	if err != nil {
 		return time.Time{}, err
@@ -128,7 +128,7 @@ func (d *Dispatcher) send(ctx context.Context, view webhooks.WebhookView, e due.
 
 // observe reports metrics and takes the webhook-level consequences of an
 // attempt: 410 Gone, or five days of nothing but failures, disables it.
-func (d *Dispatcher) observe(ctx context.Context, view webhooks.WebhookView, e due.DueEntry, res Result, decided []eventstore.Event) domain.RetryDecision {
+func (d *Dispatcher) observe(ctx context.Context, view app.WebhookView, e due.DueEntry, res Result, decided []eventstore.Event) domain.RetryDecision {
 	var verdict domain.RetryDecision
 	for _, ev := range decided {
 		switch ev := ev.(type) {
@@ -145,7 +145,7 @@ func (d *Dispatcher) observe(ctx context.Context, view webhooks.WebhookView, e d
 	}
 	d.Metrics.attempted(view.ID, verdict.Result, res)
 	if verdict.Result != domain.ResultSucceeded && !e.Test {
-		h, err := due.WebhookHealth(d.ReadDB, view.ID)
+		h, err := d.Due.Health(view.ID)
 		since := h.FailingSince
 		if since.IsZero() {
 			since = d.Now()

@@ -13,6 +13,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/projections/due"
+	"github.com/webhookd/webhookd/projections/readmodels"
 )
 
 // staleCopy copies the read models as they are now, for a dispatcher whose
@@ -51,7 +52,8 @@ func TestStaleDueEntryIsNotSentEarly(t *testing.T) {
 
 	logs := &logRecords{}
 	d := delivery.NewDispatcher()
-	d.Store, d.Codec, d.ReadDB, d.Progress = env.Store, env.Codec, stale, env.Runner
+	d.Store, d.Codec, d.Progress = env.Store, env.Codec, env.Runner
+	d.Due, d.Webhooks = due.Index{DB: stale}, readmodels.Bolt{DB: stale}
 	d.Sender, d.Logger = delivery.NewSender(env.Guard, 5*time.Second), slog.New(logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

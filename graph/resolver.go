@@ -7,14 +7,12 @@ import (
 	"log/slog"
 
 	"github.com/webhookd/webhookd/app"
-	"github.com/webhookd/webhookd/projections/live"
 )
 
 // Resolver is the root resolver; its fields are the services the resolvers
 // call.
 type Resolver struct {
 	App    *app.App
-	Broker *live.Broker
 	Logger *slog.Logger
 	// PublicURL is the server's externally visible base URL
 	// (--public-url), from which the API gives absolute links such as

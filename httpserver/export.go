@@ -12,7 +12,6 @@ import (
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 // exportFlushRows is how many rows are written between flushes: often
@@ -39,7 +38,7 @@ type exportRow struct {
 	FailureReason  string     `json:"failureReason"`
 }
 
-func newExportRow(v deliveries.DeliveryView) exportRow {
+func newExportRow(v app.DeliveryView) exportRow {
 	r := exportRow{
 		ID: domain.EncodeGlobalID("Delivery", v.ID), MessageID: v.MessageID, EventType: v.EventType,
 		Status: string(v.Status), Attempts: v.DeliveryState.Attempts, CreatedAt: v.CreatedAt,
@@ -137,12 +136,12 @@ func ExportHandler(a *app.App) http.Handler {
 			http.Error(w, "webhook not found", http.StatusNotFound)
 			return
 		}
-		hook, err := a.Webhook(r.Context(), p, id)
+		_, err = a.Webhook(r.Context(), p, id)
 		if err != nil {
 			http.Error(w, "webhook not found", http.StatusNotFound)
 			return
 		}
-		if err := writeExport(w, r, a, hook.AccountID, id, req); err != nil && r.Context().Err() == nil {
+		if err := writeExport(w, r, a, p, id, req); err != nil && r.Context().Err() == nil {
 			// The status line is gone; all that is left is to cut the
 			// response short, which clients see as a truncated body.
 			a.Logger.Error("delivery export failed", "webhook", id, "err", err)
@@ -154,7 +153,7 @@ func ExportHandler(a *app.App) http.Handler {
 // writeExport streams the rows. An error after the first byte cannot
 // change the status any more; it is returned so the caller aborts the
 // response rather than let it look complete.
-func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, account, webhookID string, req exportRequest) error {
+func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, p app.Principal, webhookID string, req exportRequest) error {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -194,7 +193,7 @@ func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, account, we
 		return nil
 	}
 	rows := 0
-	err := deliveries.EachDelivery(a.ReadDB, account, webhookID, req.since, req.until, func(v deliveries.DeliveryView) error {
+	err := a.EachDelivery(r.Context(), p, webhookID, req.since, req.until, func(v app.DeliveryView) error {
 		if err := r.Context().Err(); err != nil {
 			return err
 		}

@@ -90,7 +90,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
 	m.HTTP.AddHealthReport("projections", func() error { return c.Runner.Health().Err })
-	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger, PublicURL: m.Config.PublicURL}
+	resolver := &graph.Resolver{App: c.App, Logger: m.Logger, PublicURL: m.Config.PublicURL}
 	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
 	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
 	m.HTTP.Handle("POST /v1/events", httpserver.EventsHandler(c.App))
@@ -126,12 +126,8 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) greet(ctx context.Context) error {
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for m.Core.Runner.Ready(waitCtx) != nil {
-		select {
-		case <-waitCtx.Done():
-			return nil // still catching up; readiness reports it
-		case <-time.After(20 * time.Millisecond):
-		}
+	if m.Core.Runner.WaitReady(waitCtx) != nil {
+		return nil // still catching up; readiness reports it
 	}
 	n, err := accounts.CountAccounts(m.Core.ReadDB)
 	if err != nil {

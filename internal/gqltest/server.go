@@ -92,7 +92,7 @@ func NewServerWith(t testing.TB, opts Options) *Server {
 // with the test-only GraphQL options: introspection on, a 1 s websocket
 // ping.
 func mount(hs *httpserver.Server, env *testenv.Env, opts Options) {
-	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: opts.Logger}
+	resolver := &graph.Resolver{App: env.App, Logger: opts.Logger}
 	hs.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout}))
 	hs.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
 	hs.Handle("POST /v1/events", httpserver.EventsHandler(env.App))

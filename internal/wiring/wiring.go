@@ -17,6 +17,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/projections/live"
 	"github.com/webhookd/webhookd/projections/readmodels"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -61,12 +62,14 @@ func Assemble(p Parts) (*Core, error) {
 	if err := c.Runner.Open(); err != nil {
 		return nil, fmt.Errorf("open projections: %w", err)
 	}
-	c.App = app.New(p.Store, c.Codec, p.ReadDB, c.Runner)
+	c.App = app.New(p.Store, c.Codec, readmodels.Bolt{DB: p.ReadDB}, c.Runner)
+	c.App.Feed = c.Broker
 	c.App.Logger = p.Logger
 	c.App.Verifier = verification.New(p.Guard)
 	c.App.Tester = c.Dispatcher
 	d := c.Dispatcher
-	d.Store, d.Codec, d.ReadDB, d.Progress, d.Logger = p.Store, c.Codec, p.ReadDB, c.Runner, p.Logger
+	d.Store, d.Codec, d.Progress, d.Logger = p.Store, c.Codec, c.Runner, p.Logger
+	d.Due, d.Webhooks = due.Index{DB: p.ReadDB}, c.App.Read
 	d.Sender, d.Limiter, d.Disabler = p.Sender, p.Limiter, c.App
 	return c, nil
 }
