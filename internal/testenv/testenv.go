@@ -36,6 +36,9 @@ type Env struct {
 	Store  eventstore.Store
 	Codec  *eventstore.Codec
 	ReadDB *bbolt.DB
+	// Core is the assembled core, as serve assembles it; its Mount puts
+	// serve's routes on a test server.
+	Core   *wiring.Core
 	Runner *projections.Runner
 	Broker *live.Broker
 	App    *app.App
@@ -121,7 +124,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
-	e := &Env{Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
+	e := &Env{Core: c, Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
 	e.stop = func() error {
 		cancel()
 		var err error
