@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/webhookd/webhookd/domain"
 )
@@ -41,11 +40,4 @@ func (a *App) ChangedWebhook(ctx context.Context, p Principal, id string) (Webho
 		view.ID, view.AccountID, view.Status = id, p.AccountID, domain.WebhookStatusDeleted
 	}
 	return view, nil
-}
-
-// EachDelivery walks the deliveries of one of the principal's webhooks
-// created in [since, until), in short read transactions, so a slow reader
-// never holds one open. Another account's webhook has no deliveries.
-func (a *App) EachDelivery(ctx context.Context, p Principal, webhookID string, since, until time.Time, fn func(DeliveryView) error) error {
-	return a.Read.EachDelivery(p.AccountID, webhookID, since, until, fn)
 }

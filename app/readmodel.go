@@ -24,9 +24,9 @@ type ReadModel interface {
 	Webhooks(account string, f WebhookFilter, first int, after string) (WebhookPage, error)
 	Delivery(account, id string) (DeliveryView, bool, error)
 	Deliveries(account, webhookID string, f DeliveryFilter, first int, after string) (DeliveryPage, error)
-	// EachDelivery walks a webhook's deliveries created in [since, until),
-	// newest first, in short read transactions.
-	EachDelivery(account, webhookID string, since, until time.Time, fn func(DeliveryView) error) error
+	// EachDelivery walks the webhook's deliveries r selects, in short read
+	// transactions.
+	EachDelivery(account, webhookID string, r DeliveryRange, fn func(DeliveryView) error) error
 	Stats(account, webhookID string, from, to time.Time) (StatsView, error)
 	History(stream string, first int, after string) (HistoryPage, error)
 }
@@ -64,6 +64,8 @@ type (
 	AttemptView = deliveries.AttemptView
 	// DeliveryFilter narrows a delivery listing.
 	DeliveryFilter = deliveries.DeliveryFilter
+	// DeliveryRange selects the deliveries an export walks.
+	DeliveryRange = deliveries.DeliveryRange
 	// DeliveryPage is one page of a delivery listing.
 	DeliveryPage = deliveries.DeliveryPage
 	// StatsView summarises a webhook's attempts over a window.

@@ -36,6 +36,18 @@ type exportRow struct {
 	LastStatusCode *int       `json:"lastStatusCode"` // null when no response arrived
 	Test           bool       `json:"test"`
 	FailureReason  string     `json:"failureReason"`
+	// Payload is the JSON body the delivery's POSTs carry, with
+	// include=payload; null when the message has left the log.
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// payloadOf is the body a delivery of m carries, as the dispatcher sends it.
+func payloadOf(m *domain.MessagePublished) (json.RawMessage, error) {
+	if m == nil {
+		return json.RawMessage("null"), nil
+	}
+	body, err := m.DeliveryBody()
+	return json.RawMessage(body), err
 }
 
 func newExportRow(v app.DeliveryView) exportRow {
@@ -63,15 +75,19 @@ func (r exportRow) record() []string {
 	if r.LastStatusCode != nil {
 		code = strconv.Itoa(*r.LastStatusCode)
 	}
-	return []string{r.ID, r.MessageID, r.EventType, r.Status, strconv.Itoa(r.Attempts),
+	rec := []string{r.ID, r.MessageID, r.EventType, r.Status, strconv.Itoa(r.Attempts),
 		r.CreatedAt.Format(time.RFC3339Nano), last, code, strconv.FormatBool(r.Test), r.FailureReason}
+	if r.Payload != nil {
+		rec = append(rec, string(r.Payload))
+	}
+	return rec
 }
 
 // exportRequest is a validated export query.
 type exportRequest struct {
-	webhookGID   string
-	since, until time.Time
-	format       string // "ndjson" or "csv"
+	webhookGID string
+	query      app.ExportQuery
+	format     string // "ndjson" or "csv"
 }
 
 func parseExportRequest(r *http.Request) (exportRequest, error) {
@@ -79,6 +95,19 @@ func parseExportRequest(r *http.Request) (exportRequest, error) {
 	req := exportRequest{webhookGID: q.Get("webhook"), format: q.Get("format")}
 	if req.webhookGID == "" {
 		return req, errors.New("the webhook parameter is required: the webhook's global ID")
+	}
+	switch include := q.Get("include"); include {
+	case "":
+	case "payload":
+		req.query.WithMessage = true
+	default:
+		return req, fmt.Errorf("include must be payload, not %q", include)
+	}
+	switch st := domain.DeliveryStatus(q.Get("status")); st {
+	case "", domain.DeliveryStatusPending, domain.DeliveryStatusRetrying, domain.DeliveryStatusSucceeded, domain.DeliveryStatusFailed:
+		req.query.Status = st
+	default:
+		return req, fmt.Errorf("status must be pending, retrying, succeeded or failed, not %q", st)
 	}
 	switch req.format {
 	case "":
@@ -90,7 +119,7 @@ func parseExportRequest(r *http.Request) (exportRequest, error) {
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"since", &req.since}, {"until", &req.until}} {
+	}{{"since", &req.query.Since}, {"until", &req.query.Until}} {
 		raw := q.Get(p.name)
 		if raw == "" {
 			continue
@@ -101,16 +130,19 @@ func parseExportRequest(r *http.Request) (exportRequest, error) {
 		}
 		*p.dst = t
 	}
-	if !req.since.IsZero() && !req.until.IsZero() && !req.until.After(req.since) {
+	if since, until := req.query.Since, req.query.Until; !since.IsZero() && !until.IsZero() && !until.After(since) {
 		return req, errors.New("until must be after since")
 	}
 	return req, nil
 }
 
 // ExportHandler serves GET /v1/deliveries/export?webhook=<global id>
-// &since=<RFC 3339>&until=<RFC 3339>&format=ndjson|csv: the deliveries of
-// one of the caller's webhooks created in [since, until), oldest first, as
-// NDJSON (the default) or CSV. Rows are streamed as they are read and
+// &since=<RFC 3339>&until=<RFC 3339>&status=<status>&include=payload
+// &format=ndjson|csv: the deliveries of one of the caller's webhooks
+// created in [since, until), optionally only those in one status, oldest
+// first, as NDJSON (the default) or CSV. include=payload adds each
+// delivery's body as sent, so a receiver can pull events instead of being
+// pushed them. Rows are streamed as they are read and
 // flushed every few hundred, so an export of any size holds only a chunk in
 // memory. Another account's webhook is not found, exactly like a missing
 // one.
@@ -136,8 +168,7 @@ func ExportHandler(a *app.App) http.Handler {
 			http.Error(w, "webhook not found", http.StatusNotFound)
 			return
 		}
-		_, err = a.Webhook(r.Context(), p, id)
-		if err != nil {
+		if _, err := a.Webhook(r.Context(), p, id); err != nil {
 			http.Error(w, "webhook not found", http.StatusNotFound)
 			return
 		}
@@ -169,7 +200,11 @@ func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, p app.Princ
 	var cw *csv.Writer
 	if req.format == "csv" {
 		cw = csv.NewWriter(buf)
-		if err := cw.Write(exportColumns); err != nil {
+		columns := exportColumns
+		if req.query.WithMessage {
+			columns = append(columns[:len(columns):len(columns)], "payload")
+		}
+		if err := cw.Write(columns); err != nil {
 			return err
 		}
 		encode = func(row exportRow) error { return cw.Write(row.record()) }
@@ -193,11 +228,15 @@ func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, p app.Princ
 		return nil
 	}
 	rows := 0
-	err := a.EachDelivery(r.Context(), p, webhookID, req.since, req.until, func(v app.DeliveryView) error {
-		if err := r.Context().Err(); err != nil {
-			return err
+	err := a.ExportDeliveries(r.Context(), p, webhookID, req.query, func(d app.ExportedDelivery) error {
+		row := newExportRow(d.DeliveryView)
+		if req.query.WithMessage {
+			var err error
+			if row.Payload, err = payloadOf(d.Message); err != nil {
+				return err
+			}
 		}
-		if err := encode(newExportRow(v)); err != nil {
+		if err := encode(row); err != nil {
 			return err
 		}
 		if rows++; rows%exportFlushRows == 0 {

@@ -216,7 +216,7 @@ func TestEachDelivery(t *testing.T) {
 	deliveryScenario(t, env)
 	each := func(account string, since, until time.Time) string {
 		var got []string
-		err := deliveries.EachDelivery(env.ReadDB, account, "wh_a", since, until, func(v deliveries.DeliveryView) error {
+		err := deliveries.EachDelivery(env.ReadDB, account, "wh_a", deliveries.DeliveryRange{Since: since, Until: until}, func(v deliveries.DeliveryView) error {
 			got = append(got, v.ID)
 			return nil
 		})
@@ -236,7 +236,7 @@ func TestEachDelivery(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	var n int
-	err := deliveries.EachDelivery(env.ReadDB, "acme", "wh_a", time.Time{}, time.Time{}, func(deliveries.DeliveryView) error {
+	err := deliveries.EachDelivery(env.ReadDB, "acme", "wh_a", deliveries.DeliveryRange{}, func(deliveries.DeliveryView) error {
 		if n++; n == 3 {
 			return stop
 		}
@@ -257,7 +257,7 @@ func TestEachDeliveryCrossesChunks(t *testing.T) {
 	}
 	sim.sync()
 	var got int
-	err := deliveries.EachDelivery(env.ReadDB, "acme", "wh_c", time.Time{}, time.Time{}, func(v deliveries.DeliveryView) error {
+	err := deliveries.EachDelivery(env.ReadDB, "acme", "wh_c", deliveries.DeliveryRange{}, func(v deliveries.DeliveryView) error {
 		if want := fmt.Sprintf("c%04d", got); v.ID != want {
 			return fmt.Errorf("row %d is %s, want %s", got, v.ID, want)
 		}

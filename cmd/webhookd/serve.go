@@ -21,7 +21,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
-	"github.com/webhookd/webhookd/internal/wiring"
+	"github.com/webhookd/webhookd/internal/routes"
 	"github.com/webhookd/webhookd/metrics"
 	"github.com/webhookd/webhookd/projections/accounts"
 	"github.com/webhookd/webhookd/projections/due"
@@ -85,12 +85,16 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Core = c
+	if err := applyRetention(ctx, c.Store, m.Config.Retention, m.Logger); err != nil {
+		return err
+	}
 	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
+	m.Metrics.WatchProjectionLag("readmodel", c.Runner.Position, c.Store)
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
 	m.HTTP.AddHealthReport("projections", func() error { return c.Runner.Health().Err })
-	c.Mount(m.HTTP, wiring.Routes{Logger: m.Logger, PublicURL: m.Config.PublicURL,
+	routes.Mount(m.HTTP, c.Core, routes.Options{Logger: m.Logger, PublicURL: m.Config.PublicURL,
 		GraphQL: graph.Options{Introspection: m.Config.Introspection}, DevKey: m.DemoKey, Explorer: m.Config.Dev})
 	if err := m.HTTP.Listen(m.Config.Addr); err != nil {
 		return err

@@ -11,8 +11,8 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/internal/routes"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/metrics"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/verification"
@@ -88,11 +88,11 @@ func NewServerWith(t testing.TB, opts Options) *Server {
 	return &Server{Env: env, HTTP: hs, URL: "http://" + hs.Addr(), HTTPClient: hc}
 }
 
-// mount mounts the routes the serve command mounts (wiring.Core.Mount),
+// mount mounts the routes the serve command mounts (routes.Mount),
 // with the test-only GraphQL options: introspection on, a 1 s websocket
 // ping.
 func mount(hs *httpserver.Server, env *testenv.Env, opts Options) {
-	env.Core.Mount(hs, wiring.Routes{Logger: opts.Logger,
+	routes.Mount(hs, env.Core, routes.Options{Logger: opts.Logger,
 		GraphQL: graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout}})
 }
 

@@ -36,7 +36,7 @@ type Env struct {
 	Store  eventstore.Store
 	Codec  *eventstore.Codec
 	ReadDB *bbolt.DB
-	// Core is the assembled core, as serve assembles it; its Mount puts
+	// Core is the assembled core, as serve assembles it; routes.Mount puts
 	// serve's routes on a test server.
 	Core   *wiring.Core
 	Runner *projections.Runner

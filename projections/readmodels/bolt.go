@@ -55,8 +55,8 @@ func (b Bolt) Deliveries(account, webhookID string, f app.DeliveryFilter, first 
 }
 
 // EachDelivery implements app.ReadModel.
-func (b Bolt) EachDelivery(account, webhookID string, since, until time.Time, fn func(app.DeliveryView) error) error {
-	return deliveries.EachDelivery(b.DB, account, webhookID, since, until, fn)
+func (b Bolt) EachDelivery(account, webhookID string, r app.DeliveryRange, fn func(app.DeliveryView) error) error {
+	return deliveries.EachDelivery(b.DB, account, webhookID, r, fn)
 }
 
 // Stats implements app.ReadModel.

@@ -1,16 +1,22 @@
-package wiring
+// Package routes mounts webhookd's HTTP routes on the production server
+// chain. The serve command and the test servers (internal/gqltest) both
+// call Mount, so tests reach the same handlers through the same chain. It
+// is apart from internal/wiring so that packages whose own tests build a
+// core (web) do not import themselves through it.
+package routes
 
 import (
 	"log/slog"
 
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/web"
 )
 
-// Routes are what differs between the routes serve mounts and a test's:
+// Options are what differs between the routes serve mounts and a test's:
 // GraphQL options, the public URL, and the --dev extras.
-type Routes struct {
+type Options struct {
 	Logger    *slog.Logger
 	PublicURL string
 	GraphQL   graph.Options
@@ -22,11 +28,10 @@ type Routes struct {
 }
 
 // Mount puts the core's routes on hs: /graphql, the verification file,
-// /v1/events, /v1/deliveries/export, /.well-known/jwks.json and the UI on
-// "/" (hs itself serves /healthz, /readyz and /metrics). The serve command
-// and the test servers (internal/gqltest) both call it, so tests reach
-// the same handlers through the same chain.
-func (c *Core) Mount(hs *httpserver.Server, r Routes) {
+// /v1/events, /v1/deliveries/export, /.well-known/jwks.json, the UI on "/"
+// and, with the explorer, /graphiql (hs itself serves /healthz, /readyz
+// and /metrics).
+func Mount(hs *httpserver.Server, c *wiring.Core, r Options) {
 	resolver := &graph.Resolver{App: c.App, Logger: r.Logger, PublicURL: r.PublicURL}
 	hs.Handle("/graphql", graph.NewHandler(resolver, r.GraphQL))
 	hs.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
