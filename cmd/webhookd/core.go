@@ -38,6 +38,8 @@ type core struct {
 	// closeLimiter closes the Redis client behind the rate limiter, when
 	// there is one.
 	closeLimiter func() error
+	// lock is the data directory's lock, held until Close.
+	lock *os.File
 }
 
 func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
@@ -53,7 +55,11 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	var err error
+	if c.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if c.Store, err = openStore(ctx, cfg, logger); err != nil {
+		c.Close()
 		return nil, err
 	}
 	if wrap != nil {
@@ -116,6 +122,9 @@ func (c *core) Close() error {
 	}
 	if c.Store != nil {
 		errs = append(errs, c.Store.Close())
+	}
+	if c.lock != nil {
+		errs = append(errs, c.lock.Close()) // closing releases the lock
 	}
 	return errors.Join(errs...)
 }
