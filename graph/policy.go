@@ -4,9 +4,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/model"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // The per-webhook delivery settings (body format, retry policy) between
@@ -34,7 +34,7 @@ func retrySettingsIn(in *model.RetryPolicyInput) *domain.RetrySettings {
 // setDeliverySettings fills w's bodyFormat and retryPolicy from v: the
 // policy as it applies, so the UI shows the real schedule whatever was
 // chosen.
-func setDeliverySettings(w *model.Webhook, v projections.WebhookView) {
+func setDeliverySettings(w *model.Webhook, v app.WebhookView) {
 	w.BodyFormat = model.BodyFormatJSON
 	if v.BodyFormat == domain.BodyFormatForm {
 		w.BodyFormat = model.BodyFormatForm

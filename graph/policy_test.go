@@ -91,11 +91,14 @@ func TestFormBodyDelivery(t *testing.T) {
 
 	var d struct {
 		Deliveries struct {
-			Nodes []struct{ RequestBody string }
+			Nodes []struct{ Status, RequestBody string }
 		}
 	}
-	client.MustData(t, `query($w: ID!) { deliveries(webhook: $w) { nodes { requestBody } } }`, map[string]any{"w": hookID}, &d)
-	if len(d.Deliveries.Nodes) != 1 || d.Deliveries.Nodes[0].RequestBody != string(got.Body) {
+	waitFor(t, func() bool { // the attempt recorded, with the Content-Type it was sent with
+		client.MustData(t, `query($w: ID!) { deliveries(webhook: $w) { nodes { status requestBody } } }`, map[string]any{"w": hookID}, &d)
+		return len(d.Deliveries.Nodes) == 1 && d.Deliveries.Nodes[0].Status == "SUCCEEDED"
+	})
+	if d.Deliveries.Nodes[0].RequestBody != string(got.Body) {
 		t.Errorf("requestBody %+v\nsent %s", d.Deliveries.Nodes, got.Body)
 	}
 
@@ -104,7 +107,7 @@ func TestFormBodyDelivery(t *testing.T) {
 	if p, _ := setPolicy(t, client, hookID, map[string]any{"bodyFormat": "JSON"}); p.BodyFormat != "JSON" {
 		t.Fatalf("set JSON: %+v", p)
 	}
-	client.MustData(t, `query($w: ID!) { deliveries(webhook: $w) { nodes { requestBody } } }`, map[string]any{"w": hookID}, &d)
+	client.MustData(t, `query($w: ID!) { deliveries(webhook: $w) { nodes { status requestBody } } }`, map[string]any{"w": hookID}, &d)
 	if d.Deliveries.Nodes[0].RequestBody != string(got.Body) {
 		t.Errorf("after switching to JSON, requestBody %s", d.Deliveries.Nodes[0].RequestBody)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // TestBrowserDeliveryPolicy drives the body format and retry fieldsets of
@@ -91,7 +91,7 @@ func TestBrowserDeliveryPolicy(t *testing.T) {
 // onlyWebhook reads the account's one webhook from the read model.
 func onlyWebhook(t *testing.T, s *uiServer) domain.WebhookState {
 	t.Helper()
-	page, err := s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, "")
+	page, err := s.env.App.Webhooks(context.Background(), s.principal, webhooks.WebhookFilter{}, 10, "")
 	if err != nil || len(page.Webhooks) != 1 {
 		t.Fatalf("webhooks: %d, %v", len(page.Webhooks), err)
 	}
