@@ -77,6 +77,9 @@ func toWebhook(v projections.WebhookView) *model.Webhook {
 		w.PreviousSecretExpiresAt = &t
 	}
 	w.Headers = toHeaders(v.Headers)
+	if v.Filter != "" {
+		w.Filter = model.JSON(v.Filter)
+	}
 	return w
 }
 
