@@ -1,0 +1,146 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/internal/gqltest"
+)
+
+const filterPayload = `webhook { id filter revision } userErrors { field message code }`
+
+type filterHook struct {
+	CreateWebhook, UpdateWebhook struct {
+		Webhook *struct {
+			ID       string
+			Filter   json.RawMessage
+			Revision int
+		}
+		UserErrors []gqltest.UserError
+	}
+}
+
+// TestWebhookFilterOverGraphQL: a filter is checked at create and update
+// (a userError on ["input","filter"] naming the path or operator), stored
+// in canonical form, returned, removed with {}, and audited.
+func TestWebhookFilterOverGraphQL(t *testing.T) {
+	srv := gqltest.NewServer(t)
+	client := srv.AccountClient(t, "acme", domain.ScopeAccount)
+	create := func(filter any) filterHook {
+		var out filterHook
+		client.MustData(t, `mutation($f: JSON) { createWebhook(input: {name: "f", url: "https://hooks.example.com/in", eventTypes: ["email.bounce"], filter: $f}) { `+filterPayload+` } }`,
+			map[string]any{"f": filter}, &out)
+		return out
+	}
+	for _, tc := range []struct {
+		filter any
+		want   string
+	}{
+		{map[string]any{"severity": "hard"}, `path "severity" must start with "data."`},
+		{map[string]any{"data.code": map[string]any{"$regex": "^5"}}, `unknown operator "$regex" at data.code`},
+		{map[string]any{"data.code": map[string]any{"$gt": "500"}}, `$gt at data.code needs a number`},
+		{"data.severity = hard", "must be a JSON object"},
+	} {
+		out := create(tc.filter).CreateWebhook
+		if out.Webhook != nil || len(out.UserErrors) != 1 || strings.Join(out.UserErrors[0].Field, ".") != "input.filter" ||
+			out.UserErrors[0].Code != domain.EINVALID || !strings.Contains(out.UserErrors[0].Message, tc.want) {
+			t.Errorf("filter %v: %+v, want a userError on input.filter mentioning %q", tc.filter, out, tc.want)
+		}
+	}
+
+	out := create(map[string]any{"data": map[string]any{"severity": "hard"}, "data.tags": map[string]any{"$contains": "newsletter"}}).CreateWebhook
+	if len(out.UserErrors) > 0 || out.Webhook == nil || string(out.Webhook.Filter) != `{"data":{"severity":"hard"},"data.tags":{"$contains":"newsletter"}}` {
+		t.Fatalf("create with a filter = %+v (filter %s)", out, out.Webhook.Filter)
+	}
+	id := out.Webhook.ID
+	update := func(filter any) filterHook {
+		var out filterHook
+		client.MustData(t, `mutation($id: ID!, $f: JSON) { updateWebhook(input: {id: $id, filter: $f}) { `+filterPayload+` } }`,
+			map[string]any{"id": id, "f": filter}, &out)
+		return out
+	}
+	if u := update(map[string]any{"data.x": map[string]any{"$in": []any{}}}).UpdateWebhook; len(u.UserErrors) != 1 ||
+		!strings.Contains(u.UserErrors[0].Message, "$in at data.x needs a non-empty list") {
+		t.Errorf("bad update = %+v", u)
+	}
+	if u := update(map[string]any{"data.severity": "soft"}).UpdateWebhook; len(u.UserErrors) > 0 || string(u.Webhook.Filter) != `{"data.severity":"soft"}` {
+		t.Errorf("update = %+v", u)
+	}
+	var kept filterHook
+	client.MustData(t, `mutation($id: ID!) { updateWebhook(input: {id: $id, name: "renamed"}) { `+filterPayload+` } }`, map[string]any{"id": id}, &kept)
+	if w := kept.UpdateWebhook.Webhook; w == nil || string(w.Filter) != `{"data.severity":"soft"}` {
+		t.Errorf("an update without a filter changed it: %+v", kept.UpdateWebhook)
+	}
+	if u := update(map[string]any{}).UpdateWebhook; len(u.UserErrors) > 0 || u.Webhook.Filter != nil && string(u.Webhook.Filter) != "null" {
+		t.Errorf("removing the filter = %+v (filter %s)", u, u.Webhook.Filter)
+	}
+	var sets []string
+	for _, e := range client.History(t, id) {
+		if e.Type == "webhook.filter_set.v1" {
+			f, _ := json.Marshal(e.Data["filter"])
+			sets = append(sets, string(f))
+		}
+	}
+	if strings.Join(sets, " ") != `{"data":{"severity":"hard"},"data.tags":{"$contains":"newsletter"}} {"data.severity":"soft"} null` {
+		t.Errorf("history of filter changes: %v", sets)
+	}
+}
+
+type testSendResult struct {
+	TestWebhook struct {
+		Result *struct {
+			Succeeded    bool
+			PassesFilter bool
+		}
+		UserErrors []gqltest.UserError
+	}
+}
+
+// TestTestSendsAreFlagged: the testing tool and Check now send the
+// webhook-test header and "test": true, and say whether the event passes
+// the filter; a real delivery carries neither flag.
+func TestTestSendsAreFlagged(t *testing.T) {
+	_, client, publisher, recv, hookID := deliverySetup(t)
+	var set filterHook
+	client.MustData(t, `mutation($id: ID!, $f: JSON) { updateWebhook(input: {id: $id, filter: $f}) { `+filterPayload+` } }`,
+		map[string]any{"id": hookID, "f": map[string]any{"data.to": "x@example.com"}}, &set)
+	if len(set.UpdateWebhook.UserErrors) > 0 {
+		t.Fatal(set.UpdateWebhook.UserErrors)
+	}
+	send := func(to string) testSendResult {
+		var out testSendResult
+		client.MustData(t, `mutation($id: ID!, $p: JSON) { testWebhook(input: {id: $id, type: "email.bounce", payload: $p}) { result { succeeded passesFilter } userErrors { field message code } } }`,
+			map[string]any{"id": hookID, "p": map[string]any{"to": to}}, &out)
+		if out.TestWebhook.Result == nil || !out.TestWebhook.Result.Succeeded {
+			t.Fatalf("test send to %s: %+v", to, out.TestWebhook)
+		}
+		return out
+	}
+	if send("y@example.com").TestWebhook.Result.PassesFilter {
+		t.Error("an event the filter turns away is reported as passing")
+	}
+	if !send("x@example.com").TestWebhook.Result.PassesFilter {
+		t.Error("an event the filter takes is reported as filtered out")
+	}
+	client.MustData(t, `mutation { checkWebhooks { results { result { succeeded } } } }`, nil, &struct{}{})
+	got := recv.WaitFor(t, 3, 10*time.Second)
+	for i, r := range got {
+		var body struct{ Test bool }
+		if err := json.Unmarshal(r.Body, &body); err != nil || !body.Test || r.Header.Get(domain.TestHeader) != "true" {
+			t.Errorf("test send %d: header %q, body %s", i, r.Header.Get(domain.TestHeader), r.Body)
+		}
+	}
+
+	publishBounce(t, publisher, "evt-real")
+	real := recv.WaitFor(t, 4, 10*time.Second)[3]
+	if _, ok := real.Header[httpHeaderKey(domain.TestHeader)]; ok || strings.Contains(string(real.Body), `"test"`) {
+		t.Errorf("a real delivery is flagged as a test: header %v, body %s", real.Header, real.Body)
+	}
+}
+
+// httpHeaderKey is the canonical form net/http stores a header under.
+func httpHeaderKey(name string) string { return http.CanonicalHeaderKey(name) }
