@@ -103,14 +103,17 @@ func stringEnd(d []byte, i int) int {
 }
 
 // jsonLookup returns the value at path inside the document d, and whether
-// it is there. A segment of digits also indexes an array.
+// it is there. A segment of digits also indexes an array. Only the
+// containers on the way are walked; the document is not scanned first.
 func jsonLookup(d []byte, path []string) ([]byte, bool) {
-	start := skipSpace(d, 0)
-	end := valueEnd(d, start)
-	if end < 0 {
-		return nil, false
+	v := d[skipSpace(d, 0):]
+	if len(path) == 0 {
+		end := valueEnd(v, 0)
+		if end < 0 {
+			return nil, false
+		}
+		return v[:end], true
 	}
-	v := d[start:end]
 	for _, seg := range path {
 		var ok bool
 		switch kindOf(v) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/gqltest"
+	"github.com/webhookd/webhookd/internal/testenv"
 )
 
 const filterPayload = `webhook { id filter revision } userErrors { field message code }`
@@ -144,3 +145,62 @@ func TestTestSendsAreFlagged(t *testing.T) {
 
 // httpHeaderKey is the canonical form net/http stores a header under.
 func httpHeaderKey(name string) string { return http.CanonicalHeaderKey(name) }
+
+func publishData(t *testing.T, publisher *gqltest.Client, id string, data map[string]any) string {
+	t.Helper()
+	var out struct {
+		PublishEvents struct {
+			Results []struct {
+				MessageID  *string
+				UserErrors []gqltest.UserError
+			}
+		}
+	}
+	publisher.MustData(t, `mutation($e: [PublishEventInput!]!) { publishEvents(input: {events: $e}) { results { messageId userErrors { field message code } } } }`,
+		map[string]any{"e": []map[string]any{{"id": id, "account": "acme", "type": "email.bounce", "data": data}}}, &out)
+	if r := out.PublishEvents.Results[0]; len(r.UserErrors) > 0 || r.MessageID == nil {
+		t.Fatalf("publish refused: %v", r.UserErrors)
+	}
+	return *out.PublishEvents.Results[0].MessageID
+}
+
+// TestFilteredFanOut: published through the real server, an event the
+// filter turns away is never queued for the filtered webhook, while the
+// unfiltered one still gets everything.
+func TestFilteredFanOut(t *testing.T) {
+	srv, client, publisher, all, allID := deliverySetup(t)
+	hardOnly := testenv.NewReceiver(t)
+	p, _ := srv.Env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := srv.Env.VerifiedWebhook(t, p, hardOnly, "/hard", "email.bounce")
+	hookID := domain.EncodeGlobalID("Webhook", hook.ID)
+	var set filterHook
+	client.MustData(t, `mutation($id: ID!, $f: JSON) { updateWebhook(input: {id: $id, filter: $f}) { `+filterPayload+` } }`,
+		map[string]any{"id": hookID, "f": map[string]any{"data.severity": "hard", "data.tags": map[string]any{"$contains": "newsletter"}}}, &set)
+	if len(set.UpdateWebhook.UserErrors) > 0 {
+		t.Fatal(set.UpdateWebhook.UserErrors)
+	}
+
+	publishData(t, publisher, "soft", map[string]any{"severity": "soft", "tags": []string{"newsletter"}})
+	publishData(t, publisher, "hard-no-tag", map[string]any{"severity": "hard", "tags": []string{"receipt"}})
+	hard := publishData(t, publisher, "hard", map[string]any{"severity": "hard", "tags": []string{"promo", "newsletter"}})
+	if got := hardOnly.WaitFor(t, 1, 10*time.Second); !strings.Contains(string(got[0].Body), hard) {
+		t.Fatalf("the filtered webhook got %s, want message %s", got[0].Body, hard)
+	}
+	all.WaitFor(t, 3, 10*time.Second)
+
+	// Fan-out is decided in log order: once the last message was delivered,
+	// the two before it were fanned out too, so the listing is final.
+	list := func(id string) []deliveryJSON {
+		var out struct {
+			Deliveries struct{ Nodes []deliveryJSON }
+		}
+		client.MustData(t, `query($w: ID!) { deliveries(webhook: $w) { nodes { `+deliveryFields+` } } }`, map[string]any{"w": id}, &out)
+		return out.Deliveries.Nodes
+	}
+	if got := list(hookID); len(got) != 1 || got[0].MessageID != hard {
+		t.Errorf("the filtered webhook's deliveries: %+v, want only message %s", got, hard)
+	}
+	if got := list(allID); len(got) != 3 {
+		t.Errorf("the unfiltered webhook has %d deliveries, want 3", len(got))
+	}
+}
