@@ -20,6 +20,7 @@ func (d *Dispatcher) SendTest(ctx context.Context, view projections.WebhookView,
 		AccountID: view.AccountID, EventType: msg.Type, Test: true, DueAt: msg.PublishedAt,
 	}
 	out, err := d.attemptOnce(ctx, view, e, false)
+	d.testRecorded(out, err)
 	if err != nil {
 		return app.TestResult{}, fmt.Errorf("test delivery: %w", err)
 	}
@@ -29,4 +30,23 @@ func (d *Dispatcher) SendTest(ctx context.Context, view projections.WebhookView,
 		StatusCode: res.Outcome.StatusCode, ErrorClass: res.Outcome.ErrClass, ErrorMessage: res.ErrorMessage,
 		Latency: res.Latency, ResponseExcerpt: string(res.Excerpt),
 	}, nil
+}
+
+// testRecorded lets a test send steer the store pause as a lane attempt
+// does: a record the store refused starts (or doubles) the pause of
+// dispatch, and a recorded one ends the back-off.
+func (d *Dispatcher) testRecorded(out attempted, err error) {
+	now := d.Now()
+	var paused, resumed bool
+	d.mu.Lock()
+	switch {
+	case err != nil:
+		d.notRecorded(now, err, &paused)
+	case out.recorded != 0:
+		resumed = d.storeBackoff != 0
+		d.storeBackoff = 0
+	}
+	until := d.storePausedUntil
+	d.mu.Unlock()
+	d.storeStateChanged(paused, resumed, until, err)
 }

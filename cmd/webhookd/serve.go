@@ -44,6 +44,10 @@ type Main struct {
 	// wrapStore, when set, wraps the event store as it opens (tests inject
 	// storage faults with it).
 	wrapStore func(eventstore.Store) eventstore.Store
+	// projected, when set, is called on the projections' goroutine after
+	// each batch they commit; crash tests block in it to hold the read
+	// models behind the log.
+	projected func(eventstore.Position)
 
 	// Background work stops in order (see Close): the dispatcher first,
 	// then the projections once they have applied what is committed.
@@ -87,7 +91,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := applyRetention(ctx, c.Store, m.Config.Retention, m.Logger); err != nil {
 		return err
 	}
-	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
+	m.Core.Runner.OnProgress = func(p eventstore.Position) {
+		m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p))
+		if m.projected != nil {
+			m.projected(p)
+		}
+	}
 	m.Metrics.WatchProjectionLag("readmodel", c.Runner.Position, c.Store)
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
