@@ -6,7 +6,7 @@ import (
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 var _ app.TestSender = (*Dispatcher)(nil)
@@ -14,8 +14,8 @@ var _ app.TestSender = (*Dispatcher)(nil)
 // SendTest sends a test message to one webhook at once, outside its lane
 // (a person is waiting for the answer), and records it as a delivery
 // flagged test with a single attempt.
-func (d *Dispatcher) SendTest(ctx context.Context, view projections.WebhookView, msg domain.MessagePublished) (app.TestResult, error) {
-	e := projections.DueEntry{
+func (d *Dispatcher) SendTest(ctx context.Context, view app.WebhookView, msg domain.MessagePublished) (app.TestResult, error) {
+	e := due.DueEntry{
 		DeliveryID: domain.DeliveryIDFor(msg.MessageID, view.ID), MessageID: msg.MessageID, WebhookID: view.ID,
 		AccountID: view.AccountID, EventType: msg.Type, Test: true, DueAt: msg.PublishedAt,
 	}

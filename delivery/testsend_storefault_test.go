@@ -16,7 +16,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/faultstore"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // A test send whose record the store refuses pauses dispatch as a lane
@@ -29,7 +29,7 @@ func TestTestSendNotRecordedPausesDispatch(t *testing.T) {
 	}})
 	reg := prometheus.NewRegistry()
 	env.Dispatcher.Metrics = delivery.NewMetrics(reg, env.Dispatcher.InFlight,
-		func() (map[string]projections.DueCount, error) { return projections.DueCounts(env.ReadDB) })
+		func() (map[string]due.DueCount, error) { return due.DueCounts(env.ReadDB) })
 	logs := &logRecords{}
 	env.Dispatcher.Logger = slog.New(logs)
 	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)

@@ -2,7 +2,7 @@ package domain
 
 // The fan-out rule: which webhooks a published message queues a delivery
 // for. It is the only statement of the rule; the read-model projection
-// that fans messages out (projections/fanout.go) indexes webhooks by it.
+// that fans messages out (projections/fanout) indexes webhooks by it.
 //
 // A message published for an account queues one delivery for every
 // webhook of that account that is verified, subscribed to the message's

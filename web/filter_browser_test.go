@@ -10,7 +10,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // TestBrowserFilter drives the payload filter in headless Chromium: a bad
@@ -44,7 +44,7 @@ func TestBrowserFilter(t *testing.T) {
 	t.Run("BadOperator", func(t *testing.T) {
 		submitFilter(`{"data.code": {"$regex": "^5"}}`, `unknown operator "$regex" at data.code`)
 	})
-	page, err := s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, "")
+	page, err := s.env.App.Webhooks(context.Background(), s.principal, webhooks.WebhookFilter{}, 10, "")
 	if err != nil || len(page.Webhooks) != 0 {
 		t.Fatalf("bad filters created webhooks: %v %v", page.Webhooks, err)
 	}
@@ -53,7 +53,7 @@ func TestBrowserFilter(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#new-filter"), `{"data.severity": "soft"}`),
 		chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#verify")))
-	page, err = s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, "")
+	page, err = s.env.App.Webhooks(context.Background(), s.principal, webhooks.WebhookFilter{}, 10, "")
 	if err != nil || len(page.Webhooks) != 1 || page.Webhooks[0].Filter != `{"data.severity":"soft"}` {
 		t.Fatalf("webhooks after creating one: %+v %v", page.Webhooks, err)
 	}

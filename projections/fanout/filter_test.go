@@ -1,4 +1,4 @@
-package projections
+package fanout
 
 import (
 	"encoding/json"
@@ -22,13 +22,13 @@ func fanOutDB(tb testing.TB, n int, filter string) *bbolt.DB {
 	}
 	tb.Cleanup(func() { _ = db.Close() })
 	err = db.Update(func(tx *bbolt.Tx) error {
-		if _, err := tx.CreateBucket(bucketSubscriptions); err != nil {
+		if _, err := tx.CreateBucket(Bucket); err != nil {
 			return err
 		}
 		for i := range n {
 			s := domain.WebhookState{ID: fmt.Sprintf("wh_%04d", i), AccountID: "acme", Status: domain.WebhookStatusActive,
 				Verification: domain.Verification{Status: domain.VerificationVerified}, EventTypes: []string{"email.bounce"}, Filter: filter}
-			if err := updateSubscriptions(tx, domain.WebhookState{}, s); err != nil {
+			if err := UpdateSubscriptions(tx, domain.WebhookState{}, s); err != nil {
 				return err
 			}
 		}
@@ -44,7 +44,7 @@ var hardBounce = domain.MessagePublished{MessageID: "m1", AccountID: "acme", Typ
 	Data: json.RawMessage(`{"recipient": "a@example.org", "severity": "hard", "code": 550, "tags": ["newsletter", "spring"]}`)}
 
 func targets(tb testing.TB, db *bbolt.DB, m domain.MessagePublished) (ids []string) {
-	if err := db.View(func(tx *bbolt.Tx) error { ids = fanOutTargets(tx, m); return nil }); err != nil {
+	if err := db.View(func(tx *bbolt.Tx) error { ids = Targets(tx, m); return nil }); err != nil {
 		tb.Fatal(err)
 	}
 	return ids
@@ -67,7 +67,7 @@ func TestFanOutFilter(t *testing.T) {
 	half := fanOutDB(t, 500, `{"data.severity":"soft"}`)
 	perMessage := func(db *bbolt.DB) float64 {
 		return testing.AllocsPerRun(50, func() {
-			_ = db.View(func(tx *bbolt.Tx) error { _ = fanOutTargets(tx, hardBounce); return nil })
+			_ = db.View(func(tx *bbolt.Tx) error { _ = Targets(tx, hardBounce); return nil })
 		})
 	}
 	if a500, a1000 := perMessage(half), perMessage(none); a1000 != a500 {
@@ -87,7 +87,7 @@ func TestFanOutFilter(t *testing.T) {
 
 // BenchmarkFanOut1000 is the cost of fanning one message out to 1,000
 // subscribed webhooks: without filters, with filters all pass, and with
-// filters none pass. Run: go test ./projections -run '^$' -bench FanOut1000
+// filters none pass. Run: go test ./projections/fanout -run '^$' -bench FanOut1000
 func BenchmarkFanOut1000(b *testing.B) {
 	for _, bc := range []struct{ name, filter string }{
 		{"NoFilters", ""},
@@ -100,7 +100,7 @@ func BenchmarkFanOut1000(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				_ = db.View(func(tx *bbolt.Tx) error { _ = fanOutTargets(tx, hardBounce); return nil })
+				_ = db.View(func(tx *bbolt.Tx) error { _ = Targets(tx, hardBounce); return nil })
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/webhook")
 		})
