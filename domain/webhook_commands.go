@@ -27,6 +27,8 @@ type CreateWebhook struct {
 	MaxConcurrency   int
 	Secret           string
 	VerificationFile VerificationFile
+	// Filter is the payload filter document; nil or {} means none.
+	Filter []byte
 }
 
 // UpdateWebhook changes any subset of a webhook's settings. Nil fields (and
@@ -43,6 +45,8 @@ type UpdateWebhook struct {
 	RateLimit        *RateLimit
 	MaxConcurrency   *int
 	VerificationFile VerificationFile
+	// Filter replaces the payload filter when not nil; {} removes it.
+	Filter []byte
 }
 
 // DeleteWebhook deletes a webhook for good.
@@ -114,6 +118,7 @@ func (c CreateWebhook) Validate(known func(string) bool) error {
 		ValidateWebhookDescription(c.Description),
 		ValidateWebhookHeaders(c.Headers),
 		ValidateRateLimit(c.RateLimit),
+		ValidateWebhookFilter(c.Filter),
 	}
 	if c.MaxConcurrency != 0 {
 		errs = append(errs, ValidateMaxConcurrency(c.MaxConcurrency))
@@ -150,6 +155,9 @@ func (c UpdateWebhook) Validate(known func(string) bool) error {
 	}
 	if c.MaxConcurrency != nil {
 		errs = append(errs, ValidateMaxConcurrency(*c.MaxConcurrency))
+	}
+	if c.Filter != nil {
+		errs = append(errs, ValidateWebhookFilter(c.Filter))
 	}
 	return errors.Join(errs...)
 }
