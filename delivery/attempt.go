@@ -124,7 +124,7 @@ func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEn
 	now := d.Now()
 	out.res = d.Sender.Send(ctx, Request{
 		URL: view.URL, MessageID: e.MessageID, Timestamp: now, Body: body,
-		Secrets: view.SigningSecrets(now), Headers: view.Headers,
+		Secrets: view.SigningSecrets(now), Headers: view.Headers, Test: e.Test,
 		ContentType: view.BodyFormat.ContentType(), Timeout: view.Retry.AttemptTimeout(),
 	})
 	out.sent = true

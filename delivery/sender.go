@@ -36,6 +36,8 @@ type Request struct {
 	Secrets []string
 	// Headers are the webhook's custom headers.
 	Headers map[string]string
+	// Test marks a test send, which carries the domain.TestHeader.
+	Test bool
 	// ContentType is the body's (the webhook's body format); empty means
 	// application/json.
 	ContentType string
@@ -94,6 +96,9 @@ func (s *Sender) Send(ctx context.Context, r Request) Result {
 	}
 	req.Header.Set("Content-Type", r.ContentType)
 	req.Header.Set("User-Agent", s.UserAgent)
+	if r.Test {
+		req.Header.Set(domain.TestHeader, "true")
+	}
 	signer, err := signature.NewSigner(r.Secrets, s.SigningKeys...)
 	if err != nil {
 		return Result{Outcome: domain.AttemptOutcome{ErrClass: domain.ErrClassOther}, ErrorMessage: "signing: " + err.Error()}

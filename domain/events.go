@@ -18,7 +18,7 @@ func RegisterWebhookEvents(c *eventstore.Codec) {
 		WebhookCreated{}, WebhookUpdated{}, WebhookURLChanged{}, WebhookDeleted{},
 		WebhookPaused{}, WebhookResumed{}, WebhookDisabled{}, WebhookEnabled{},
 		WebhookVerificationFileIssued{}, WebhookVerified{}, WebhookVerificationFailed{},
-		WebhookSecretRotated{}, WebhookDeliverySettingsChanged{},
+		WebhookSecretRotated{}, WebhookFilterSet{}, WebhookDeliverySettingsChanged{},
 	)
 }
 

@@ -75,8 +75,8 @@ func (m MessagePublished) DeliveryBodyAs(f BodyFormat) ([]byte, error) {
 //
 //   - For the SMTPeter types (formFields) the SMTPeter fields come first,
 //     each always present; then webhookd's envelope: webhookd[id],
-//     webhookd[type], webhookd[timestamp], webhookd[account], and the whole
-//     data as webhookd[data][…].
+//     webhookd[type], webhookd[timestamp], webhookd[account], webhookd[test]=1
+//     on a test send, and the whole data as webhookd[data][…].
 //   - Other types send the data's own fields at the top level, then the
 //     envelope without webhookd[data].
 //
@@ -108,6 +108,9 @@ func (m MessagePublished) FormBody() ([]byte, error) {
 	f.scalar("webhookd[type]", m.Type)
 	f.scalar("webhookd[timestamp]", m.PublishedAt.UTC().Format(time.RFC3339Nano))
 	f.scalar("webhookd[account]", m.AccountID)
+	if m.TestWebhookID != "" {
+		f.scalar("webhookd[test]", "1") // as the JSON body's "test": true
+	}
 	if smtpeter {
 		f.value("webhookd[data]", data)
 	}

@@ -142,3 +142,17 @@ func FuzzFormBody(f *testing.F) {
 		}
 	})
 }
+
+// TestFormBodyMarksTestSends: a test send says so, as the JSON body's
+// "test": true does; a real delivery does not.
+func TestFormBodyMarksTestSends(t *testing.T) {
+	m := formMessage("email.open", `{"id":"o1"}`)
+	real, _ := m.FormBody()
+	m.TestWebhookID = "wh1"
+	test, _ := m.FormBody()
+	rq, _ := url.ParseQuery(string(real))
+	tq, _ := url.ParseQuery(string(test))
+	if rq.Has("webhookd[test]") || tq.Get("webhookd[test]") != "1" {
+		t.Errorf("real %s\ntest %s", real, test)
+	}
+}

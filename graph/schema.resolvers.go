@@ -7,10 +7,10 @@ package graph
 
 import (
 	"context"
-	"github.com/webhookd/webhookd/app"
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/generated"
 	"github.com/webhookd/webhookd/graph/model"

@@ -240,6 +240,7 @@ type ComplexityRoot struct {
 		ErrorClass      func(childComplexity int) int
 		ErrorMessage    func(childComplexity int) int
 		LatencyMs       func(childComplexity int) int
+		PassesFilter    func(childComplexity int) int
 		ResponseExcerpt func(childComplexity int) int
 		StatusCode      func(childComplexity int) int
 		Succeeded       func(childComplexity int) int
@@ -294,6 +295,7 @@ type ComplexityRoot struct {
 		Description             func(childComplexity int) int
 		DisabledReason          func(childComplexity int) int
 		EventTypes              func(childComplexity int) int
+		Filter                  func(childComplexity int) int
 		Headers                 func(childComplexity int) int
 		ID                      func(childComplexity int) int
 		MaxConcurrency          func(childComplexity int) int
@@ -1259,6 +1261,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TestResult.LatencyMs(childComplexity), true
+	case "TestResult.passesFilter":
+		if e.ComplexityRoot.TestResult.PassesFilter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TestResult.PassesFilter(childComplexity), true
 	case "TestResult.responseExcerpt":
 		if e.ComplexityRoot.TestResult.ResponseExcerpt == nil {
 			break
@@ -1464,6 +1472,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.EventTypes(childComplexity), true
+	case "Webhook.filter":
+		if e.ComplexityRoot.Webhook.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Filter(childComplexity), true
 	case "Webhook.headers":
 		if e.ComplexityRoot.Webhook.Headers == nil {
 			break
@@ -2327,6 +2341,33 @@ type RecoverDeliveriesPayload {
   userErrors: [UserError!]!
 }
 `, BuiltIn: false},
+	{Name: "../../schema_filter.graphqls", Input: `# Payload filters and the testing tool's answer about them. Kept apart from
+# schema.graphqls; gqlgen.yml lists both.
+
+extend input CreateWebhookInput {
+  """
+  Deliver only events whose data passes this filter, besides their type: Convoy's
+  (MongoDB's) operators on dotted paths under data, e.g. {"data.severity": "hard"} or
+  {"data.tags": {"$contains": "newsletter"}}. Omitted or {} means every event.
+  """
+  filter: JSON
+}
+
+extend input UpdateWebhookInput {
+  "Replaces the payload filter; {} removes it, omitted leaves it as it is."
+  filter: JSON
+}
+
+extend type Webhook {
+  "The payload filter, as stored (compact JSON); null when the webhook has none."
+  filter: JSON
+}
+
+extend type TestResult {
+  "Whether the event sent (the sample or your payload) passes the webhook's filter, i.e. would be delivered if published; true without a filter."
+  passesFilter: Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../../policy.graphqls", Input: `# Per-webhook delivery settings: the body format and the retry policy.
 # Kept beside schema.graphqls as extensions, so they read as one concept.
 
@@ -2729,6 +2770,8 @@ func (ec *executionContext) childFields_TestResult(ctx context.Context, field gr
 		return ec.fieldContext_TestResult_errorMessage(ctx, field)
 	case "responseExcerpt":
 		return ec.fieldContext_TestResult_responseExcerpt(ctx, field)
+	case "passesFilter":
+		return ec.fieldContext_TestResult_passesFilter(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TestResult", field.Name)
 }
@@ -2853,6 +2896,8 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_updatedAt(ctx, field)
 	case "revision":
 		return ec.fieldContext_Webhook_revision(ctx, field)
+	case "filter":
+		return ec.fieldContext_Webhook_filter(ctx, field)
 	case "bodyFormat":
 		return ec.fieldContext_Webhook_bodyFormat(ctx, field)
 	case "retryPolicy":
@@ -7591,6 +7636,29 @@ func (ec *executionContext) fieldContext_TestResult_responseExcerpt(_ context.Co
 	return graphql.NewScalarFieldContext("TestResult", field, false, false, "String")
 }
 
+func (ec *executionContext) _TestResult_passesFilter(ctx context.Context, field graphql.CollectedField, obj *model.TestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TestResult_passesFilter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PassesFilter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TestResult_passesFilter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TestResult", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _TestWebhookPayload_result(ctx context.Context, field graphql.CollectedField, obj *model.TestWebhookPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8640,6 +8708,29 @@ func (ec *executionContext) _Webhook_revision(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Webhook_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Webhook_filter(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _Webhook_bodyFormat(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
@@ -10450,7 +10541,7 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "bodyFormat", "retryPolicy"}
+	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10506,6 +10597,13 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.MaxConcurrency = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
 		case "bodyFormat":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyFormat"))
 			data, err := ec.unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, v)
@@ -11087,7 +11185,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "bodyFormat", "retryPolicy"}
+	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11157,6 +11255,13 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.MaxConcurrency = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
 		case "bodyFormat":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyFormat"))
 			data, err := ec.unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, v)
@@ -12742,6 +12847,11 @@ func (ec *executionContext) _TestResult(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "passesFilter":
+			out.Values[i] = ec._TestResult_passesFilter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13142,6 +13252,11 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 		case "revision":
 			out.Values[i] = ec._Webhook_revision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filter":
+			out.Values[i] = ec._Webhook_filter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "bodyFormat":

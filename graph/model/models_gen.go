@@ -68,6 +68,10 @@ type CreateWebhookInput struct {
 	Headers        []HeaderInput   `json:"headers,omitempty"`
 	RateLimit      *RateLimitInput `json:"rateLimit,omitempty"`
 	MaxConcurrency *int            `json:"maxConcurrency,omitempty"`
+	// Deliver only events whose data passes this filter, besides their type: Convoy's
+	// (MongoDB's) operators on dotted paths under data, e.g. {"data.severity": "hard"} or
+	// {"data.tags": {"$contains": "newsletter"}}. Omitted or {} means every event.
+	Filter JSON `json:"filter,omitempty"`
 	// Default JSON.
 	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
 	// Default: the DEFAULT schedule with a 15 s attempt timeout.
@@ -271,6 +275,8 @@ type TestResult struct {
 	ErrorClass      *string `json:"errorClass,omitempty"`
 	ErrorMessage    *string `json:"errorMessage,omitempty"`
 	ResponseExcerpt *string `json:"responseExcerpt,omitempty"`
+	// Whether the event sent (the sample or your payload) passes the webhook's filter, i.e. would be delivered if published; true without a filter.
+	PassesFilter bool `json:"passesFilter"`
 }
 
 type TestWebhookInput struct {
@@ -297,6 +303,8 @@ type UpdateWebhookInput struct {
 	Headers          []HeaderInput   `json:"headers,omitempty"`
 	RateLimit        *RateLimitInput `json:"rateLimit,omitempty"`
 	MaxConcurrency   *int            `json:"maxConcurrency,omitempty"`
+	// Replaces the payload filter; {} removes it, omitted leaves it as it is.
+	Filter JSON `json:"filter,omitempty"`
 	// Changes the format of every attempt from now on, retries included.
 	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
 	// Replaces the whole policy. A delivery already retrying continues on the new schedule, counting the attempts it made; once they exceed it, its next failure fails it (it can be redelivered).
@@ -368,7 +376,9 @@ type Webhook struct {
 	CreatedAt               time.Time  `json:"createdAt"`
 	UpdatedAt               time.Time  `json:"updatedAt"`
 	// The webhook's revision in the event store; changes with every event.
-	Revision    int          `json:"revision"`
+	Revision int `json:"revision"`
+	// The payload filter, as stored (compact JSON); null when the webhook has none.
+	Filter      JSON         `json:"filter,omitempty"`
 	BodyFormat  BodyFormat   `json:"bodyFormat"`
 	RetryPolicy *RetryPolicy `json:"retryPolicy"`
 }

@@ -3,7 +3,7 @@
 import { POLICY } from './policy.js';
 
 export const WEBHOOK = `id name description url eventTypes status disabledReason revision
-  headers { name value } rateLimit { perSecond burst } maxConcurrency ${POLICY}
+  headers { name value } rateLimit { perSecond burst } maxConcurrency filter ${POLICY}
   previousSecretExpiresAt createdAt updatedAt
   verification { status fileName downloadPath checkedUrls failureReason verifiedAt lastCheckedAt }`;
 
@@ -23,6 +23,6 @@ export const DELIVERY_DETAIL = `${DELIVERY} requestBody ${ATTEMPTS}`;
 
 export const HISTORY = 'type time revision data';
 
-export const TEST_RESULT = 'succeeded statusCode latencyMs errorClass errorMessage responseExcerpt';
+export const TEST_RESULT = 'succeeded statusCode latencyMs errorClass errorMessage responseExcerpt passesFilter';
 
 export const USER_ERRORS = 'userErrors { field message code }';
