@@ -137,3 +137,19 @@ func TestPortalTheme(t *testing.T) {
 		t.Fatalf("Merge = %+v", merged)
 	}
 }
+
+func TestParsePortalTheme(t *testing.T) {
+	got, err := ParsePortalTheme([]byte("brandColor: '#112233'\nproductName: Shop Mail\n"))
+	if err != nil || got != (PortalTheme{BrandColor: "#112233", ProductName: "Shop Mail"}) {
+		t.Fatalf("YAML: %+v %v", got, err)
+	}
+	got, err = ParsePortalTheme([]byte(`{"logoUrl": "https://cdn.example/l.svg"}`))
+	if err != nil || got.LogoURL != "https://cdn.example/l.svg" {
+		t.Fatalf("JSON: %+v %v", got, err)
+	}
+	for _, bad := range []string{"brandcolor: '#112233'", "brandColor: red", "- a"} {
+		if _, err := ParsePortalTheme([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

@@ -1,10 +1,14 @@
 package domain
 
 import (
+	"bytes"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 // PortalTheme brands the Webhooks tab for the platform that embeds it. Every
@@ -66,4 +70,25 @@ func validLogoURL(raw string) bool {
 	}
 	u, err := url.Parse(raw)
 	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
+}
+
+// ParsePortalTheme reads a theme file (--portal-theme-file): a YAML or
+// JSON mapping of brandColor, logoUrl and productName. Unknown keys are
+// refused, so a misspelt one is not silently ignored.
+func ParsePortalTheme(data []byte) (PortalTheme, error) {
+	var t struct {
+		BrandColor  string `yaml:"brandColor"`
+		LogoURL     string `yaml:"logoUrl"`
+		ProductName string `yaml:"productName"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&t); err != nil {
+		return PortalTheme{}, fmt.Errorf("portal theme: %w", err)
+	}
+	theme := PortalTheme{BrandColor: t.BrandColor, LogoURL: t.LogoURL, ProductName: t.ProductName}
+	if err := theme.Validate(); err != nil {
+		return PortalTheme{}, fmt.Errorf("portal theme: %s", ErrorMessage(err))
+	}
+	return theme, nil
 }

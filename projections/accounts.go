@@ -102,5 +102,5 @@ func CountAccounts(db *bbolt.DB) (int, error) {
 
 // All returns every read-model projection, in the order they are applied.
 func All() []Projection {
-	return []Projection{Accounts{}, Webhooks{}, History{}, Due{}, &Deliveries{}, AttemptStats{}}
+	return []Projection{Accounts{}, PortalSessions{}, Webhooks{}, History{}, Due{}, &Deliveries{}, AttemptStats{}}
 }
