@@ -142,3 +142,9 @@ func fieldOnNotFound(err error, field string) error {
 	}
 	return err
 }
+
+// PortalLinkPath is the magic link of a link token, relative to the
+// server. The token rides in the fragment, which browsers never send to a
+// server or put in a Referer; the page exchanges it and removes it from
+// the address bar.
+func PortalLinkPath(token string) string { return "/portal#token=" + token }
