@@ -116,9 +116,10 @@ func (m *Main) Run(ctx context.Context) error {
 
 	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
 		func() (map[string]projections.DueCount, error) { return projections.DueCounts(c.ReadDB) })
+	c.Dispatcher.RetryPolicy = retryPolicy(m.Config)
 	m.startBackground()
 	m.goBackground("http", m.HTTP.Serve)
-	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev)
+	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev, "dispatch", m.Config.Dispatch)
 	return m.greet(ctx)
 }
 
