@@ -180,3 +180,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// MountPortal mounts the portal routes: minting and revoking sessions
+// (admin keys), and the cookie exchange, session and sign-out routes the
+// portal page calls. The page itself is web.Handler's /portal.
+func (s *Server) MountPortal(a *app.App, opts PortalOptions) {
+	s.Handle("POST /v1/portal/sessions", PortalSessionsHandler(a, opts))
+	s.Handle("DELETE /v1/portal/sessions/{id}", PortalSessionRevokeHandler(a))
+	s.Handle("POST /portal/exchange", PortalExchangeHandler(a, opts))
+	s.Handle("GET /portal/session", PortalSessionHandler(a, opts))
+	s.Handle("POST /portal/sign-out", PortalSignOutHandler(a))
+}

@@ -101,7 +101,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(c.Dispatcher.Sender.SigningKeys))
 	// The Webhooks tab, on "/" (not "GET /", which would conflict with the
 	// method-less /graphql route); the demo key is offered only in --dev.
-	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: m.DemoKey}))
+	theme, err := loadPortalTheme(m.Config.PortalThemeFile)
+	if err != nil {
+		return err
+	}
+	m.HTTP.MountPortal(c.App, httpserver.PortalOptions{PublicURL: m.Config.PublicURL, Theme: theme})
+	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: m.DemoKey, PortalFrameAncestors: m.Config.PortalFrameAncestors}))
 	if m.Config.Dev {
 		explorer := graph.Explorer(graph.ExplorerOptions{Endpoint: "/graphql", DevKey: m.DemoKey})
 		m.HTTP.Handle("GET /graphiql", explorer)

@@ -43,6 +43,12 @@ type Options struct {
 	BodyReadTimeout, IngestBodyReadTimeout time.Duration
 	// WebsocketInitTimeout replaces graph.DefaultInitTimeout when not zero.
 	WebsocketInitTimeout time.Duration
+	// PortalFrameAncestors, PortalTheme and PublicURL are
+	// --portal-frame-ancestors, --portal-theme-file's theme and
+	// --public-url.
+	PortalFrameAncestors []string
+	PortalTheme          domain.PortalTheme
+	PublicURL            string
 }
 
 // NewServer starts a core (testenv.New) and serves it through
@@ -92,13 +98,14 @@ func NewServerWith(t testing.TB, opts Options) *Server {
 // with the test-only GraphQL options: introspection on, a 1 s websocket
 // ping.
 func mount(hs *httpserver.Server, env *testenv.Env, opts Options) {
-	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: opts.Logger}
+	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: opts.Logger, PublicURL: opts.PublicURL}
 	hs.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout}))
 	hs.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
 	hs.Handle("POST /v1/events", httpserver.EventsHandler(env.App))
 	hs.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(env.App))
 	hs.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(env.Dispatcher.Sender.SigningKeys))
-	hs.Handle("/", web.Handler(web.Options{}))
+	hs.MountPortal(env.App, httpserver.PortalOptions{PublicURL: opts.PublicURL, Theme: opts.PortalTheme})
+	hs.Handle("/", web.Handler(web.Options{PortalFrameAncestors: opts.PortalFrameAncestors}))
 }
 
 // GraphQLURL is the /graphql endpoint.
