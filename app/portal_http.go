@@ -87,16 +87,18 @@ func SameOrigin(r *http.Request) bool {
 	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
-// SetPortalCookie sets the session cookie until expires: HttpOnly, so
-// page scripts never read it; SameSite=Strict, so no other site's page
-// makes the browser send it; Secure (and __Host-) when secure.
-func SetPortalCookie(w http.ResponseWriter, value string, expires time.Time, secure bool) {
+// SetPortalCookie sets the session cookie for ttl (the session's time
+// left, by the App's clock): HttpOnly, so page scripts never read it;
+// SameSite=Strict, so no other site's page makes the browser send it;
+// Secure (and __Host-) when secure. The server checks expiry itself; the
+// browser's Max-Age only drops a dead cookie.
+func SetPortalCookie(w http.ResponseWriter, value string, ttl time.Duration, secure bool) {
 	name := PortalCookieName
 	if secure {
 		name = SecurePortalCookieName
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/", Expires: expires, MaxAge: int(time.Until(expires).Seconds()),
+		Name: name, Value: value, Path: "/", MaxAge: max(1, int(ttl.Seconds())),
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode,
 	})
 }

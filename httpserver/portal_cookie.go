@@ -43,7 +43,7 @@ func PortalExchangeHandler(a *app.App, opts PortalOptions) http.Handler {
 			writePortalError(w, errorStatus(err), err)
 			return
 		}
-		app.SetPortalCookie(w, cookie, ps.ExpiresAt, secureCookie(r, opts.PublicURL))
+		app.SetPortalCookie(w, cookie, ps.ExpiresAt.Sub(a.Now()), secureCookie(r, opts.PublicURL))
 		writeJSON(w, http.StatusOK, sessionInfo(ps, cookie, opts.Theme))
 	})
 }
