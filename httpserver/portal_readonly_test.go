@@ -62,7 +62,9 @@ func TestPortalReadOnlySession(t *testing.T) {
 			}
 		})
 	}
-	var after struct{ Webhook *struct{ Name, Status string } }
+	var after struct {
+		Webhook *struct{ Name, Status string }
+	}
 	f.account.MustData(t, `query($id: ID!) { webhook(id: $id) { name status } }`, vars, &after)
 	if after.Webhook == nil || after.Webhook.Name != hook.Name || after.Webhook.Status != "ACTIVE" {
 		t.Fatalf("a refused mutation changed the webhook: %+v", after.Webhook)
