@@ -148,7 +148,9 @@ func TestPortalBrowser(t *testing.T) {
 	})
 }
 
-func portOf(ln net.Listener) string { return ln.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):] }
+func portOf(ln net.Listener) string {
+	return ln.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):]
+}
 
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
