@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // ErrReadOnly refuses a change asked for by a read-only portal session.
@@ -57,7 +56,7 @@ func (a *App) ExchangePortalLink(ctx context.Context, link string) (cookie strin
 	if !ok {
 		return "", domain.PortalSession{}, domain.ErrPortalLinkInvalid
 	}
-	ps, found, err := projections.GetPortalSession(a.ReadDB, id)
+	ps, found, err := a.Read.PortalSession(id)
 	if err != nil {
 		return "", domain.PortalSession{}, err
 	}
@@ -84,7 +83,7 @@ func (a *App) ExchangePortalLink(ctx context.Context, link string) (cookie strin
 // Admins may revoke any session; a session may revoke itself (signing
 // out).
 func (a *App) RevokePortalSession(ctx context.Context, p Principal, id string) (domain.PortalSession, error) {
-	ps, found, err := projections.GetPortalSession(a.ReadDB, id)
+	ps, found, err := a.Read.PortalSession(id)
 	if err != nil {
 		return domain.PortalSession{}, err
 	}
@@ -101,7 +100,7 @@ func (a *App) RevokePortalSession(ctx context.Context, p Principal, id string) (
 
 // PortalSession returns session id as the read model has it.
 func (a *App) PortalSession(id string) (domain.PortalSession, bool, error) {
-	return projections.GetPortalSession(a.ReadDB, id)
+	return a.Read.PortalSession(id)
 }
 
 // AuthenticatePortalCookie resolves a session cookie to its principal:
@@ -112,7 +111,7 @@ func (a *App) AuthenticatePortalCookie(ctx context.Context, cookie string) (Prin
 	if !ok {
 		return Principal{}, ErrUnauthenticated
 	}
-	ps, found, err := projections.GetPortalSession(a.ReadDB, id)
+	ps, found, err := a.Read.PortalSession(id)
 	if err != nil {
 		return Principal{}, fmt.Errorf("portal session %s: %w", id, err)
 	}

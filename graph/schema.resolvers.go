@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/generated"
 	"github.com/webhookd/webhookd/graph/model"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // Webhook is the resolver for the webhook field.
@@ -150,7 +150,7 @@ func (r *queryResolver) Webhooks(ctx context.Context, filter *model.WebhookFilte
 	if err != nil {
 		return nil, err
 	}
-	var f projections.WebhookFilter
+	var f app.WebhookFilter
 	if filter != nil {
 		f.EventType = deref(filter.EventType)
 		if filter.Status != nil {
@@ -248,17 +248,14 @@ func (r *queryResolver) PortalSession(ctx context.Context, id string) (*model.Po
 
 // WebhookUpdated is the resolver for the webhookUpdated field.
 func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error) {
-	p, changes, cancel, err := r.subscribe(ctx, projections.TopicWebhook, "id", id)
+	p, changes, cancel, err := r.subscribe(ctx, app.TopicWebhook, "id", id)
 	if err != nil {
 		return nil, err
 	}
-	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Webhook, bool) {
-		view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
+	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c app.Change) (*model.Webhook, bool) {
+		view, err := r.App.ChangedWebhook(ctx, p, c.ID)
 		if err != nil {
 			return nil, false
-		}
-		if !ok { // deleted: tell the subscriber so, with what is left
-			view.ID, view.AccountID, view.Status = c.ID, p.AccountID, domain.WebhookStatusDeleted
 		}
 		return toWebhook(view), true
 	}), nil

@@ -1,4 +1,4 @@
-package projections
+package accounts
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
 )
 
 var bucketPortalSessions = []byte("portalsessions") // session id -> PortalSession JSON
@@ -17,14 +18,14 @@ var bucketPortalSessions = []byte("portalsessions") // session id -> PortalSessi
 // store read and no decoding of the whole account.
 type PortalSessions struct{}
 
-// Name implements Projection.
+// Name implements projections.Projection.
 func (PortalSessions) Name() string { return "portalsessions" }
 
-// Buckets implements Projection.
+// Buckets implements projections.Projection.
 func (PortalSessions) Buckets() []string { return []string{string(bucketPortalSessions)} }
 
-// Apply implements Projection.
-func (PortalSessions) Apply(tx *bbolt.Tx, _ eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+// Apply implements projections.Projection.
+func (PortalSessions) Apply(tx *bbolt.Tx, _ eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	id := domain.PortalSessionID(ev)
 	if id == "" {
 		return nil, nil
