@@ -24,7 +24,8 @@ func RegisterWebhookEvents(c *eventstore.Codec) {
 
 // RegisterAccountEvents registers the events of the account aggregate.
 func RegisterAccountEvents(c *eventstore.Codec) {
-	c.Register(AccountCreated{}, APIKeyCreated{}, APIKeyRevoked{})
+	c.Register(AccountCreated{}, APIKeyCreated{}, APIKeyRevoked{},
+		PortalSessionCreated{}, PortalSessionExchanged{}, PortalSessionRevoked{})
 }
 
 // fold folds a whole stream's events, in order, into a state with evolve.

@@ -60,6 +60,26 @@ type CreateAPIKeyPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+type CreatePortalSessionInput struct {
+	// The account the session signs in as. It must exist.
+	Account string `json:"account"`
+	// Seconds until the link and the session expire: 60 to 86400, default 3600.
+	TTLSeconds *int              `json:"ttlSeconds,omitempty"`
+	Scope      *PortalScope      `json:"scope,omitempty"`
+	Theme      *PortalThemeInput `json:"theme,omitempty"`
+}
+
+type CreatePortalSessionPayload struct {
+	Session *PortalSession `json:"session,omitempty"`
+	// The one-use link token (whp_…), shown once; only its hash is stored.
+	Token *string `json:"token,omitempty"`
+	// The magic link relative to the server: /portal#token=whp_…
+	Path *string `json:"path,omitempty"`
+	// The magic link as an absolute URL; null unless --public-url is set.
+	URL        *string     `json:"url,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type CreateWebhookInput struct {
 	Name           string          `json:"name"`
 	URL            string          `json:"url"`
@@ -163,6 +183,35 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+// A portal session: minted by an admin key, its link exchanged once for a cookie.
+type PortalSession struct {
+	ID        string       `json:"id"`
+	Account   string       `json:"account"`
+	Scope     PortalScope  `json:"scope"`
+	Theme     *PortalTheme `json:"theme"`
+	CreatedAt time.Time    `json:"createdAt"`
+	ExpiresAt time.Time    `json:"expiresAt"`
+	// When the link was used; a link works once.
+	ExchangedAt *time.Time `json:"exchangedAt,omitempty"`
+	RevokedAt   *time.Time `json:"revokedAt,omitempty"`
+}
+
+type PortalTheme struct {
+	BrandColor  *string `json:"brandColor,omitempty"`
+	LogoURL     *string `json:"logoUrl,omitempty"`
+	ProductName *string `json:"productName,omitempty"`
+}
+
+// Branding for the portal; empty fields keep the configured theme (--portal-theme-file).
+type PortalThemeInput struct {
+	// A hex colour, #rrggbb.
+	BrandColor *string `json:"brandColor,omitempty"`
+	// An https URL, or a path on webhookd's origin, of the header logo.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// Replaces "webhookd" in the header and the title.
+	ProductName *string `json:"productName,omitempty"`
+}
+
 type PublishEventInput struct {
 	// Idempotency key: a repeat within 24 h returns the original message and delivers nothing new.
 	ID      *string `json:"id,omitempty"`
@@ -250,6 +299,15 @@ type RevokeAPIKeyInput struct {
 type RevokeAPIKeyPayload struct {
 	APIKey     *APIKey     `json:"apiKey,omitempty"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type RevokePortalSessionInput struct {
+	ID string `json:"id"`
+}
+
+type RevokePortalSessionPayload struct {
+	Session    *PortalSession `json:"session,omitempty"`
+	UserErrors []UserError    `json:"userErrors"`
 }
 
 type RotateWebhookSecretInput struct {
@@ -352,7 +410,12 @@ type VerifyWebhookPayload struct {
 type Viewer struct {
 	Account *Account `json:"account"`
 	Scope   Scope    `json:"scope"`
-	KeyID   string   `json:"keyId"`
+	// The API key's ID; empty when signed in through a portal session.
+	KeyID string `json:"keyId"`
+	// The portal session the caller signed in with, if any.
+	PortalSession *string `json:"portalSession,omitempty"`
+	// A read-only portal session may watch and test, not change or delete.
+	ReadOnly bool `json:"readOnly"`
 }
 
 type Webhook struct {
@@ -614,6 +677,64 @@ func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a portal session may do.
+type PortalScope string
+
+const (
+	// Manage the account's webhooks, as an account key does.
+	PortalScopeFull PortalScope = "FULL"
+	// Watch and test webhooks; every other mutation is refused with FORBIDDEN.
+	PortalScopeReadOnly PortalScope = "READ_ONLY"
+)
+
+var AllPortalScope = []PortalScope{
+	PortalScopeFull,
+	PortalScopeReadOnly,
+}
+
+func (e PortalScope) IsValid() bool {
+	switch e {
+	case PortalScopeFull, PortalScopeReadOnly:
+		return true
+	}
+	return false
+}
+
+func (e PortalScope) String() string {
+	return string(e)
+}
+
+func (e *PortalScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PortalScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PortalScope", str)
+	}
+	return nil
+}
+
+func (e PortalScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PortalScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PortalScope) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

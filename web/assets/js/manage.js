@@ -2,7 +2,7 @@
 // the testing tool, the signing secret, and edit / pause / delete.
 
 import { h, replace, errorBox, busy, percent, fmtTime, sentence } from './dom.js';
-import { gql } from './gql.js';
+import { gql, readOnly } from './gql.js';
 import { WEBHOOK, STATS, USER_ERRORS } from './queries.js';
 import { webhookBadge, rateText, sparkline } from './status.js';
 import { verificationPanel } from './verify.js';
@@ -91,6 +91,7 @@ export async function manageView(main, id) {
   }
 
   function actions() {
+    if (readOnly()) return h('p', { class: 'muted small', id: 'read-only-note' }, 'Read-only access: you can watch and test this webhook, not change it.');
     const paused = current.status === 'PAUSED';
     const toggle = h('button', { type: 'button', id: paused ? 'resume' : 'pause' }, paused ? 'Resume' : 'Pause');
     toggle.addEventListener('click', () => busy(toggle, async () => {
