@@ -3,17 +3,18 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"github.com/webhookd/webhookd/app"
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/aggregate"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // attemptGrace bounds how long an attempt already under way may take to
 // finish and be recorded during shutdown.
-const attemptGrace = DefaultTimeout + 5*time.Second
+const attemptGrace = domain.MaxAttemptTimeout + 5*time.Second
 
 // attempted is what one attempt did, for the lane's bookkeeping.
 type attempted struct {
@@ -34,7 +35,7 @@ type attempted struct {
 
 // attempt makes one owed attempt and records it. Its context is not the
 // dispatcher's: shutdown lets it finish, so nothing sent goes unrecorded.
-func (d *Dispatcher) attempt(l *lane, view projections.WebhookView, e projections.DueEntry) {
+func (d *Dispatcher) attempt(l *lane, view app.WebhookView, e due.DueEntry) {
 	defer d.workers.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), attemptGrace)
 	defer cancel()
@@ -56,7 +57,7 @@ func (d *Dispatcher) attempt(l *lane, view projections.WebhookView, e projection
 // otherwise ours is recorded on the fresh state, never sent again. When
 // due is set (lane attempts), an attempt the stream shows not yet due is
 // skipped, whatever the due index said.
-func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookView, e projections.DueEntry, due bool) (attempted, error) {
+func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e due.DueEntry, due bool) (attempted, error) {
 	var out attempted
 	var sentAt int // the delivery's attempt count when this call sent
 	var now time.Time
@@ -84,7 +85,7 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookVi
 		decided, err := domain.DecideDelivery(s, domain.RecordAttempt{
 			Outcome: out.res.Outcome, Latency: out.res.Latency, ErrorMessage: out.res.ErrorMessage,
 			ResponseExcerpt: out.res.Excerpt, RequestHeaders: out.res.RequestHeaders, Rand: d.Rand(),
-			Policy: d.RetryPolicy,
+			Policy: view.RetryPolicy(d.RetryPolicy),
 		}, now)
 		return append(events, decided...), err
 	}
@@ -100,7 +101,7 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookVi
 
 // scheduleFirst decides the scheduling of a delivery the stream does not
 // hold yet (its first attempt), and returns the state with it folded in.
-func scheduleFirst(s domain.DeliveryState, e projections.DueEntry, now time.Time) ([]eventstore.Event, domain.DeliveryState, error) {
+func scheduleFirst(s domain.DeliveryState, e due.DueEntry, now time.Time) ([]eventstore.Event, domain.DeliveryState, error) {
 	if s.Exists() {
 		return nil, s, nil
 	}
@@ -115,15 +116,16 @@ func scheduleFirst(s domain.DeliveryState, e projections.DueEntry, now time.Time
 }
 
 // send makes the HTTP request of an attempt and returns when it was made.
-func (d *Dispatcher) send(ctx context.Context, view projections.WebhookView, e projections.DueEntry, out *attempted) (time.Time, error) {
-	body, err := d.body(ctx, e.MessageID)
+func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEntry, out *attempted) (time.Time, error) {
+	body, err := d.body(ctx, e.MessageID, view.BodyFormat)
 	if err != nil {
 		return time.Time{}, err
 	}
 	now := d.Now()
 	out.res = d.Sender.Send(ctx, Request{
 		URL: view.URL, MessageID: e.MessageID, Timestamp: now, Body: body,
-		Secrets: view.SigningSecrets(now), Headers: view.Headers,
+		Secrets: view.SigningSecrets(now), Headers: view.Headers, Test: e.Test,
+		ContentType: view.BodyFormat.ContentType(), Timeout: view.Retry.AttemptTimeout(),
 	})
 	out.sent = true
 	return now, nil
@@ -131,7 +133,7 @@ func (d *Dispatcher) send(ctx context.Context, view projections.WebhookView, e p
 
 // observe reports metrics and takes the webhook-level consequences of an
 // attempt: 410 Gone, or five days of nothing but failures, disables it.
-func (d *Dispatcher) observe(ctx context.Context, view projections.WebhookView, e projections.DueEntry, res Result, decided []eventstore.Event) domain.RetryDecision {
+func (d *Dispatcher) observe(ctx context.Context, view app.WebhookView, e due.DueEntry, res Result, decided []eventstore.Event) domain.RetryDecision {
 	var verdict domain.RetryDecision
 	for _, ev := range decided {
 		switch ev := ev.(type) {
@@ -148,7 +150,7 @@ func (d *Dispatcher) observe(ctx context.Context, view projections.WebhookView, 
 	}
 	d.Metrics.attempted(view.ID, verdict.Result, res)
 	if verdict.Result != domain.ResultSucceeded && !e.Test {
-		h, err := projections.WebhookHealth(d.ReadDB, view.ID)
+		h, err := d.Due.Health(view.ID)
 		since := h.FailingSince
 		if since.IsZero() {
 			since = d.Now()
@@ -171,21 +173,25 @@ func (d *Dispatcher) disable(ctx context.Context, webhookID, reason string) {
 	d.Logger.Warn("webhook disabled", "webhook", webhookID, "reason", reason)
 }
 
-// body returns the request body of a message: from the cache when another
-// webhook's attempt read it recently, else from the store.
-func (d *Dispatcher) body(ctx context.Context, messageID string) ([]byte, error) {
-	if body, ok := d.bodies.get(messageID); ok {
+// body returns the request body of a message in format f: from the cache
+// when another webhook's attempt read it recently, else from the store.
+func (d *Dispatcher) body(ctx context.Context, messageID string, f domain.BodyFormat) ([]byte, error) {
+	key := messageID
+	if f == domain.BodyFormatForm {
+		key += "\x00form"
+	}
+	if body, ok := d.bodies.get(key); ok {
 		return body, nil
 	}
 	msg, err := d.loadMessage(ctx, messageID)
 	if err != nil {
 		return nil, err
 	}
-	body, err := msg.DeliveryBody()
+	body, err := msg.DeliveryBodyAs(f)
 	if err != nil {
 		return nil, err
 	}
-	d.bodies.put(messageID, body)
+	d.bodies.put(key, body)
 	return body, nil
 }
 

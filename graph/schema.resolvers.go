@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/generated"
 	"github.com/webhookd/webhookd/graph/model"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // Webhook is the resolver for the webhook field.
@@ -96,13 +96,23 @@ func (r *mutationResolver) RecoverDeliveries(ctx context.Context, input model.Re
 	return r.recoverDeliveries(ctx, input)
 }
 
+// CreatePortalSession is the resolver for the createPortalSession field.
+func (r *mutationResolver) CreatePortalSession(ctx context.Context, input model.CreatePortalSessionInput) (*model.CreatePortalSessionPayload, error) {
+	return r.createPortalSession(ctx, input)
+}
+
+// RevokePortalSession is the resolver for the revokePortalSession field.
+func (r *mutationResolver) RevokePortalSession(ctx context.Context, input model.RevokePortalSessionInput) (*model.RevokePortalSessionPayload, error) {
+	return r.revokePortalSession(ctx, input)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &model.Viewer{Account: accountNode(p.AccountID), Scope: model.Scope(toUpper(string(p.Scope))), KeyID: p.KeyID}, nil
+	return &model.Viewer{Account: accountNode(p.AccountID), Scope: model.Scope(toUpper(string(p.Scope))), KeyID: p.KeyID, PortalSession: optional(p.Session), ReadOnly: p.ReadOnly}, nil
 }
 
 // Node is the resolver for the node field.
@@ -140,7 +150,7 @@ func (r *queryResolver) Webhooks(ctx context.Context, filter *model.WebhookFilte
 	if err != nil {
 		return nil, err
 	}
-	var f projections.WebhookFilter
+	var f app.WebhookFilter
 	if filter != nil {
 		f.EventType = deref(filter.EventType)
 		if filter.Status != nil {
@@ -231,19 +241,21 @@ func (r *queryResolver) Stats(ctx context.Context, webhook string, window *model
 	return r.stats(ctx, webhook, window)
 }
 
+// PortalSession is the resolver for the portalSession field.
+func (r *queryResolver) PortalSession(ctx context.Context, id string) (*model.PortalSession, error) {
+	return r.portalSession(ctx, id)
+}
+
 // WebhookUpdated is the resolver for the webhookUpdated field.
 func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error) {
-	p, changes, cancel, err := r.subscribe(ctx, projections.TopicWebhook, "id", id)
+	p, changes, cancel, err := r.subscribe(ctx, app.TopicWebhook, "id", id)
 	if err != nil {
 		return nil, err
 	}
-	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Webhook, bool) {
-		view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
+	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c app.Change) (*model.Webhook, bool) {
+		view, err := r.App.ChangedWebhook(ctx, p, c.ID)
 		if err != nil {
 			return nil, false
-		}
-		if !ok { // deleted: tell the subscriber so, with what is left
-			view.ID, view.AccountID, view.Status = c.ID, p.AccountID, domain.WebhookStatusDeleted
 		}
 		return toWebhook(view), true
 	}), nil

@@ -1,0 +1,346 @@
+// Package deliveries is the read model of deliveries (detail with attempts,
+// per-webhook and per-status listings, the export walk) and of per-minute
+// attempt stats. A delivery is listed as pending from the moment its
+// message fans out (projections/fanout).
+package deliveries
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/fanout"
+)
+
+var (
+	bucketDeliveries          = []byte("deliveries")            // id -> DeliveryView JSON
+	bucketDeliveriesByWebhook = []byte("deliveries_by_webhook") // webhook 0 createdPos id -> indexValue
+	bucketDeliveriesByStatus  = []byte("deliveries_by_status")  // webhook 0 status 0 createdPos id -> indexValue
+)
+
+// Change topics of delivery read-model updates. Every applied delivery
+// event publishes both: TopicDelivery keyed by the delivery id, for a view
+// of one delivery, and TopicWebhookDeliveries keyed by the webhook id, so a
+// deliveryUpdated(webhook) subscription can select by webhook without
+// loading each delivery.
+const (
+	TopicDelivery          = "delivery"
+	TopicWebhookDeliveries = "webhook-deliveries"
+)
+
+// What a delivery change reports. A first attempt appends the attempt and
+// its outcome together: two changes, one message each, each saying which.
+const (
+	// DeliveryListed: the delivery was listed (as pending) for the first time.
+	DeliveryListed projections.ChangeWhat = 1 + iota
+	// DeliveryAttemptRecorded: an attempt was added to its log.
+	DeliveryAttemptRecorded
+	// DeliveryStatusChanged: its status moved.
+	DeliveryStatusChanged
+	// DeliveryRescheduled: its next attempt moved, its status did not.
+	DeliveryRescheduled
+)
+
+// deliveryChange says what folding one event changed between two views,
+// or 0 for an event that changed nothing a subscriber sees. No delivery
+// event both records an attempt and moves the status.
+func deliveryChange(before, after DeliveryView, created bool) projections.ChangeWhat {
+	switch {
+	case created:
+		return DeliveryListed
+	case after.Status != before.Status:
+		return DeliveryStatusChanged
+	case after.DeliveryState.Attempts != before.DeliveryState.Attempts:
+		return DeliveryAttemptRecorded
+	case !after.NextAttemptAt.Equal(before.NextAttemptAt):
+		return DeliveryRescheduled
+	}
+	return 0
+}
+
+// maxInlineAttempts bounds the attempts kept in a delivery's read model.
+// One round of the retry schedule is about eleven attempts, but every
+// redelivery starts another round; past this many only the newest are
+// kept, and the full record stays in the delivery's history.
+const maxInlineAttempts = 200
+
+// Deliveries is the delivery detail and per-webhook listing projection. The
+// detail is the aggregate state folded by the domain's own EvolveDelivery,
+// plus the log of attempts that the aggregate itself does not need to keep.
+//
+// It folds a batch in memory and writes each changed view once, when the
+// runner flushes the batch: a first attempt appends [scheduled, attempted,
+// outcome] together, and decoding and re-encoding the view for each of the
+// three was the runner's largest cost.
+type Deliveries struct {
+	batch map[string]*DeliveryView // views changed in the current batch
+}
+
+var _ projections.Batcher = (*Deliveries)(nil)
+
+// Name implements Projection.
+func (*Deliveries) Name() string { return "deliveries" }
+
+// BeginBatch implements Batcher.
+func (d *Deliveries) BeginBatch() { d.batch = map[string]*DeliveryView{} }
+
+// FlushBatch implements Batcher: it writes every view the batch changed.
+func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
+	b := tx.Bucket(bucketDeliveries)
+	for id, v := range d.batch {
+		if err := putDelivery(b, id, *v); err != nil {
+			return err
+		}
+	}
+	d.batch = map[string]*DeliveryView{}
+	return nil
+}
+
+// view returns the delivery as folded so far, from the batch or the bucket.
+func (d *Deliveries) view(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
+	if v, ok := d.batch[id]; ok {
+		return *v, true, nil
+	}
+	return getDeliveryTx(tx, id)
+}
+
+// Buckets implements Projection.
+func (*Deliveries) Buckets() []string {
+	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus)}
+}
+
+// DeliveryView is a delivery as the read model holds it.
+//
+// Attempts (the log) shadows DeliveryState.Attempts (the count of every
+// attempt ever made); read the count as view.DeliveryState.Attempts. The
+// log is stored under its own JSON name so neither overwrites the other.
+type DeliveryView struct {
+	domain.DeliveryState
+	// Attempts lists the attempts in the order they were made, at most
+	// the newest maxInlineAttempts.
+	Attempts []AttemptView `json:"attemptLog,omitempty"`
+	// CreatedPosition orders the listing (newest first) and forms cursors.
+	CreatedPosition eventstore.Position
+	// Revision is the stream revision of the last event folded in.
+	Revision uint64
+}
+
+// AttemptView is one HTTP attempt of a delivery, as recorded.
+type AttemptView struct {
+	Number     int       `json:"number"` // 1-based, over the delivery's life
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"statusCode,omitempty"` // 0 when no response arrived
+	LatencyMs  int64     `json:"latencyMs"`
+	ErrorClass string    `json:"errorClass,omitempty"`
+	// ErrorMessage, ResponseExcerpt and RequestHeaders are as bounded and
+	// redacted by the domain when the attempt was decided.
+	ErrorMessage    string            `json:"errorMessage,omitempty"`
+	ResponseExcerpt string            `json:"responseExcerpt,omitempty"`
+	RequestHeaders  map[string]string `json:"requestHeaders,omitempty"`
+}
+
+// Apply implements Projection.
+func (d *Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
+	if d.batch == nil {
+		d.BeginBatch()
+	}
+	if m, ok := ev.(domain.MessagePublished); ok {
+		return d.applyFanOut(tx, rec, m)
+	}
+	id, ok := domain.DeliveryIDFromStream(rec.Stream)
+	if !ok || ev == nil {
+		return nil, nil
+	}
+	return d.applyDeliveryEvent(tx, rec, id, ev)
+}
+
+// applyFanOut lists the deliveries a message owes as pending from the
+// moment it is published: the first attempt appends their scheduling event,
+// so without this a delivery to a paused webhook would be invisible until
+// the webhook is resumed. The match is fan-out's (projections/fanout), the same one
+// the due index uses in this transaction; test sends are not fanned out
+// but attempted at once and recorded then.
+func (d *Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]projections.Change, error) {
+	var changes []projections.Change
+	for _, webhookID := range fanout.Targets(tx, m) {
+		id := domain.DeliveryIDFor(m.MessageID, webhookID)
+		c, err := d.applyDeliveryEvent(tx, rec, id, domain.DeliveryScheduled{
+			DeliveryID: id, MessageID: m.MessageID, WebhookID: webhookID, AccountID: m.AccountID,
+			MessageType: m.Type, ScheduledAt: m.PublishedAt, At: m.PublishedAt,
+		})
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c...)
+	}
+	return changes, nil
+}
+
+func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, ev eventstore.Event) ([]projections.Change, error) {
+	view, found, err := d.view(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	_, scheduled := ev.(domain.DeliveryScheduled)
+	if found && scheduled && view.Attempts == nil && view.Status == domain.DeliveryStatusPending {
+		// Listed as pending at fan-out; the stream's own scheduling event
+		// (appended with the first attempt) adds nothing new.
+		view.Revision = rec.Revision
+		d.batch[id] = &view
+		return nil, nil
+	}
+	if !found && !scheduled {
+		// The stream's start is gone (retention removed it): without the
+		// scheduling event the delivery has no account to be shown to.
+		return nil, nil
+	}
+	before := view
+	if !found {
+		view.CreatedPosition = rec.Position
+	}
+	view.DeliveryState = domain.EvolveDelivery(view.DeliveryState, ev)
+	if _, fromStream := domain.DeliveryIDFromStream(rec.Stream); fromStream {
+		view.Revision = rec.Revision
+	}
+	if a, ok := ev.(domain.DeliveryAttempted); ok {
+		view.Attempts = appendAttempt(view.Attempts, a)
+	}
+	d.batch[id] = &view
+	if err := indexDelivery(tx, view, before.Status, !found); err != nil {
+		return nil, fmt.Errorf("delivery %s: index: %w", id, err)
+	}
+	what := deliveryChange(before, view, !found)
+	if what == 0 {
+		return nil, nil
+	}
+	return []projections.Change{
+		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position, What: what},
+		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position, What: what},
+	}, nil
+}
+
+func putDelivery(b *bbolt.Bucket, id string, view DeliveryView) error {
+	raw, err := json.Marshal(view)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(id), raw)
+}
+
+func appendAttempt(log []AttemptView, a domain.DeliveryAttempted) []AttemptView {
+	log = append(log, AttemptView{
+		Number: a.Attempt, At: a.At, StatusCode: a.StatusCode, LatencyMs: a.LatencyMs,
+		ErrorClass: a.ErrorClass, ErrorMessage: a.ErrorMessage,
+		ResponseExcerpt: a.ResponseExcerpt, RequestHeaders: a.RequestHeaders,
+	})
+	if n := len(log) - maxInlineAttempts; n > 0 {
+		log = append(log[:0], log[n:]...)
+	}
+	return log
+}
+
+// indexDelivery keeps the listing indexes in step with the detail: the
+// by-webhook entry is written once, at creation; the by-status entry moves
+// whenever the status changes.
+func indexDelivery(tx *bbolt.Tx, v DeliveryView, oldStatus domain.DeliveryStatus, created bool) error {
+	val := indexValue(v)
+	if created {
+		if err := tx.Bucket(bucketDeliveriesByWebhook).Put(deliveryKey(v.WebhookID, "", v.CreatedPosition, v.ID), val); err != nil {
+			return err
+		}
+	}
+	if oldStatus == v.Status {
+		return nil
+	}
+	idx := tx.Bucket(bucketDeliveriesByStatus)
+	if oldStatus != "" {
+		if err := idx.Delete(deliveryKey(v.WebhookID, oldStatus, v.CreatedPosition, v.ID)); err != nil {
+			return err
+		}
+	}
+	return idx.Put(deliveryKey(v.WebhookID, v.Status, v.CreatedPosition, v.ID), val)
+}
+
+// deliveryKey sorts a webhook's deliveries in creation order, optionally
+// within one status; listings walk it backwards for newest first. The
+// position is not inverted (unlike the webhook listing's) because new
+// deliveries then land at the end of the index: bbolt splits nodes only at
+// commit, so keys inserted at the front of a node shift the whole node on
+// every insert, which made large catch-up transactions quadratic. The part
+// after the prefix (position and id) is the same in both indexes, so a
+// cursor from either resumes in the other.
+func deliveryKey(webhookID string, status domain.DeliveryStatus, created eventstore.Position, id string) []byte {
+	k := deliveryPrefix(webhookID, status)
+	k = binary.BigEndian.AppendUint64(k, uint64(created))
+	return append(k, id...)
+}
+
+// deliveryPrefix is the key prefix of a webhook's deliveries, or of those
+// with one status; it ends in a 0 byte.
+func deliveryPrefix(webhookID string, status domain.DeliveryStatus) []byte {
+	k := make([]byte, 0, len(webhookID)+len(status)+2+8+32)
+	k = append(k, webhookID...)
+	k = append(k, 0)
+	if status != "" {
+		k = append(k, status...)
+		k = append(k, 0)
+	}
+	return k
+}
+
+// indexValue holds what the listing filters on besides status, so
+// filtering does not decode details that are then thrown away: the
+// creation time (unix nanoseconds) and a flag byte (1 = test delivery).
+func indexValue(v DeliveryView) []byte {
+	val := binary.BigEndian.AppendUint64(make([]byte, 0, 9), uint64(v.CreatedAt.UnixNano()))
+	var flags byte
+	if v.Test {
+		flags |= 1
+	}
+	return append(val, flags)
+}
+
+func parseIndexValue(val []byte) (created time.Time, test bool) {
+	if len(val) < 9 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(val))).UTC(), val[8]&1 != 0
+}
+
+func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
+	b := tx.Bucket(bucketDeliveries)
+	if b == nil {
+		return DeliveryView{}, false, nil
+	}
+	raw := b.Get([]byte(id))
+	if raw == nil {
+		return DeliveryView{}, false, nil
+	}
+	var view DeliveryView
+	if err := json.Unmarshal(raw, &view); err != nil {
+		return DeliveryView{}, false, fmt.Errorf("read model: delivery %s: %w", id, err)
+	}
+	return view, true, nil
+}
+
+// GetDelivery returns the account's delivery id with its attempts. A
+// delivery of another account is simply not found.
+func GetDelivery(db *bbolt.DB, account, id string) (DeliveryView, bool, error) {
+	var view DeliveryView
+	var found bool
+	err := db.View(func(tx *bbolt.Tx) error {
+		var err error
+		view, found, err = getDeliveryTx(tx, id)
+		return err
+	})
+	if err != nil || !found || view.AccountID != account {
+		return DeliveryView{}, false, err
+	}
+	return view, true, nil
+}

@@ -1,0 +1,234 @@
+// Package due is the due index: every attempt that is owed (first attempts
+// of fanned-out messages, retries, redeliveries), keyed per webhook and due
+// time, plus each webhook's failure health. The dispatcher reads it.
+package due
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
+)
+
+// The due index holds every delivery attempt that is owed: first attempts
+// of fanned-out messages, retries and redeliveries. The dispatcher reads it;
+// it never holds pending deliveries in memory.
+var (
+	bucketDue           = []byte("due")             // webhookID 0 dueUnixNano deliveryID -> DueEntry JSON
+	bucketDueByDelivery = []byte("due_by_delivery") // deliveryID -> due key
+	bucketHealth        = []byte("webhook_health")  // webhookID -> Health JSON
+	bucketDueCounts     = []byte("due_counts")      // webhookID -> DueCount (16 bytes)
+)
+
+// TopicDue is the Change topic for new due entries; ID is the webhook.
+const TopicDue = "due"
+
+// DueEntry is one owed attempt.
+type DueEntry struct {
+	DeliveryID string `json:"d"`
+	MessageID  string `json:"m"`
+	WebhookID  string `json:"w"`
+	AccountID  string `json:"a"`
+	EventType  string `json:"t"`
+	Test       bool   `json:"x,omitempty"`
+	// Retry is set for attempts after the first (retries, redeliveries).
+	Retry bool      `json:"r,omitempty"`
+	DueAt time.Time `json:"-"`
+}
+
+// Health tracks since when every delivery to a webhook has been failing,
+// for the rule that disables a webhook after five days of failures.
+type Health struct {
+	LastSuccessAt time.Time `json:"lastSuccessAt,omitzero"`
+	FailingSince  time.Time `json:"failingSince,omitzero"`
+}
+
+// Due is the due-index projection; it also owes the first attempts of
+// fan-out (fanout.go in this package, from projections/fanout).
+type Due struct{}
+
+// Name implements Projection.
+func (Due) Name() string { return "due" }
+
+// Buckets implements Projection.
+func (Due) Buckets() []string {
+	return []string{string(bucketDue), string(bucketDueByDelivery), string(bucketHealth), string(bucketDueCounts)}
+}
+
+// Apply implements Projection.
+func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
+	switch e := ev.(type) {
+	case domain.MessagePublished:
+		return queueFirstAttempts(tx, e) // fanout.go
+	case domain.DeliveryScheduled:
+		return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, DueAt: e.ScheduledAt})
+	case domain.DeliveryAttempted:
+		return nil, recordHealth(tx, e)
+	case domain.DeliveryRetryScheduled:
+		return moveDue(tx, e.DeliveryID, e.DueAt)
+	case domain.DeliveryRedeliveryRequested:
+		if e.MessageID != "" {
+			return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, DueAt: e.DueAt})
+		}
+		return moveDue(tx, e.DeliveryID, e.DueAt) // stored before the event carried its facts
+	case domain.DeliverySucceeded:
+		return nil, deleteDue(tx, e.DeliveryID)
+	case domain.DeliveryFailed:
+		return nil, deleteDue(tx, e.DeliveryID)
+	case domain.WebhookDeleted:
+		return nil, dropWebhookDue(tx, e.WebhookID)
+	}
+	return nil, nil
+}
+
+func dueKey(webhookID string, at time.Time, deliveryID string) []byte {
+	k := make([]byte, 0, len(webhookID)+1+8+len(deliveryID))
+	k = append(k, webhookID...)
+	k = append(k, 0)
+	k = binary.BigEndian.AppendUint64(k, uint64(max(at.UnixNano(), 0)))
+	return append(k, deliveryID...)
+}
+
+func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
+	if err := deleteDue(tx, e.DeliveryID); err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	key := dueKey(e.WebhookID, e.DueAt, e.DeliveryID)
+	if err := tx.Bucket(bucketDue).Put(key, raw); err != nil {
+		return nil, err
+	}
+	if err := countDue(tx, e, 1); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketDueByDelivery).Put([]byte(e.DeliveryID), key); err != nil {
+		return nil, err
+	}
+	return []projections.Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
+}
+
+// moveDue re-files an owed attempt under a new due time.
+func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time) ([]projections.Change, error) {
+	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
+	var e DueEntry
+	if key != nil {
+		if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+			return nil, fmt.Errorf("due entry %s: %w", deliveryID, err)
+		}
+	} else if e, key = findDelivery(tx, deliveryID); key == nil {
+		return nil, fmt.Errorf("due index: no entry for delivery %s", deliveryID)
+	}
+	e.DueAt, e.Retry = at, true
+	return putDue(tx, e)
+}
+
+func deleteDue(tx *bbolt.Tx, deliveryID string) error {
+	byDelivery := tx.Bucket(bucketDueByDelivery)
+	key := byDelivery.Get([]byte(deliveryID))
+	if key == nil {
+		return nil
+	}
+	var e DueEntry
+	if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+		return fmt.Errorf("due entry %s: %w", deliveryID, err)
+	}
+	if err := countDue(tx, e, -1); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketDue).Delete(key); err != nil {
+		return err
+	}
+	return byDelivery.Delete([]byte(deliveryID))
+}
+
+// findDelivery rebuilds the due entry of a finished delivery, whose own
+// entry was removed when it finished, from the deliveries read model.
+func findDelivery(tx *bbolt.Tx, deliveryID string) (DueEntry, []byte) {
+	b := tx.Bucket([]byte("deliveries"))
+	if b == nil {
+		return DueEntry{}, nil
+	}
+	raw := b.Get([]byte(deliveryID))
+	var d struct {
+		ID, MessageID, WebhookID, AccountID, EventType string
+		Test                                           bool
+	}
+	if raw == nil || json.Unmarshal(raw, &d) != nil || d.ID == "" {
+		return DueEntry{}, nil
+	}
+	return DueEntry{DeliveryID: d.ID, MessageID: d.MessageID, WebhookID: d.WebhookID, AccountID: d.AccountID, EventType: d.EventType, Test: d.Test}, []byte{}
+}
+
+// countDue keeps per-webhook counts of owed first attempts and retries,
+// so metrics read them without walking the index.
+func countDue(tx *bbolt.Tx, e DueEntry, delta int64) error {
+	b := tx.Bucket(bucketDueCounts)
+	c := decodeDueCount(b.Get([]byte(e.WebhookID)))
+	if e.Retry {
+		c.Retries += delta
+	} else {
+		c.Pending += delta
+	}
+	if c.Pending <= 0 && c.Retries <= 0 {
+		return b.Delete([]byte(e.WebhookID))
+	}
+	v := binary.BigEndian.AppendUint64(nil, uint64(c.Pending))
+	return b.Put([]byte(e.WebhookID), binary.BigEndian.AppendUint64(v, uint64(c.Retries)))
+}
+
+func dropWebhookDue(tx *bbolt.Tx, webhookID string) error {
+	if err := tx.Bucket(bucketDueCounts).Delete([]byte(webhookID)); err != nil {
+		return err
+	}
+	prefix := append([]byte(webhookID), 0)
+	c := tx.Bucket(bucketDue).Cursor()
+	byDelivery := tx.Bucket(bucketDueByDelivery)
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
+		var e DueEntry
+		if err := json.Unmarshal(v, &e); err == nil {
+			if err := byDelivery.Delete([]byte(e.DeliveryID)); err != nil {
+				return err
+			}
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted) error {
+	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(a.DeliveryID)); key != nil {
+		var e DueEntry
+		if json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e) == nil && e.Test {
+			return nil // test deliveries never count towards disabling
+		}
+	}
+	b := tx.Bucket(bucketHealth)
+	var h Health
+	if raw := b.Get([]byte(a.WebhookID)); raw != nil {
+		_ = json.Unmarshal(raw, &h)
+	}
+	if a.StatusCode >= 200 && a.StatusCode < 300 {
+		h = Health{LastSuccessAt: a.At}
+	} else if h.FailingSince.IsZero() {
+		h.FailingSince = a.At
+	}
+	raw, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(a.WebhookID), raw)
+}
