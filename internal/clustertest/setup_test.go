@@ -155,7 +155,7 @@ func createHooks(t testing.TB, in *instance, recv *receiver, accounts, maxConc i
 // skipOrFailInCI skips a test whose server is absent, except under CI
 // (CI=true), where .ci/run has started every server the suite needs and an
 // absent one is a fault, not a reason to skip.
-func skipOrFailInCI(t *testing.T, format string, args ...any) {
+func skipOrFailInCI(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatalf(format, args...)
