@@ -128,6 +128,15 @@ type Subscription interface {
 	Close() error
 }
 
+// ConnectionState is implemented by subscriptions that retry a lost store
+// connection inside Next rather than returning an error: Disconnected
+// returns the last read failure while reads are failing, nil once one
+// succeeds. Readiness asks it, since such a Next just blocks while the
+// instance can see nothing new.
+type ConnectionState interface {
+	Disconnected() error
+}
+
 // Category returns the category of a stream: the part of its name before
 // the first '-', as in EventStoreDB's $by_category projection.
 func Category(stream string) string {

@@ -43,7 +43,8 @@ type Runner struct {
 	mu       sync.Mutex
 	pos      eventstore.Position
 	ready    bool
-	advanced chan struct{} // closed and replaced whenever pos or readiness moves
+	sub      eventstore.Subscription // the live subscription, for Ready
+	advanced chan struct{}           // closed and replaced whenever pos or readiness moves
 
 	// Supervision state (supervise.go): the failure the runner is down
 	// with, since when, how often it was restarted, and who hears of a
@@ -95,33 +96,20 @@ func (r *Runner) Position() eventstore.Position {
 	return r.pos
 }
 
-// Ready reports nil once the runner has caught up with the log as it stood
-// when Run started.
-func (r *Runner) Ready(context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.failErr != nil {
-		return fmt.Errorf("projections down since %s (%d restarts so far), retrying: %w", r.failSince.UTC().Format(time.RFC3339), r.restarts, r.failErr)
-	}
-	if !r.ready {
-		return fmt.Errorf("projections catching up (at position %d)", r.pos)
-	}
-	return nil
-}
-
-// WaitReady blocks until Ready reports nil or ctx ends. It wakes on the
+// WaitReady blocks until the runner has caught up (Ready but for the
+// subscription's connection) or ctx ends. It wakes on the
 // runner's own state changes (a commit, catching up, a recovery), not on
 // a timer, so a caller learns of readiness the moment it happens.
 func (r *Runner) WaitReady(ctx context.Context) error {
 	for {
-		err := r.Ready(ctx)
+		err := r.caughtUp()
 		if err == nil {
 			return nil
 		}
 		r.mu.Lock()
 		ch := r.advanced
 		r.mu.Unlock()
-		if r.Ready(ctx) == nil {
+		if r.caughtUp() == nil {
 			return nil // became ready between the two looks
 		}
 		select {
@@ -236,6 +224,14 @@ func (r *Runner) follow(ctx context.Context) error {
 		return fmt.Errorf("projections %s: subscribe: %w", r.Name, err)
 	}
 	defer sub.Close()
+	r.mu.Lock()
+	r.sub = sub
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.sub = nil
+		r.mu.Unlock()
+	}()
 	// A reader goroutine feeds a bounded channel so the apply loop can take
 	// whatever has arrived as one batch (one transaction, one fsync). It
 	// also decodes, so the JSON work runs beside the serial apply loop

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/webhookd/webhookd/eventstore"
 )
 
 // Supervision says how Supervise restarts a runner whose batch failed (a
@@ -50,6 +52,40 @@ func (r *Runner) Health() RunnerHealth {
 
 func (r *Runner) healthLocked() RunnerHealth {
 	return RunnerHealth{Up: r.failErr == nil, Err: r.failErr, Since: r.failSince, Restarts: r.restarts}
+}
+
+// Ready reports nil once the runner has caught up with the log as it stood
+// when Run started, and while its subscription, if it can tell
+// (eventstore.ConnectionState), reaches the store: one that retries a lost
+// connection inside Next would otherwise leave an instance ready that sees
+// nothing new.
+func (r *Runner) Ready(context.Context) error {
+	if err := r.caughtUp(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	sub := r.sub
+	r.mu.Unlock()
+	if cs, ok := sub.(eventstore.ConnectionState); ok {
+		if err := cs.Disconnected(); err != nil {
+			return fmt.Errorf("projections: event store subscription disconnected, retrying: %w", err)
+		}
+	}
+	return nil
+}
+
+// caughtUp is Ready without the subscription's connection: what WaitReady
+// waits for (a reconnection commits nothing that would wake it).
+func (r *Runner) caughtUp() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failErr != nil {
+		return fmt.Errorf("projections down since %s (%d restarts so far), retrying: %w", r.failSince.UTC().Format(time.RFC3339), r.restarts, r.failErr)
+	}
+	if !r.ready {
+		return fmt.Errorf("projections catching up (at position %d)", r.pos)
+	}
+	return nil
 }
 
 // Supervise runs the runner until ctx ends, restarting it with back-off

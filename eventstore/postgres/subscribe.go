@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/webhookd/webhookd/eventstore"
@@ -45,6 +46,21 @@ type subscription struct {
 
 	once sync.Once
 	done chan struct{}
+
+	// failed is the last read failure while reads are failing (Next
+	// retries them), nil after a read succeeds.
+	failed atomic.Pointer[error]
+}
+
+var _ eventstore.ConnectionState = (*subscription)(nil)
+
+// Disconnected returns the last read failure while the subscription is
+// retrying reads, nil while they succeed.
+func (sub *subscription) Disconnected() error {
+	if p := sub.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Next returns the next matching event, blocking until one is committed
@@ -68,6 +84,7 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.RecordedEvent, er
 		switch {
 		case err != nil && transient(err) && sub.ended(ctx) == nil:
 			sub.s.log.Warn("event store: subscription read failed; retrying", "after", sub.cursor, "err", err)
+			sub.failed.Store(&err)
 			sub.wait(ctx, nil, backoff.next())
 			continue
 		case err != nil:
@@ -77,6 +94,7 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.RecordedEvent, er
 			return eventstore.RecordedEvent{}, fmt.Errorf("subscription after %d: %w", sub.cursor, err)
 		}
 		backoff.reset()
+		sub.failed.Store(nil)
 		if full || len(sub.page) > 0 {
 			continue
 		}
