@@ -148,13 +148,15 @@ func quantiles(d []time.Duration) (p50, p99 time.Duration) {
 // eventTimes reads the created time of the events at the arrivals'
 // positions.
 func eventTimes(t *testing.T, dbURL string, as []arrival) map[int64]time.Time {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	var c *pgx.Conn
 	retryConnect(t, func() (err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		c, err = pgx.Connect(ctx, dbURL)
 		return err
 	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	defer c.Close(context.Background())
 	pos := make([]int64, len(as))
 	for i, a := range as {
