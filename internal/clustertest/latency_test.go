@@ -152,7 +152,12 @@ func eventTimes(t *testing.T, dbURL string, as []arrival) map[int64]time.Time {
 	retryConnect(t, func() (err error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		c, err = pgx.Connect(ctx, dbURL)
+		cfg, err := pgx.ParseConfig(dbURL)
+		if err != nil {
+			return err
+		}
+		delete(cfg.RuntimeParams, "pool_max_conns") // a pool setting, not the server's
+		c, err = pgx.ConnectConfig(ctx, cfg)
 		return err
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
