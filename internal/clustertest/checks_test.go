@@ -28,6 +28,9 @@ type checkInput struct {
 	latencies []arrival
 	instances []*instance
 	n         int
+	// observerLag is the worst projection lag w2 and w3 showed outside
+	// the faults: how far CPU starvation alone held their read models back.
+	observerLag time.Duration
 }
 
 func inWindow(ws []window, at time.Time) (string, bool) {

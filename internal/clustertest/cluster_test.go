@@ -74,7 +74,8 @@ func TestCluster(t *testing.T) {
 			t.Errorf("graceful stop of %s: %v", in.name, err)
 		}
 	}
-	check(t, checkInput{recv: recv, hooks: hooks, acked: acked, faults: faults, dbURL: dbURL, latencies: lat.values(), instances: ins, n: n})
+	check(t, checkInput{recv: recv, hooks: hooks, acked: acked, faults: faults, dbURL: dbURL, latencies: lat.values(), instances: ins, n: n,
+		observerLag: lag.worst(faults, "w2", "w3")})
 }
 
 // runFaults SIGKILLs w1 at a fifth of the load and restarts it, SIGSTOPs

@@ -108,3 +108,19 @@ func (w *lagWatch) report(t *testing.T, faults []window) {
 			name, len(secs), s50.Round(time.Millisecond), int(e50), smax.Round(time.Millisecond), int(emax), failed)
 	}
 }
+
+// worst is the highest lag the scrapes of the named instances saw outside
+// the fault windows.
+func (w *lagWatch) worst(faults []window, names ...string) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out time.Duration
+	for _, name := range names {
+		for _, s := range w.by[name] {
+			if _, f := inWindow(faults, s.at); !f && s.ok {
+				out = max(out, time.Duration(s.seconds*float64(time.Second)))
+			}
+		}
+	}
+	return out
+}
