@@ -11,6 +11,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/tracing"
 )
 
 // Publishing limits.
@@ -123,8 +124,16 @@ func (a *App) validatePublish(in PublishInput) *domain.Error {
 }
 
 func (a *App) publishOne(ctx context.Context, in PublishInput) (PublishResult, error) {
+	span, traceparent := a.Tracer.StartPublish(ctx, in.Account, in.Type)
+	res, err := a.publishMessage(ctx, in, traceparent)
+	tracing.EndPublish(span, res.MessageID, res.Duplicate, err)
+	return res, err
+}
+
+func (a *App) publishMessage(ctx context.Context, in PublishInput, traceparent string) (PublishResult, error) {
 	now := a.Now()
-	msg := domain.MessagePublished{AccountID: in.Account, Type: in.Type, Data: in.Data, IdempotencyKey: in.ID, PublishedAt: now}
+	msg := domain.MessagePublished{AccountID: in.Account, Type: in.Type, Data: in.Data, IdempotencyKey: in.ID, PublishedAt: now,
+		Traceparent: traceparent}
 	if in.ID == "" {
 		msg.MessageID = uuid.Must(uuid.NewV7()).String()
 		_, err := a.appendEvents(ctx, domain.MessageStream(msg.MessageID), eventstore.NoStream, msg)

@@ -122,11 +122,13 @@ func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEn
 		return time.Time{}, err
 	}
 	now := d.Now()
+	ctx, span, traceparent := d.traceAttempt(ctx, view, e)
 	out.res = d.Sender.Send(ctx, Request{
 		URL: view.URL, MessageID: e.MessageID, Timestamp: now, Body: body,
 		Secrets: view.SigningSecrets(now), Headers: view.Headers, Test: e.Test,
-		ContentType: view.BodyFormat.ContentType(), Timeout: view.Retry.AttemptTimeout(),
+		ContentType: view.BodyFormat.ContentType(), Timeout: view.Retry.AttemptTimeout(), Traceparent: traceparent,
 	})
+	endAttemptSpan(span, out.res)
 	out.sent = true
 	return now, nil
 }

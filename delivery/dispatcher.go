@@ -11,6 +11,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -62,6 +63,8 @@ type Dispatcher struct {
 	// RetryPolicy is the retry schedule of every delivery; the zero value
 	// is domain.DefaultRetryPolicy.
 	RetryPolicy domain.RetryPolicy
+	// Tracer makes a span per attempt; nil (tracing off) makes none.
+	Tracer *tracing.Tracer
 
 	mu       sync.Mutex
 	lanes    map[string]*lane

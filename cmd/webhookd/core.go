@@ -21,6 +21,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
 	"github.com/webhookd/webhookd/eventstore/postgres"
+	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -38,6 +39,8 @@ type core struct {
 	// closeLimiter closes the Redis client behind the rate limiter, when
 	// there is one.
 	closeLimiter func() error
+	// stopTracing flushes and stops the trace exporter.
+	stopTracing func(context.Context) error
 	// lock is the data directory's lock, held until Close.
 	lock *os.File
 }
@@ -89,9 +92,14 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		return fail(err)
 	}
 	c.closeLimiter = closeLimiter
+	tracer, stopTracing, err := tracing.Setup(ctx, cfg.OTelEndpoint, versionString())
+	if err != nil {
+		return fail(err)
+	}
+	c.stopTracing = stopTracing
 	parts := wiring.Parts{
 		Store: c.Store, ReadDB: c.ReadDB, Guard: c.Guard, Sender: sender, Limiter: limiter, Logger: logger,
-		CheckCallbackURLs: true, IdempotencyWindow: cfg.IdempotencyWindow,
+		CheckCallbackURLs: true, IdempotencyWindow: cfg.IdempotencyWindow, Tracer: tracer,
 	}
 	if cfg.EventTypesFile != "" {
 		cat, err := loadCatalogue(cfg.EventTypesFile)
@@ -120,6 +128,11 @@ func (c *core) Close() error {
 	var errs []error
 	if c.closeLimiter != nil {
 		errs = append(errs, c.closeLimiter())
+	}
+	if c.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, c.stopTracing(ctx))
+		cancel()
 	}
 	if c.ReadDB != nil {
 		errs = append(errs, c.ReadDB.Close())

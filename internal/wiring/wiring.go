@@ -16,6 +16,7 @@ import (
 	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/due"
@@ -46,6 +47,8 @@ type Parts struct {
 	// Catalogue is the event-type catalogue; the zero value means the
 	// built-in one.
 	Catalogue *domain.Catalogue
+	// Tracer makes publish and attempt spans; nil is tracing off.
+	Tracer *tracing.Tracer
 }
 
 // Core is the assembled service core. Nothing runs yet: the caller starts
@@ -83,6 +86,7 @@ func Assemble(p Parts) (*Core, error) {
 		c.App.Guard = p.Guard
 	}
 	c.App.IdempotencyWindow = p.IdempotencyWindow
+	c.App.Tracer, c.Dispatcher.Tracer = p.Tracer, p.Tracer
 	if p.Catalogue != nil {
 		c.App.Catalogue = *p.Catalogue
 	}
