@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/webhookd/webhookd/domain"
@@ -14,7 +15,8 @@ import (
 // History pages through the raw events of a subject (a global ID of a
 // webhook, the caller's account, a delivery or a message), oldest first.
 // ok is false for a subject the caller may not read, which looks exactly
-// like one that does not exist.
+// like one that does not exist. A deleted webhook's history stays readable
+// by the account that owned it: audits outlive the webhook.
 //
 // Webhooks and accounts are read from the history projection, which
 // redacts their secrets. Deliveries and messages, by far the most numerous
@@ -27,8 +29,9 @@ func (a *App) History(ctx context.Context, p Principal, gid string, first int, a
 	}
 	switch kind {
 	case "Webhook":
-		if _, err := a.Webhook(ctx, p, id); err != nil {
-			return projections.HistoryPage{}, false, nil
+		owner, err := a.webhookOwner(ctx, id)
+		if err != nil || owner != p.AccountID {
+			return projections.HistoryPage{}, false, err
 		}
 		page, err := projections.ReadHistory(a.ReadDB, domain.WebhookStream(id), first, after)
 		return page, true, err
@@ -54,6 +57,30 @@ func (a *App) History(ctx context.Context, p Principal, gid string, first int, a
 		return page, true, err
 	}
 	return projections.HistoryPage{}, false, nil
+}
+
+// webhookOwner returns the account that created webhook id, or "" when no
+// such webhook was ever created. Deletion ends a webhook but not its audit
+// trail, so ownership is judged from the creation event in the log rather
+// than from the read model, which forgets deleted webhooks.
+func (a *App) webhookOwner(ctx context.Context, id string) (string, error) {
+	stream := domain.WebhookStream(id)
+	recs, err := a.Store.ReadStream(ctx, stream, 0, 1)
+	if errors.Is(err, eventstore.ErrStreamNotFound) || (err == nil && len(recs) == 0) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", stream, err)
+	}
+	ev, err := a.Codec.Decode(recs[0])
+	if err != nil {
+		return "", fmt.Errorf("decode %s@0: %w", stream, err)
+	}
+	created, ok := ev.(domain.WebhookCreated)
+	if !ok {
+		return "", nil
+	}
+	return created.AccountID, nil
 }
 
 // streamHistory pages through a stream in the store; cursors are revisions.

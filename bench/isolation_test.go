@@ -3,8 +3,6 @@ package bench
 import (
 	"testing"
 	"time"
-
-	"github.com/webhookd/webhookd/app"
 )
 
 // isolationTimeout is the sender timeout in the isolation benchmark: short,
@@ -49,10 +47,7 @@ func isolationRun(b *testing.B, healthyEvents int, withBad bool) float64 {
 	}
 	// Round-robin over 10 types gives the bad ones 2 in 10 events; over 8
 	// it gives them none. Either way the healthy ones get healthyEvents.
-	var events []app.PublishInput
-	for _, e := range roundRobin(healthyEvents*len(types)/healthy, types) {
-		events = append(events, e)
-	}
+	events := roundRobin(healthyEvents*len(types)/healthy, types)
 	out := r.followOutcomes(b)
 	r.env.StartDispatcher(b)
 	start := time.Now()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ func TestComposeFileUsesKnownKeys(t *testing.T) {
 	var compose struct {
 		Services map[string]struct {
 			Environment map[string]string `yaml:"environment"`
+			Tmpfs       []string          `yaml:"tmpfs"`
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(raw, &compose); err != nil {
@@ -41,7 +43,19 @@ func TestComposeFileUsesKnownKeys(t *testing.T) {
 	if seen == 0 {
 		t.Error("docker-compose.yml sets no WEBHOOKD_* variable for webhookd")
 	}
-	for _, need := range []string{"eventstore", "redis"} {
+	// Every instance gets its own data directory, writable by the image's
+	// user (distroless nonroot, 65532): a tmpfs per container.
+	for _, name := range []string{"webhookd", "webhookd-esdb"} {
+		if !slices.ContainsFunc(compose.Services[name].Tmpfs, func(m string) bool { return strings.HasPrefix(m, svc.Environment["WEBHOOKD_DATA_DIR"]+":uid=65532") }) {
+			t.Errorf("%s has no tmpfs data directory owned by uid 65532", name)
+		}
+		for env := range compose.Services[name].Environment {
+			if strings.HasPrefix(env, "WEBHOOKD_") && !known[env] {
+				t.Errorf("docker-compose.yml sets %s on %s, which webhookd does not read", env, name)
+			}
+		}
+	}
+	for _, need := range []string{"postgres", "eventstore", "redis"} {
 		if _, ok := compose.Services[need]; !ok {
 			t.Errorf("docker-compose.yml lacks the %s service", need)
 		}

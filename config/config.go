@@ -36,6 +36,10 @@ type Config struct {
 	// is restarted in-process before serve exits non-zero, so that a
 	// supervisor restarts the whole process.
 	FatalAfter time.Duration
+	// Retention is the max age of each of RetentionCategories that has one
+	// (see ParseRetention); serve applies it to the store at start.
+	Retention map[string]time.Duration
+	Cluster
 }
 
 // Key describes one configuration key.
@@ -66,7 +70,13 @@ func Keys() []Key {
 		{Flag: "public-url", Env: "WEBHOOKD_PUBLIC_URL", Default: "", Help: "externally visible base URL (https://host[/prefix]); the API's absolute links, such as a webhook's verification-file downloadUrl, start with it"},
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
 		{Flag: "fatal-after", Env: "WEBHOOKD_FATAL_AFTER", Default: "5m", Help: "how long a failing background task is restarted in-process before serve exits non-zero"},
+		{Flag: "retention", Env: "WEBHOOKD_RETENTION", Default: "", Help: "max age of message and delivery streams, e.g. message=30d,delivery=90d (at least 7d, 0 for none); applied at start, a category not named has no limit"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
+		{Flag: "dispatch", Env: "WEBHOOKD_DISPATCH", Default: "true", IsBool: true, Help: "make deliveries; false for an API-only instance"},
+		{Flag: "partitions", Env: "WEBHOOKD_PARTITIONS", Default: "64", Help: "how many partitions instances on a shared store divide the webhooks into (the same on every instance)"},
+		{Flag: "lease-ttl", Env: "WEBHOOKD_LEASE_TTL", Default: "10s", Help: "how long a partition lease lives without renewal; renewed every third of it"},
+		{Flag: "instance-id", Env: "WEBHOOKD_INSTANCE_ID", Default: "", Help: "this instance's ID in leases and logs; random per start when empty"},
+		{Flag: "retry-schedule", Env: "WEBHOOKD_RETRY_SCHEDULE", Default: "", Help: "comma-separated delays before each attempt (0,5s,5m,...); empty: the default schedule"},
 	}
 }
 
@@ -158,6 +168,9 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 	}
 	c.Dev, c.Introspection = *bools["dev"], *bools["introspection"]
 	var err error
+	if c.Cluster, err = buildCluster(get, *bools["dispatch"]); err != nil {
+		return Config{}, err
+	}
 	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil {
 		return Config{}, fmt.Errorf("shutdown-timeout: %w", err)
 	}
@@ -166,6 +179,9 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 	}
 	if c.FatalAfter, err = time.ParseDuration(get("fatal-after")); err != nil || c.FatalAfter <= 0 {
 		return Config{}, fmt.Errorf("fatal-after: %q is not a positive duration", get("fatal-after"))
+	}
+	if c.Retention, err = ParseRetention(get("retention")); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }

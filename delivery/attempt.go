@@ -73,6 +73,9 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookVi
 				out.notDueUntil = s.NextAttemptAt
 				return nil, nil
 			}
+			if due && !d.owns(e.WebhookID) {
+				return nil, nil // the lease lapsed since the lane was examined
+			}
 			if now, err = d.send(ctx, view, e, &out); err != nil {
 				return nil, err
 			}
@@ -81,6 +84,7 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookVi
 		decided, err := domain.DecideDelivery(s, domain.RecordAttempt{
 			Outcome: out.res.Outcome, Latency: out.res.Latency, ErrorMessage: out.res.ErrorMessage,
 			ResponseExcerpt: out.res.Excerpt, RequestHeaders: out.res.RequestHeaders, Rand: d.Rand(),
+			Policy: d.RetryPolicy,
 		}, now)
 		return append(events, decided...), err
 	}

@@ -53,6 +53,12 @@ type Dispatcher struct {
 	// Any other unrecorded attempt holds its delivery and lane for
 	// StoreBackoff.
 	StoreBackoff, StoreBackoffMax time.Duration
+	// Owner, when set, limits dispatch to the webhooks this instance owns
+	// among several sharing one store; nil dispatches every webhook.
+	Owner Owner
+	// RetryPolicy is the retry schedule of every delivery; the zero value
+	// is domain.DefaultRetryPolicy.
+	RetryPolicy domain.RetryPolicy
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -210,6 +216,9 @@ func (d *Dispatcher) lane(id string) *lane {
 
 // startLane starts the lane's due attempts and returns when to look again.
 func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
+	if !d.owns(id) {
+		return time.Time{} // another instance's lane; gaining its partition wakes it
+	}
 	view, ok, err := d.webhook(id)
 	if err != nil {
 		d.Logger.Error("dispatcher: read webhook", "webhook", id, "err", err)

@@ -34,7 +34,7 @@ type Metrics struct {
 func NewMetrics(r prometheus.Registerer, inFlight func() float64, owed func() (map[string]projections.DueCount, error)) *Metrics {
 	m := &Metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "webhookd_delivery_attempts_total", Help: "Delivery attempts by webhook, outcome (succeeded, retry, failed) and status class.",
+			Name: "webhookd_delivery_attempts_total", Help: "Delivery attempts by webhook, outcome (succeeded, retry, failed) and status class. The first 100 webhooks seen get their own series; the rest share webhook=\"other\".",
 		}, []string{"webhook", "outcome", "status"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "webhookd_delivery_attempt_seconds", Help: "Latency of delivery attempts, from sending to the end of the response excerpt.",

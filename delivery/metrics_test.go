@@ -53,7 +53,7 @@ webhookd_deliveries_owed{kind="retry",webhook="` + hook.ID + `"} 0
 		return n == 0
 	})
 	attempts := `
-# HELP webhookd_delivery_attempts_total Delivery attempts by webhook, outcome (succeeded, retry, failed) and status class.
+# HELP webhookd_delivery_attempts_total Delivery attempts by webhook, outcome (succeeded, retry, failed) and status class. The first 100 webhooks seen get their own series; the rest share webhook="other".
 # TYPE webhookd_delivery_attempts_total counter
 webhookd_delivery_attempts_total{outcome="succeeded",status="2xx",webhook="` + hook.ID + `"} 3
 `

@@ -9,6 +9,7 @@ func RegisterEvents(c *eventstore.Codec) {
 	RegisterWebhookEvents(c)
 	RegisterAccountEvents(c)
 	RegisterDeliveryEvents(c)
+	RegisterLeaseEvents(c)
 }
 
 // RegisterWebhookEvents registers the events of the webhook aggregate.

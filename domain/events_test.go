@@ -34,6 +34,11 @@ func TestCodecRoundTrip(t *testing.T) {
 		APIKeyCreated{KeyID: "k1", AccountID: "acc1", Scope: ScopeAdmin, SecretHash: HashKeySecret("x"), Label: "ops", CreatedAt: t0, ExpiresAt: &expiry},
 		APIKeyCreated{KeyID: "k2", AccountID: "acc1", Scope: ScopeAccount, SecretHash: HashKeySecret("y"), CreatedAt: t0},
 		APIKeyRevoked{KeyID: "k1", AccountID: "acc1", At: t0},
+		LeaseAcquired{Partition: 3, Owner: "a", Term: 2, ExpiresAt: expiry, TakenFrom: "b", At: t0},
+		LeaseRenewed{Partition: 3, Owner: "a", Term: 2, ExpiresAt: expiry, At: t0},
+		LeaseReleased{Partition: 3, Owner: "a", Term: 2, At: t0},
+		MemberHeartbeat{Instance: "a", TTLMs: 10000, At: t0},
+		MemberLeft{Instance: "a", At: t0},
 	}
 	seen := map[string]bool{}
 	for i, e := range events {
@@ -57,8 +62,8 @@ func TestCodecRoundTrip(t *testing.T) {
 			t.Errorf("%s round trip:\n got %#v\nwant %#v", name, got, e)
 		}
 	}
-	if len(seen) != 15 {
-		t.Errorf("%d distinct event types exercised, want all 15", len(seen))
+	if len(seen) != 20 {
+		t.Errorf("%d distinct event types exercised, want all 20", len(seen))
 	}
 	if !c.Known("webhook.created.v1") || !c.Known("apikey.revoked.v1") || !c.Known(MessagePublished{}.EventType()) {
 		t.Error("RegisterEvents misses webhook, account or message events")

@@ -17,7 +17,18 @@ var (
 	ErrClosed = errors.New("eventstore: store closed")
 	// ErrSubscriptionClosed ends a subscription that was closed.
 	ErrSubscriptionClosed = errors.New("eventstore: subscription closed")
+	// ErrUnavailable is returned when the store could not be reached or did
+	// not answer (no leader, node unavailable, deadline exceeded) and
+	// retrying safely was not possible or did not help. For an append the
+	// outcome is unknown: the events may or may not have been written, so a
+	// caller must never treat it as success; reading the stream again tells.
+	ErrUnavailable = errors.New("eventstore: store unavailable")
 )
+
+// IsUnavailable reports whether err is (or wraps) ErrUnavailable, so the
+// application layer can answer STORE_UNAVAILABLE rather than an internal
+// error.
+func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
 
 // WrongExpectedVersionError is returned by Append when the stream is not at
 // the expected revision. It carries the actual state so the caller can

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/projections"
 )
@@ -37,6 +38,17 @@ type exportRow struct {
 	LastStatusCode *int       `json:"lastStatusCode"` // null when no response arrived
 	Test           bool       `json:"test"`
 	FailureReason  string     `json:"failureReason"`
+	// Payload is the JSON body the delivery's POSTs carry, with
+	// include=payload; null when the message has left the log.
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// payloadOf is the body a delivery of m carries, as the dispatcher sends it.
+func payloadOf(m *domain.MessagePublished) (json.RawMessage, error) {
+	if m == nil {
+		return json.RawMessage("null"), nil
+	}
+	return json.Marshal(delivery.Payload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data})
 }
 
 func newExportRow(v projections.DeliveryView) exportRow {
@@ -64,15 +76,19 @@ func (r exportRow) record() []string {
 	if r.LastStatusCode != nil {
 		code = strconv.Itoa(*r.LastStatusCode)
 	}
-	return []string{r.ID, r.MessageID, r.EventType, r.Status, strconv.Itoa(r.Attempts),
+	rec := []string{r.ID, r.MessageID, r.EventType, r.Status, strconv.Itoa(r.Attempts),
 		r.CreatedAt.Format(time.RFC3339Nano), last, code, strconv.FormatBool(r.Test), r.FailureReason}
+	if r.Payload != nil {
+		rec = append(rec, string(r.Payload))
+	}
+	return rec
 }
 
 // exportRequest is a validated export query.
 type exportRequest struct {
-	webhookGID   string
-	since, until time.Time
-	format       string // "ndjson" or "csv"
+	webhookGID string
+	query      app.ExportQuery
+	format     string // "ndjson" or "csv"
 }
 
 func parseExportRequest(r *http.Request) (exportRequest, error) {
@@ -80,6 +96,19 @@ func parseExportRequest(r *http.Request) (exportRequest, error) {
 	req := exportRequest{webhookGID: q.Get("webhook"), format: q.Get("format")}
 	if req.webhookGID == "" {
 		return req, errors.New("the webhook parameter is required: the webhook's global ID")
+	}
+	switch include := q.Get("include"); include {
+	case "":
+	case "payload":
+		req.query.WithMessage = true
+	default:
+		return req, fmt.Errorf("include must be payload, not %q", include)
+	}
+	switch st := domain.DeliveryStatus(q.Get("status")); st {
+	case "", domain.DeliveryStatusPending, domain.DeliveryStatusRetrying, domain.DeliveryStatusSucceeded, domain.DeliveryStatusFailed:
+		req.query.Status = st
+	default:
+		return req, fmt.Errorf("status must be pending, retrying, succeeded or failed, not %q", st)
 	}
 	switch req.format {
 	case "":
@@ -91,7 +120,7 @@ func parseExportRequest(r *http.Request) (exportRequest, error) {
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
-	}{{"since", &req.since}, {"until", &req.until}} {
+	}{{"since", &req.query.Since}, {"until", &req.query.Until}} {
 		raw := q.Get(p.name)
 		if raw == "" {
 			continue
@@ -102,16 +131,19 @@ func parseExportRequest(r *http.Request) (exportRequest, error) {
 		}
 		*p.dst = t
 	}
-	if !req.since.IsZero() && !req.until.IsZero() && !req.until.After(req.since) {
+	if since, until := req.query.Since, req.query.Until; !since.IsZero() && !until.IsZero() && !until.After(since) {
 		return req, errors.New("until must be after since")
 	}
 	return req, nil
 }
 
 // ExportHandler serves GET /v1/deliveries/export?webhook=<global id>
-// &since=<RFC 3339>&until=<RFC 3339>&format=ndjson|csv: the deliveries of
-// one of the caller's webhooks created in [since, until), oldest first, as
-// NDJSON (the default) or CSV. Rows are streamed as they are read and
+// &since=<RFC 3339>&until=<RFC 3339>&status=<status>&include=payload
+// &format=ndjson|csv: the deliveries of one of the caller's webhooks
+// created in [since, until), optionally only those in one status, oldest
+// first, as NDJSON (the default) or CSV. include=payload adds each
+// delivery's body as sent, so a receiver can pull events instead of being
+// pushed them. Rows are streamed as they are read and
 // flushed every few hundred, so an export of any size holds only a chunk in
 // memory. Another account's webhook is not found, exactly like a missing
 // one.
@@ -137,12 +169,11 @@ func ExportHandler(a *app.App) http.Handler {
 			http.Error(w, "webhook not found", http.StatusNotFound)
 			return
 		}
-		hook, err := a.Webhook(r.Context(), p, id)
-		if err != nil {
+		if _, err := a.Webhook(r.Context(), p, id); err != nil {
 			http.Error(w, "webhook not found", http.StatusNotFound)
 			return
 		}
-		if err := writeExport(w, r, a, hook.AccountID, id, req); err != nil && r.Context().Err() == nil {
+		if err := writeExport(w, r, a, p, id, req); err != nil && r.Context().Err() == nil {
 			// The status line is gone; all that is left is to cut the
 			// response short, which clients see as a truncated body.
 			a.Logger.Error("delivery export failed", "webhook", id, "err", err)
@@ -154,7 +185,7 @@ func ExportHandler(a *app.App) http.Handler {
 // writeExport streams the rows. An error after the first byte cannot
 // change the status any more; it is returned so the caller aborts the
 // response rather than let it look complete.
-func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, account, webhookID string, req exportRequest) error {
+func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, p app.Principal, webhookID string, req exportRequest) error {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -170,7 +201,11 @@ func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, account, we
 	var cw *csv.Writer
 	if req.format == "csv" {
 		cw = csv.NewWriter(buf)
-		if err := cw.Write(exportColumns); err != nil {
+		columns := exportColumns
+		if req.query.WithMessage {
+			columns = append(columns[:len(columns):len(columns)], "payload")
+		}
+		if err := cw.Write(columns); err != nil {
 			return err
 		}
 		encode = func(row exportRow) error { return cw.Write(row.record()) }
@@ -194,11 +229,15 @@ func writeExport(w http.ResponseWriter, r *http.Request, a *app.App, account, we
 		return nil
 	}
 	rows := 0
-	err := projections.EachDelivery(a.ReadDB, account, webhookID, req.since, req.until, func(v projections.DeliveryView) error {
-		if err := r.Context().Err(); err != nil {
-			return err
+	err := a.ExportDeliveries(r.Context(), p, webhookID, req.query, func(d app.ExportedDelivery) error {
+		row := newExportRow(d.DeliveryView)
+		if req.query.WithMessage {
+			var err error
+			if row.Payload, err = payloadOf(d.Message); err != nil {
+				return err
+			}
 		}
-		if err := encode(newExportRow(v)); err != nil {
+		if err := encode(row); err != nil {
 			return err
 		}
 		if rows++; rows%exportFlushRows == 0 {

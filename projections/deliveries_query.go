@@ -2,6 +2,8 @@ package projections
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -126,18 +128,41 @@ func webhookDeliveriesOwnedBy(tx *bbolt.Tx, account, webhookID string) (bool, er
 	return ok && view.AccountID == account, err
 }
 
+// DeliveryRange selects the deliveries EachDelivery walks: those created
+// in [Since, Until) (a zero bound is open) and, when Status is set, only
+// those now in that status.
+type DeliveryRange struct {
+	Since, Until time.Time
+	Status       domain.DeliveryStatus
+}
+
 // EachDelivery calls fn with each delivery of the account's webhook
-// webhookID created in [since, until) (a zero bound is open), oldest first,
-// without holding them all in memory. It stops at fn's first error and
-// returns it.
+// webhookID that r selects, oldest first, without holding them all in
+// memory. It stops at fn's first error and returns it.
+//
+// The walk starts near Since (found by binary search over the creation
+// index) and a status filter walks the per-status index, so an export
+// costs what it returns rather than the webhook's whole history.
 //
 // Deliveries are read a chunk per read transaction and fn runs between
 // transactions: a bbolt read transaction held open while a slow client
 // drains an export would block the projection writer as soon as the file
 // has to grow. A delivery created while the walk is under way is included
 // if the walk has not passed its creation time.
-func EachDelivery(db *bbolt.DB, account, webhookID string, since, until time.Time, fn func(DeliveryView) error) error {
-	prefix := deliveryPrefix(webhookID, "")
+func EachDelivery(db *bbolt.DB, account, webhookID string, r DeliveryRange, fn func(DeliveryView) error) error {
+	return eachDelivery(db, account, webhookID, r, fn, nil)
+}
+
+// eachDelivery is EachDelivery; step, when set, is called for every index
+// entry the walk reads, so tests can show what an export costs.
+func eachDelivery(db *bbolt.DB, account, webhookID string, r DeliveryRange, fn func(DeliveryView) error, step func()) error {
+	if err := (DeliveryFilter{Status: string(r.Status)}).validate(); err != nil {
+		return err
+	}
+	idxName, prefix := bucketDeliveriesByWebhook, deliveryPrefix(webhookID, "")
+	if r.Status != "" {
+		idxName, prefix = bucketDeliveriesByStatus, deliveryPrefix(webhookID, r.Status)
+	}
 	var resume []byte // the last key handed to a chunk
 	chunk := make([]DeliveryView, 0, exportChunk)
 	for {
@@ -148,12 +173,12 @@ func EachDelivery(db *bbolt.DB, account, webhookID string, since, until time.Tim
 				done = true
 				return err
 			}
-			c := tx.Bucket(bucketDeliveriesByWebhook).Cursor()
-			k, v := c.Seek(prefix)
-			if resume != nil {
-				if k, v = c.Seek(resume); k != nil && bytes.Equal(k, resume) {
-					k, v = c.Next()
-				}
+			c := tx.Bucket(idxName).Cursor()
+			var k, v []byte
+			if resume == nil {
+				k, v = c.Seek(seekSince(c, prefix, r.Since))
+			} else if k, v = c.Seek(resume); k != nil && bytes.Equal(k, resume) {
+				k, v = c.Next()
 			}
 			for ; ; k, v = c.Next() {
 				if k == nil || !bytes.HasPrefix(k, prefix) {
@@ -163,13 +188,16 @@ func EachDelivery(db *bbolt.DB, account, webhookID string, since, until time.Tim
 				if len(chunk) == exportChunk {
 					return nil
 				}
+				if step != nil {
+					step()
+				}
 				resume = append(resume[:0], k...)
 				created, _ := parseIndexValue(v)
-				if !since.IsZero() && created.Before(since) {
+				if !r.Since.IsZero() && created.Before(r.Since) {
 					continue
 				}
-				if !until.IsZero() && !created.Before(until) {
-					if !created.Before(until.Add(clockSkew)) {
+				if !r.Until.IsZero() && !created.Before(r.Until) {
+					if !created.Before(r.Until.Add(clockSkew)) {
 						done = true
 						return nil
 					}
@@ -196,6 +224,46 @@ func EachDelivery(db *bbolt.DB, account, webhookID string, since, until time.Tim
 			return nil
 		}
 	}
+}
+
+// seekSince returns the key at which a walk of prefix's range for
+// deliveries created at or after since may start. The index is in log
+// order and creation times run out of it by at most clockSkew, so an entry
+// created before since-clockSkew proves every entry before it is older
+// than since too. A binary search over log positions finds the last such
+// entry in a few dozen seeks; the walk starts just after it.
+func seekSince(c *bbolt.Cursor, prefix []byte, since time.Time) []byte {
+	if since.IsZero() {
+		return prefix
+	}
+	bound := since.Add(-clockSkew)
+	at := func(pos uint64) ([]byte, []byte) {
+		return c.Seek(binary.BigEndian.AppendUint64(append([]byte{}, prefix...), pos))
+	}
+	old := func(k, v []byte) bool {
+		created, _ := parseIndexValue(v)
+		return k != nil && bytes.HasPrefix(k, prefix) && created.Before(bound)
+	}
+	posOf := func(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(prefix):]) }
+	k, v := c.Seek(prefix)
+	if !old(k, v) {
+		return prefix
+	}
+	// Invariant: the entry at lo is old; the first entry at or after hi
+	// is not (or there is none).
+	lo, hi := posOf(k), uint64(math.MaxUint64)
+	if last, _ := seekBelow(c, prefixEnd(prefix)); last != nil && bytes.HasPrefix(last, prefix) {
+		hi = posOf(last) + 1
+	}
+	for lo+1 < hi {
+		mid := lo + (hi-lo)/2
+		if k, v := at(mid); old(k, v) {
+			lo = posOf(k)
+		} else {
+			hi = mid
+		}
+	}
+	return binary.BigEndian.AppendUint64(append([]byte{}, prefix...), lo+1)
 }
 
 // seekBelow positions c on the last key below limit, for walking

@@ -215,7 +215,7 @@ func TestEachDelivery(t *testing.T) {
 	deliveryScenario(t, env)
 	each := func(account string, since, until time.Time) string {
 		var got []string
-		err := projections.EachDelivery(env.ReadDB, account, "wh_a", since, until, func(v projections.DeliveryView) error {
+		err := projections.EachDelivery(env.ReadDB, account, "wh_a", projections.DeliveryRange{Since: since, Until: until}, func(v projections.DeliveryView) error {
 			got = append(got, v.ID)
 			return nil
 		})
@@ -235,7 +235,7 @@ func TestEachDelivery(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	var n int
-	err := projections.EachDelivery(env.ReadDB, "acme", "wh_a", time.Time{}, time.Time{}, func(projections.DeliveryView) error {
+	err := projections.EachDelivery(env.ReadDB, "acme", "wh_a", projections.DeliveryRange{}, func(projections.DeliveryView) error {
 		if n++; n == 3 {
 			return stop
 		}
@@ -256,7 +256,7 @@ func TestEachDeliveryCrossesChunks(t *testing.T) {
 	}
 	sim.sync()
 	var got int
-	err := projections.EachDelivery(env.ReadDB, "acme", "wh_c", time.Time{}, time.Time{}, func(v projections.DeliveryView) error {
+	err := projections.EachDelivery(env.ReadDB, "acme", "wh_c", projections.DeliveryRange{}, func(v projections.DeliveryView) error {
 		if want := fmt.Sprintf("c%04d", got); v.ID != want {
 			return fmt.Errorf("row %d is %s, want %s", got, v.ID, want)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/webhookd/webhookd/eventstore"
 )
@@ -351,7 +352,7 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position,
 	err := r.DB.Update(func(tx *bbolt.Tx) error {
 		for _, p := range r.Projections {
 			for _, b := range p.Buckets() {
-				if err := tx.DeleteBucket([]byte(b)); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+				if err := tx.DeleteBucket([]byte(b)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 					return err
 				}
 			}

@@ -47,13 +47,20 @@ func (m *Main) startBackground() {
 		}
 		return err
 	})
+	if !m.Config.Dispatch {
+		done := make(chan struct{})
+		close(done)
+		m.dispatcherDone = done // an API-only instance
+		return
+	}
+	own := m.newOwnership()
 	m.dispatcherDone = m.goBackground("dispatcher", func() error {
 		if err := m.awaitDispatchable(dispCtx); err != nil {
 			return nil // stopped before dispatching began
 		}
 		up("dispatcher", true)
 		defer up("dispatcher", false)
-		return c.Dispatcher.Run(dispCtx)
+		return m.dispatchOwned(dispCtx, own)
 	})
 }
 

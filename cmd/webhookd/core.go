@@ -35,6 +35,8 @@ type core struct {
 	Store  eventstore.Store
 	ReadDB *bbolt.DB
 	Guard  *netguard.Guard
+	// lock is the data directory's lock, held until Close.
+	lock *os.File
 }
 
 func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
@@ -50,7 +52,11 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	var err error
+	if c.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if c.Store, err = openStore(ctx, cfg, logger); err != nil {
+		c.Close()
 		return nil, err
 	}
 	if wrap != nil {
@@ -108,6 +114,9 @@ func (c *core) Close() error {
 	}
 	if c.Store != nil {
 		errs = append(errs, c.Store.Close())
+	}
+	if c.lock != nil {
+		errs = append(errs, c.lock.Close()) // closing releases the lock
 	}
 	return errors.Join(errs...)
 }

@@ -84,7 +84,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Core = c
+	if err := applyRetention(ctx, c.Store, m.Config.Retention, m.Logger); err != nil {
+		return err
+	}
 	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
+	m.Metrics.WatchProjectionLag("readmodel", c.Runner.Position, c.Store)
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
@@ -112,9 +116,10 @@ func (m *Main) Run(ctx context.Context) error {
 
 	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
 		func() (map[string]projections.DueCount, error) { return projections.DueCounts(c.ReadDB) })
+	c.Dispatcher.RetryPolicy = retryPolicy(m.Config)
 	m.startBackground()
 	m.goBackground("http", m.HTTP.Serve)
-	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev)
+	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev, "dispatch", m.Config.Dispatch)
 	return m.greet(ctx)
 }
 

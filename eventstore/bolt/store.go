@@ -21,6 +21,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/boltmem"
@@ -171,7 +172,7 @@ func openBolt(path string, noSync bool) (db *bbolt.DB, err error) {
 		InitialMmapSize: 1 << 30,
 	})
 	if err != nil {
-		if errors.Is(err, bbolt.ErrInvalid) || errors.Is(err, bbolt.ErrChecksum) || errors.Is(err, bbolt.ErrVersionMismatch) {
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
 			return nil, &eventstore.CorruptionError{File: path, Offset: 0, Reason: err.Error()}
 		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
@@ -191,16 +192,17 @@ func (s *Store) init(window *idWindow) (head uint64, err error) {
 		}
 		head = getUint64(tx.Bucket(bucketMeta).Get(keyHead))
 		c := tx.Bucket(bucketLog).Cursor()
-		k, v := c.Last()
+		k, _ := c.Last()
 		if k != nil {
 			head = max(head, getUint64(k))
 		}
 		// Walk back over the window's worth of records, then add them oldest
 		// first. Every one must decode: a torn tail would show here.
 		n := 0
-		for ; k != nil && n < len(window.ring); k, v = c.Prev() {
+		for ; k != nil && n < len(window.ring); k, _ = c.Prev() {
 			n++
 		}
+		var v []byte
 		if k == nil {
 			k, v = c.First()
 		} else {

@@ -71,7 +71,7 @@ func (s *Store) startBefore(ctx context.Context, after eventstore.Position) (esd
 		return nil, err
 	}
 	defer rs.Close()
-	ev, err := rs.Recv()
+	ev, err := recv(rs)
 	if errors.Is(err, io.EOF) {
 		return esdb.Start{}, nil
 	}

@@ -37,6 +37,8 @@ var _ eventstore.Store = (*Store)(nil)
 // server or cluster.
 type Store struct {
 	client    *esdb.Client
+	appendFn  appendFunc  // client.AppendToStream
+	retry     retryPolicy // for appends whose outcome is unknown
 	retention *retention
 	closed    atomic.Bool
 
@@ -57,7 +59,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esdb: new client: %w", err)
 	}
-	s := &Store{client: client, subs: make(map[*subscription]struct{})}
+	s := &Store{client: client, appendFn: client.AppendToStream, retry: defaultRetry, subs: make(map[*subscription]struct{})}
 	s.retention = newRetention(client, time.Now)
 	if err := s.ping(ctx); err != nil {
 		client.Close()
@@ -74,7 +76,7 @@ func (s *Store) ping(ctx context.Context) error {
 		return err
 	}
 	defer rs.Close()
-	if _, err := rs.Recv(); err != nil && !errors.Is(err, io.EOF) {
+	if _, err := recv(rs); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
 	return nil
@@ -100,8 +102,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	}
-	opts := esdb.AppendToStreamOptions{ExpectedRevision: toExpectedRevision(expected)}
-	res, err := s.client.AppendToStream(ctx, stream, opts, proposed...)
+	res, err := s.appendRetrying(ctx, stream, expected, proposed)
 	if err != nil {
 		return eventstore.AppendResult{}, s.appendError(ctx, stream, expected, err)
 	}
@@ -152,7 +153,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	defer rs.Close()
 	var out []eventstore.RecordedEvent
 	for {
-		ev, err := rs.Recv()
+		ev, err := recv(rs)
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
@@ -209,7 +210,7 @@ func (s *Store) readAllPage(ctx context.Context, after eventstore.Position, n ui
 	var out []eventstore.RecordedEvent
 	last, raw := after, uint64(0)
 	for raw < n {
-		ev, err := rs.Recv()
+		ev, err := recv(rs)
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -91,7 +91,7 @@ func newSubscription(ctx context.Context, inner receiver, after eventstore.Posit
 func (s *subscription) pump() {
 	defer close(s.done)
 	for {
-		ev := s.inner.Recv()
+		ev := subscriptionRecv(s.inner)
 		if ev.SubscriptionDropped != nil {
 			s.err = s.endError(ev.SubscriptionDropped.Error)
 			return

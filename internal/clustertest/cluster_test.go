@@ -1,0 +1,233 @@
+package clustertest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/webhookd/webhookd/internal/gqltest"
+)
+
+const (
+	accounts = 10 // × 5 types = 50 webhooks, each message matches exactly one
+	maxConc  = 2
+	leaseTTL = 3 * time.Second
+)
+
+// retrySchedule is the short schedule the instances run with.
+var retrySchedule = []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second}
+
+// window is a stretch of time around a fault.
+type window struct {
+	name       string
+	start, end time.Time
+	inFlight   int // attempts in flight at the faulted instance when it began
+}
+
+// TestCluster runs three instances on one PostgreSQL and Redis under load
+// with faults, then checks what the receiver saw against the log.
+// WEBHOOKD_CLUSTER_MESSAGES and WEBHOOKD_CLUSTER_RATE size the load
+// (20,000 at 500/s; -short: 3,000 at 100/s).
+func TestCluster(t *testing.T) {
+	n, rate := envInt("WEBHOOKD_CLUSTER_MESSAGES", 20000), envInt("WEBHOOKD_CLUSTER_RATE", 500)
+	if testing.Short() {
+		n, rate = envInt("WEBHOOKD_CLUSTER_MESSAGES", 3000), envInt("WEBHOOKD_CLUSTER_RATE", 100)
+	}
+	dbURL, redis := postgresDatabase(t), redisURL(t)
+	bin := buildBinary(t)
+	recv := newReceiver(t)
+	px := newProxy(t, "127.0.0.1:5432")
+	flags := []string{"--lease-ttl", leaseTTL.String(), "--partitions", "16", "--retry-schedule", "0,1s,2s,4s,8s,16s,30s"}
+	ins := []*instance{
+		newInstance(t, bin, "w1", dbURL, redis, flags...),
+		newInstance(t, bin, "w2", dbURL, redis, flags...),
+		newInstance(t, bin, "w3", withHost(dbURL, px.Addr()), redis, flags...),
+	}
+	for _, in := range ins {
+		in.start()
+	}
+	pubKey := ins[0].createKey("acc-0", "publisher")
+	hooks, keys := createHooks(t, ins[0], recv, accounts, maxConc)
+	lat := watchUpdates(t, ins[1:], keys[0], hooks)
+
+	l := newLoad(ins, pubKey, accounts)
+	loadDone := make(chan struct{})
+	began := time.Now()
+	go func() { defer close(loadDone); l.run(n, rate) }()
+	d := time.Duration(n/rate) * time.Second
+	faults := runFaults(t, ins, l, px, recv, began, d)
+	<-loadDone
+	t.Logf("load: %d messages at %d/s took %s", n, rate, time.Since(began).Round(time.Millisecond))
+
+	acked := l.acknowledged()
+	waitDelivered(t, recv, hooks, acked, 2*time.Minute)
+	for _, in := range ins {
+		if err := in.stop(); err != nil {
+			t.Errorf("graceful stop of %s: %v", in.name, err)
+		}
+	}
+	check(t, checkInput{recv: recv, hooks: hooks, acked: acked, faults: faults, dbURL: dbURL, latencies: lat.values(), instances: ins, n: n})
+}
+
+// runFaults SIGKILLs w1 at a fifth of the load and restarts it, SIGSTOPs
+// w2 for 15 s at two fifths, and cuts w3's store connection for 5 s at
+// four fifths, checking /readyz on w3 during the cut.
+func runFaults(t *testing.T, ins []*instance, l *load, px *proxy, recv *receiver, began time.Time, d time.Duration) []window {
+	var out []window
+	at := func(frac float64) { time.Sleep(time.Until(began.Add(time.Duration(frac * float64(d))))) } // the fault schedule
+	inflight := func(in *instance) int {
+		v, _ := strconv.ParseFloat(in.metric("webhookd_delivery_in_flight"), 64)
+		return max(int(v), recv.inFlight())
+	}
+
+	at(0.2)
+	w := window{name: "SIGKILL w1", start: time.Now(), inFlight: inflight(ins[0])}
+	l.up[0].Store(false)
+	ins[0].kill()
+	ins[0].start()
+	l.up[0].Store(true)
+	w.end = time.Now().Add(2 * leaseTTL)
+	out = append(out, w)
+
+	at(0.4)
+	w = window{name: "SIGSTOP w2 15s", start: time.Now(), inFlight: inflight(ins[1])}
+	l.up[1].Store(false)
+	ins[1].signal(syscall.SIGSTOP)
+	time.Sleep(15 * time.Second) // the fault's length
+	ins[1].signal(syscall.SIGCONT)
+	l.up[1].Store(true)
+	w.end = time.Now().Add(2 * leaseTTL)
+	out = append(out, w)
+
+	at(0.8)
+	w = window{name: "cut w3 store 5s", start: time.Now(), inFlight: inflight(ins[2])}
+	l.up[2].Store(false)
+	px.Cut()
+	notReady := false
+	for cutEnd := time.Now().Add(5 * time.Second); time.Now().Before(cutEnd); time.Sleep(100 * time.Millisecond) {
+		if ins[2].readyz() == http.StatusServiceUnavailable {
+			notReady = true
+		}
+	}
+	px.Heal()
+	ins[2].waitReady(30 * time.Second)
+	l.up[2].Store(true)
+	w.end = time.Now().Add(2 * leaseTTL)
+	out = append(out, w)
+	t.Logf("/readyz on w3 during the cut: 503 seen = %v", notReady)
+	if !notReady {
+		t.Error("/readyz on the cut-off instance never answered 503 during the cut")
+	}
+	return out
+}
+
+// latencies collects how long deliveryUpdated took to arrive after the
+// receiver answered the attempt it reports.
+type latencies struct {
+	mu sync.Mutex
+	v  []arrival
+}
+
+type arrival struct {
+	at      time.Time
+	latency time.Duration
+}
+
+func (l *latencies) values() []arrival {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]arrival(nil), l.v...)
+}
+
+// watchUpdates subscribes to deliveryUpdated for account 0 on the given
+// instances and measures, for each recorded attempt, the time from the
+// receiver's answer to its arrival. Two thirds of the attempts are made
+// by another instance than the one reporting them.
+func watchUpdates(t *testing.T, ins []*instance, key string, hooks []hook) *latencies {
+	out := &latencies{}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	for _, in := range ins {
+		conn, err := gqltest.Dial(ctx, in.base()+"/graphql", map[string]any{"Authorization": "Bearer " + key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if err := conn.Subscribe(ctx, "1", `subscription { deliveryUpdated { messageId attemptCount change attempts { at } } }`, nil); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				m, err := conn.Next(ctx)
+				if err != nil {
+					return
+				}
+				arrived := time.Now()
+				if m.Type != "next" {
+					continue
+				}
+				var p struct {
+					Data struct {
+						DeliveryUpdated struct {
+							Change   string `json:"change"`
+							Attempts []struct {
+								At time.Time `json:"at"`
+							} `json:"attempts"`
+						} `json:"deliveryUpdated"`
+					} `json:"data"`
+				}
+				if json.Unmarshal(m.Payload, &p) != nil || p.Data.DeliveryUpdated.Change != "ATTEMPT_RECORDED" {
+					continue
+				}
+				as := p.Data.DeliveryUpdated.Attempts
+				if len(as) > 0 {
+					out.mu.Lock()
+					out.v = append(out.v, arrival{at: arrived, latency: arrived.Sub(as[len(as)-1].At)})
+					out.mu.Unlock()
+				}
+			}
+		}()
+	}
+	return out
+}
+
+// waitDelivered waits until every acknowledged message got a 200 from its
+// one matching webhook.
+func waitDelivered(t *testing.T, recv *receiver, hooks []hook, acked map[int]string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for {
+		posts, _ := recv.snapshot()
+		ok := map[string]bool{}
+		for _, p := range posts {
+			if p.status == http.StatusOK {
+				ok[strconv.Itoa(p.webhook)+"/"+p.msgID] = true
+			}
+		}
+		missing := 0
+		for seq, id := range acked {
+			if !ok[strconv.Itoa(hookFor(seq))+"/"+id] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged messages not delivered after %s", missing, len(acked), timeout)
+		}
+		time.Sleep(200 * time.Millisecond) // polling the receiver with a deadline
+	}
+}
+
+// hookFor is the index of the one webhook message seq matches (see
+// load.run and createHooks).
+func hookFor(seq int) int {
+	a := seq % accounts
+	k := (seq / accounts) % len(hookTypes)
+	return a*len(hookTypes) + k
+}

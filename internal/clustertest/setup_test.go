@@ -1,0 +1,119 @@
+package clustertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/internal/gqltest"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// postgresDatabase creates a database for this run and drops it at the
+// end; it skips the test when no PostgreSQL answers.
+func postgresDatabase(t *testing.T) (dbURL string) {
+	base := os.Getenv("WEBHOOKD_TEST_POSTGRES_URL")
+	if base == "" {
+		base = "postgres://127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Skipf("PostgreSQL not reachable at %s (set WEBHOOKD_TEST_POSTGRES_URL): %v", base, err)
+	}
+	defer admin.Close(context.Background())
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "webhookd_cluster_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+	})
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func redisURL(t *testing.T) string {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", 2*time.Second)
+	if err != nil {
+		t.Skipf("Redis not reachable at 127.0.0.1:6379: %v", err)
+	}
+	c.Close()
+	return "redis://127.0.0.1:6379/0"
+}
+
+// withHost returns dbURL pointing at addr instead.
+func withHost(dbURL, addr string) string {
+	u, _ := url.Parse(dbURL)
+	u.Host = addr
+	return u.String()
+}
+
+var hookTypes = []string{"email.bounce", "email.click", "email.delivery", "email.failure", "email.open"}
+
+// hook is one of the test's webhooks: account a, type index k.
+type hook struct {
+	index, account int
+	id, eventType  string
+}
+
+// createHooks creates and verifies accounts×len(hookTypes) webhooks with a
+// concurrency cap of maxConc, and returns them with the account keys.
+func createHooks(t *testing.T, in *instance, recv *receiver, accounts, maxConc int) ([]hook, []string) {
+	var hooks []hook
+	keys := make([]string, accounts)
+	for a := range accounts {
+		keys[a] = in.createKey("acc-"+strconv.Itoa(a), "account")
+		c := &gqltest.Client{URL: in.base() + "/graphql", Key: keys[a]}
+		for k, typ := range hookTypes {
+			i := len(hooks)
+			w, ue := c.CreateWebhook(t, map[string]any{"name": "h" + strconv.Itoa(i), "url": recv.URL + "/h/" + strconv.Itoa(i),
+				"eventTypes": []string{typ}, "maxConcurrency": maxConc})
+			if len(ue) > 0 || w == nil {
+				t.Fatalf("createWebhook: %v", ue)
+			}
+			recv.place(w.Verification.FileName, w.Verification.FileContent)
+			var out struct {
+				VerifyWebhook struct {
+					Webhook struct {
+						Verification struct{ Status string } `json:"verification"`
+					} `json:"webhook"`
+				} `json:"verifyWebhook"`
+			}
+			c.MustData(t, `mutation($id: ID!) { verifyWebhook(input: {id: $id}) { webhook { verification { status } } } }`, map[string]any{"id": w.ID}, &out)
+			if out.VerifyWebhook.Webhook.Verification.Status != "VERIFIED" {
+				t.Fatalf("webhook %d not verified: %+v", i, out)
+			}
+			_, raw, err := domain.DecodeGlobalID(w.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hooks = append(hooks, hook{index: i, account: a, id: raw, eventType: hookTypes[k]})
+		}
+	}
+	return hooks, keys
+}
