@@ -9,7 +9,6 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/projections"
 )
 
 var accountID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -28,7 +27,7 @@ func (a *App) Authenticate(ctx context.Context, raw string) (Principal, error) {
 	if err != nil {
 		return Principal{}, ErrUnauthenticated
 	}
-	k, found, err := projections.GetAPIKey(a.ReadDB, keyID)
+	k, found, err := a.Read.APIKey(keyID)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -44,7 +43,7 @@ func (a *App) Authenticate(ctx context.Context, raw string) (Principal, error) {
 // revoked or expired since the principal was resolved. Long-lived
 // connections (subscriptions) check it before every message.
 func (a *App) StillValid(p Principal) bool {
-	k, found, err := projections.GetAPIKey(a.ReadDB, p.KeyID)
+	k, found, err := a.Read.APIKey(p.KeyID)
 	return err == nil && found && k.ValidAt(a.Now())
 }
 
@@ -88,7 +87,7 @@ func (a *App) CreateAPIKey(ctx context.Context, account string, scope domain.Key
 // RevokeAPIKey revokes a key. An account principal may revoke only its own
 // account's keys; an admin any key.
 func (a *App) RevokeAPIKey(ctx context.Context, p Principal, keyID string) (domain.APIKey, error) {
-	k, found, err := projections.GetAPIKey(a.ReadDB, keyID)
+	k, found, err := a.Read.APIKey(keyID)
 	if err != nil {
 		return domain.APIKey{}, err
 	}
@@ -104,7 +103,7 @@ func (a *App) RevokeAPIKey(ctx context.Context, p Principal, keyID string) (doma
 
 // APIKeys lists an account's keys, revoked ones included.
 func (a *App) APIKeys(ctx context.Context, account string) ([]domain.APIKey, error) {
-	s, _, err := projections.GetAccount(a.ReadDB, account)
+	s, _, err := a.Read.Account(account)
 	if err != nil {
 		return nil, err
 	}

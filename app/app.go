@@ -1,7 +1,7 @@
 // Package app is webhookd's application layer: it carries out commands by
 // loading an aggregate from the event store, asking the pure domain to
 // decide, and appending the resulting events with optimistic concurrency.
-// Queries read the projections. The GraphQL resolvers, the CLI and the HTTP
+// Queries read the projections through ReadModel. The GraphQL resolvers, the CLI and the HTTP
 // routes all call this package; none of them holds business rules.
 package app
 
@@ -11,8 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
@@ -40,9 +38,13 @@ type VerificationFetcher interface {
 // App carries out commands and queries. Fields are set by the caller
 // (cmd/webhookd's Main, or a test) before use.
 type App struct {
-	Store     eventstore.Store
-	Codec     *eventstore.Codec
-	ReadDB    *bbolt.DB
+	Store eventstore.Store
+	Codec *eventstore.Codec
+	// Read is the read model every query goes through (readmodel.go).
+	Read ReadModel
+	// Feed carries live changes to subscriptions; nil when nothing
+	// subscribes (the CLI).
+	Feed      ChangeFeed
 	Waiter    PositionWaiter
 	Catalogue domain.Catalogue
 	Guard     URLChecker
@@ -59,9 +61,9 @@ type App struct {
 }
 
 // New returns an App with the production clock and randomness.
-func New(store eventstore.Store, codec *eventstore.Codec, readDB *bbolt.DB, waiter PositionWaiter) *App {
+func New(store eventstore.Store, codec *eventstore.Codec, read ReadModel, waiter PositionWaiter) *App {
 	return &App{
-		Store: store, Codec: codec, ReadDB: readDB, Waiter: waiter,
+		Store: store, Codec: codec, Read: read, Waiter: waiter,
 		Catalogue: domain.BuiltinCatalogue(), Logger: slog.Default(),
 		Now: func() time.Time { return time.Now().UTC() }, Random: rand.Reader,
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // fixture is a running core with a webhook of account acme and principals
@@ -18,7 +18,7 @@ import (
 type fixture struct {
 	env         *testenv.Env
 	acme, other app.Principal
-	hook        projections.WebhookView
+	hook        webhooks.WebhookView
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -108,7 +108,7 @@ func TestTenancy(t *testing.T) {
 	} {
 		wantCode(t, what, err, domain.ENOTFOUND)
 	}
-	if page, err := f.env.App.Webhooks(ctx, o, projections.WebhookFilter{}, 10, ""); err != nil || len(page.Webhooks) != 0 {
+	if page, err := f.env.App.Webhooks(ctx, o, webhooks.WebhookFilter{}, 10, ""); err != nil || len(page.Webhooks) != 0 {
 		t.Errorf("other account lists %d webhooks: %v", len(page.Webhooks), err)
 	}
 	if _, ok, err := f.env.App.History(ctx, o, domain.EncodeGlobalID("Webhook", id), 10, ""); ok || err != nil {

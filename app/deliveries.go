@@ -10,13 +10,13 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // TestSender sends a test message to one webhook at once and reports the
 // attempt. delivery.Dispatcher is one.
 type TestSender interface {
-	SendTest(ctx context.Context, webhook projections.WebhookView, msg domain.MessagePublished) (TestResult, error)
+	SendTest(ctx context.Context, webhook webhooks.WebhookView, msg domain.MessagePublished) (TestResult, error)
 }
 
 // TestResult is the outcome of a test delivery.
@@ -96,7 +96,7 @@ func (a *App) TestWebhook(ctx context.Context, p Principal, id, eventType string
 
 // CheckResult is "Check now"'s answer for one webhook.
 type CheckResult struct {
-	Webhook projections.WebhookView
+	Webhook webhooks.WebhookView
 	Result  TestResult
 	// Err is why the webhook could not be tested (not verified, say).
 	Err error
@@ -108,7 +108,7 @@ const maxCheck = 100
 // CheckWebhooks tests every webhook of the account at once with a
 // webhook.test event and reports per webhook.
 func (a *App) CheckWebhooks(ctx context.Context, p Principal) ([]CheckResult, error) {
-	page, err := a.Webhooks(ctx, p, projections.WebhookFilter{}, maxCheck, "")
+	page, err := a.Webhooks(ctx, p, webhooks.WebhookFilter{}, maxCheck, "")
 	if err != nil {
 		return nil, err
 	}

@@ -5,23 +5,23 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 var errDeliveryNotFound = domain.FieldErrorf(domain.ENOTFOUND, "delivery", "delivery not found")
 
 // Deliveries pages through one of the principal's webhooks' deliveries. A
 // webhook of another account lists as not found.
-func (a *App) Deliveries(ctx context.Context, p Principal, webhookID string, f projections.DeliveryFilter, first int, after string) (projections.DeliveryPage, error) {
+func (a *App) Deliveries(ctx context.Context, p Principal, webhookID string, f deliveries.DeliveryFilter, first int, after string) (deliveries.DeliveryPage, error) {
 	if _, err := a.Webhook(ctx, p, webhookID); err != nil {
-		return projections.DeliveryPage{}, err
+		return deliveries.DeliveryPage{}, err
 	}
-	return projections.ListDeliveries(a.ReadDB, p.AccountID, webhookID, f, first, after)
+	return a.Read.Deliveries(p.AccountID, webhookID, f, first, after)
 }
 
 // Delivery returns one of the principal's deliveries with its attempts.
-func (a *App) Delivery(ctx context.Context, p Principal, id string) (projections.DeliveryView, error) {
-	v, ok, err := projections.GetDelivery(a.ReadDB, p.AccountID, id)
+func (a *App) Delivery(ctx context.Context, p Principal, id string) (deliveries.DeliveryView, error) {
+	v, ok, err := a.Read.Delivery(p.AccountID, id)
 	if err != nil {
 		return v, err
 	}
@@ -32,12 +32,12 @@ func (a *App) Delivery(ctx context.Context, p Principal, id string) (projections
 }
 
 // Stats summarises a webhook's attempts over the window ending now.
-func (a *App) Stats(ctx context.Context, p Principal, webhookID string, window time.Duration) (projections.StatsView, error) {
+func (a *App) Stats(ctx context.Context, p Principal, webhookID string, window time.Duration) (deliveries.StatsView, error) {
 	if _, err := a.Webhook(ctx, p, webhookID); err != nil {
-		return projections.StatsView{}, err
+		return deliveries.StatsView{}, err
 	}
 	now := a.Now()
-	return projections.Stats(a.ReadDB, p.AccountID, webhookID, now.Add(-window), now.Add(time.Minute))
+	return a.Read.Stats(p.AccountID, webhookID, now.Add(-window), now.Add(time.Minute))
 }
 
 // maxRecover bounds one recoverDeliveries call; the caller repeats it for
@@ -52,8 +52,8 @@ func (a *App) RecoverDeliveries(ctx context.Context, p Principal, webhookID stri
 	}
 	count, after := 0, ""
 	for count < maxRecover {
-		page, err := projections.ListDeliveries(a.ReadDB, p.AccountID, webhookID,
-			projections.DeliveryFilter{Status: string(domain.DeliveryStatusFailed), Since: since}, 100, after)
+		page, err := a.Read.Deliveries(p.AccountID, webhookID,
+			deliveries.DeliveryFilter{Status: string(domain.DeliveryStatusFailed), Since: since}, 100, after)
 		if err != nil {
 			return count, err
 		}

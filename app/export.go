@@ -7,13 +7,12 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // ExportQuery selects what ExportDeliveries walks and whether each
 // delivery carries its message.
 type ExportQuery struct {
-	projections.DeliveryRange
+	DeliveryRange
 	// WithMessage reads each delivery's published message, so a receiver
 	// that pulls instead of being pushed gets the events' content. It costs
 	// one store read per delivery, hence opt-in.
@@ -23,7 +22,7 @@ type ExportQuery struct {
 // ExportedDelivery is one delivery of an export. Message is set when the
 // query asked for it and the message is still in the log.
 type ExportedDelivery struct {
-	projections.DeliveryView
+	DeliveryView
 	Message *domain.MessagePublished
 }
 
@@ -34,7 +33,7 @@ func (a *App) ExportDeliveries(ctx context.Context, p Principal, id string, q Ex
 	if _, err := a.Webhook(ctx, p, id); err != nil {
 		return err
 	}
-	return projections.EachDelivery(a.ReadDB, p.AccountID, id, q.DeliveryRange, func(v projections.DeliveryView) error {
+	return a.Read.EachDelivery(p.AccountID, id, q.DeliveryRange, func(v DeliveryView) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/history"
 )
 
 // History pages through the raw events of a subject (a global ID of a
@@ -22,41 +22,41 @@ import (
 // redacts their secrets. Deliveries and messages, by far the most numerous
 // streams and holding no secrets, are read from the store itself, so the
 // read model does not keep a second copy of every delivery event.
-func (a *App) History(ctx context.Context, p Principal, gid string, first int, after string) (projections.HistoryPage, bool, error) {
+func (a *App) History(ctx context.Context, p Principal, gid string, first int, after string) (history.HistoryPage, bool, error) {
 	kind, id, err := domain.DecodeGlobalID(gid)
 	if err != nil {
-		return projections.HistoryPage{}, false, nil
+		return history.HistoryPage{}, false, nil
 	}
 	switch kind {
 	case "Webhook":
 		owner, err := a.webhookOwner(ctx, id)
 		if err != nil || owner != p.AccountID {
-			return projections.HistoryPage{}, false, err
+			return history.HistoryPage{}, false, err
 		}
-		page, err := projections.ReadHistory(a.ReadDB, domain.WebhookStream(id), first, after)
+		page, err := a.Read.History(domain.WebhookStream(id), first, after)
 		return page, true, err
 	case "Account":
 		if id != p.AccountID {
-			return projections.HistoryPage{}, false, nil
+			return history.HistoryPage{}, false, nil
 		}
-		page, err := projections.ReadHistory(a.ReadDB, domain.AccountStream(id), first, after)
+		page, err := a.Read.History(domain.AccountStream(id), first, after)
 		return page, true, err
 	case "Delivery":
 		d, err := a.Delivery(ctx, p, id)
 		if err != nil {
-			return projections.HistoryPage{}, false, nil
+			return history.HistoryPage{}, false, nil
 		}
 		page, err := a.streamHistory(ctx, domain.DeliveryStream(d.ID), first, after)
 		return page, true, err
 	case "Message":
 		m, ok, err := a.readMessage(ctx, id)
 		if err != nil || !ok || m.AccountID != p.AccountID {
-			return projections.HistoryPage{}, false, err
+			return history.HistoryPage{}, false, err
 		}
 		page, err := a.streamHistory(ctx, domain.MessageStream(id), first, after)
 		return page, true, err
 	}
-	return projections.HistoryPage{}, false, nil
+	return history.HistoryPage{}, false, nil
 }
 
 // webhookOwner returns the account that created webhook id, or "" when no
@@ -84,30 +84,30 @@ func (a *App) webhookOwner(ctx context.Context, id string) (string, error) {
 }
 
 // streamHistory pages through a stream in the store; cursors are revisions.
-func (a *App) streamHistory(ctx context.Context, stream string, first int, after string) (projections.HistoryPage, error) {
+func (a *App) streamHistory(ctx context.Context, stream string, first int, after string) (history.HistoryPage, error) {
 	from := uint64(0)
 	if after != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(after)
 		rev, perr := strconv.ParseUint(string(raw), 10, 64)
 		if err != nil || perr != nil {
-			return projections.HistoryPage{}, domain.FieldErrorf(domain.EINVALID, "after", "the cursor is not one this API issued")
+			return history.HistoryPage{}, domain.FieldErrorf(domain.EINVALID, "after", "the cursor is not one this API issued")
 		}
 		from = rev + 1
 	}
 	recs, err := a.Store.ReadStream(ctx, stream, from, first+1)
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return projections.HistoryPage{}, nil
+		return history.HistoryPage{}, nil
 	}
 	if err != nil {
-		return projections.HistoryPage{}, err
+		return history.HistoryPage{}, err
 	}
-	var page projections.HistoryPage
+	var page history.HistoryPage
 	for i, r := range recs {
 		if i == first {
 			page.HasNextPage = true
 			break
 		}
-		page.Entries = append(page.Entries, projections.HistoryEntry{
+		page.Entries = append(page.Entries, history.HistoryEntry{
 			Type: r.Type, Stream: r.Stream, Revision: r.Revision, Position: r.Position, Time: r.Time, Data: r.Data,
 		})
 		page.Cursors = append(page.Cursors, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatUint(r.Revision, 10))))

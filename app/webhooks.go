@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 	"github.com/webhookd/webhookd/signature"
 )
 
@@ -31,41 +31,41 @@ func ownedBy(p Principal) func(domain.WebhookState) error {
 // CreateWebhook registers a webhook for the principal's account. IDs, the
 // signing secret and the verification file are generated here; the rest of
 // cmd comes from the caller.
-func (a *App) CreateWebhook(ctx context.Context, p Principal, cmd domain.CreateWebhook) (projections.WebhookView, error) {
+func (a *App) CreateWebhook(ctx context.Context, p Principal, cmd domain.CreateWebhook) (webhooks.WebhookView, error) {
 	var err error
 	cmd.WebhookID = uuid.NewString()
 	cmd.AccountID = p.AccountID
 	if cmd.Secret, err = signature.NewSecret(a.Random); err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	if cmd.VerificationFile, err = domain.NewVerificationFile(a.Random); err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	if err := cmd.Validate(a.Catalogue.Known); err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	if err := a.checkURL(ctx, cmd.URL); err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	if _, err := a.webhookCommand(ctx, cmd.WebhookID, nil, nil, cmd); err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	return a.Webhook(ctx, p, cmd.WebhookID)
 }
 
 // UpdateWebhook changes a webhook's settings. A new URL gets a new
 // verification file and makes the webhook unverified.
-func (a *App) UpdateWebhook(ctx context.Context, p Principal, id string, expectedRevision *uint64, cmd domain.UpdateWebhook) (projections.WebhookView, error) {
+func (a *App) UpdateWebhook(ctx context.Context, p Principal, id string, expectedRevision *uint64, cmd domain.UpdateWebhook) (webhooks.WebhookView, error) {
 	if err := cmd.Validate(a.Catalogue.Known); err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	if cmd.URL != nil {
 		if err := a.checkURL(ctx, *cmd.URL); err != nil {
-			return projections.WebhookView{}, err
+			return webhooks.WebhookView{}, err
 		}
 		file, err := domain.NewVerificationFile(a.Random)
 		if err != nil {
-			return projections.WebhookView{}, err
+			return webhooks.WebhookView{}, err
 		}
 		cmd.VerificationFile = file
 	}
@@ -79,13 +79,13 @@ func (a *App) DeleteWebhook(ctx context.Context, p Principal, id string) error {
 }
 
 // PauseWebhook stops deliveries until ResumeWebhook.
-func (a *App) PauseWebhook(ctx context.Context, p Principal, id string) (projections.WebhookView, error) {
+func (a *App) PauseWebhook(ctx context.Context, p Principal, id string) (webhooks.WebhookView, error) {
 	return a.runWebhookCommand(ctx, p, id, nil, domain.PauseWebhook{})
 }
 
 // ResumeWebhook restarts deliveries to a paused webhook, or to one that
 // webhookd disabled after failures: to the account holder both are "off".
-func (a *App) ResumeWebhook(ctx context.Context, p Principal, id string) (projections.WebhookView, error) {
+func (a *App) ResumeWebhook(ctx context.Context, p Principal, id string) (webhooks.WebhookView, error) {
 	view, err := a.Webhook(ctx, p, id)
 	if err != nil {
 		return view, err
@@ -99,10 +99,10 @@ func (a *App) ResumeWebhook(ctx context.Context, p Principal, id string) (projec
 
 // RotateWebhookSecret issues a new signing secret; the old one keeps
 // signing alongside it for overlap (0 means the default, 24 h).
-func (a *App) RotateWebhookSecret(ctx context.Context, p Principal, id string, overlap time.Duration) (projections.WebhookView, error) {
+func (a *App) RotateWebhookSecret(ctx context.Context, p Principal, id string, overlap time.Duration) (webhooks.WebhookView, error) {
 	secret, err := signature.NewSecret(a.Random)
 	if err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	return a.runWebhookCommand(ctx, p, id, nil, domain.RotateWebhookSecret{Secret: secret, Overlap: overlap})
 }
@@ -110,7 +110,7 @@ func (a *App) RotateWebhookSecret(ctx context.Context, p Principal, id string, o
 // VerifyWebhook fetches the webhook's verification file from the callback
 // URL's directory, then the site root, and records the outcome. It returns
 // the updated webhook, whether it is verified, and the failure reason.
-func (a *App) VerifyWebhook(ctx context.Context, p Principal, id string) (projections.WebhookView, bool, string, error) {
+func (a *App) VerifyWebhook(ctx context.Context, p Principal, id string) (webhooks.WebhookView, bool, string, error) {
 	view, err := a.Webhook(ctx, p, id)
 	if err != nil {
 		return view, false, "", err
@@ -127,16 +127,16 @@ func (a *App) VerifyWebhook(ctx context.Context, p Principal, id string) (projec
 	return view, ok && err == nil, reason, err
 }
 
-func (a *App) runWebhookCommand(ctx context.Context, p Principal, id string, expectedRevision *uint64, cmd domain.WebhookCommand) (projections.WebhookView, error) {
+func (a *App) runWebhookCommand(ctx context.Context, p Principal, id string, expectedRevision *uint64, cmd domain.WebhookCommand) (webhooks.WebhookView, error) {
 	if _, err := a.webhookCommand(ctx, id, expectedRevision, ownedBy(p), cmd); err != nil {
-		return projections.WebhookView{}, err
+		return webhooks.WebhookView{}, err
 	}
 	return a.Webhook(ctx, p, id)
 }
 
 // Webhook returns one of the principal's webhooks from the read model.
-func (a *App) Webhook(ctx context.Context, p Principal, id string) (projections.WebhookView, error) {
-	view, ok, err := projections.GetWebhook(a.ReadDB, p.AccountID, id)
+func (a *App) Webhook(ctx context.Context, p Principal, id string) (webhooks.WebhookView, error) {
+	view, ok, err := a.Read.Webhook(p.AccountID, id)
 	if err != nil {
 		return view, err
 	}
@@ -147,8 +147,8 @@ func (a *App) Webhook(ctx context.Context, p Principal, id string) (projections.
 }
 
 // Webhooks pages through the principal's webhooks.
-func (a *App) Webhooks(ctx context.Context, p Principal, f projections.WebhookFilter, first int, after string) (projections.WebhookPage, error) {
-	return projections.ListWebhooks(a.ReadDB, p.AccountID, f, first, after)
+func (a *App) Webhooks(ctx context.Context, p Principal, f webhooks.WebhookFilter, first int, after string) (webhooks.WebhookPage, error) {
+	return a.Read.Webhooks(p.AccountID, f, first, after)
 }
 
 // checkURL runs the SSRF guard, reporting a refusal as a user error on the

@@ -21,7 +21,7 @@ import (
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // BenchmarkColdStart measures how long `webhookd serve` takes to become
@@ -109,7 +109,7 @@ func coldStartStore(b *testing.B, n int) string {
 		}
 	}
 	for {
-		owed, err := projections.CountDue(env.ReadDB)
+		owed, err := due.CountDue(env.ReadDB)
 		if err != nil {
 			b.Fatal(err)
 		}

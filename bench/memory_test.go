@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // BenchmarkPendingMemory builds BENCH_PENDING pending deliveries (1,000,000
@@ -58,7 +58,7 @@ func BenchmarkPendingMemory(b *testing.B) {
 		peakGoroutines = max(peakGoroutines, runtime.NumGoroutine())
 	}
 	b.StopTimer()
-	left, err := projections.CountDue(r.env.ReadDB)
+	left, err := due.CountDue(r.env.ReadDB)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func buildBacklog(b *testing.B, r *rig, n int) time.Duration {
 	}
 	wg.Wait()
 	for {
-		owed, err := projections.CountDue(r.env.ReadDB)
+		owed, err := due.CountDue(r.env.ReadDB)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/runtimegc"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 const account = "bench"
@@ -68,7 +68,7 @@ func newRigIn(tb testing.TB, n int, senderTimeout time.Duration, dir string) *ri
 
 // webhook creates a webhook delivering types to recv and proves its
 // ownership through the real verification fetch.
-func (r *rig) webhook(tb testing.TB, recv *receiver, maxConcurrency int, types ...string) projections.WebhookView {
+func (r *rig) webhook(tb testing.TB, recv *receiver, maxConcurrency int, types ...string) webhooks.WebhookView {
 	tb.Helper()
 	return r.webhookAt(tb, recv, "/hook", maxConcurrency, types...)
 }

@@ -3,12 +3,13 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"github.com/webhookd/webhookd/app"
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/aggregate"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // attemptGrace bounds how long an attempt already under way may take to
@@ -34,7 +35,7 @@ type attempted struct {
 
 // attempt makes one owed attempt and records it. Its context is not the
 // dispatcher's: shutdown lets it finish, so nothing sent goes unrecorded.
-func (d *Dispatcher) attempt(l *lane, view projections.WebhookView, e projections.DueEntry) {
+func (d *Dispatcher) attempt(l *lane, view app.WebhookView, e due.DueEntry) {
 	defer d.workers.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), attemptGrace)
 	defer cancel()
@@ -56,7 +57,7 @@ func (d *Dispatcher) attempt(l *lane, view projections.WebhookView, e projection
 // otherwise ours is recorded on the fresh state, never sent again. When
 // due is set (lane attempts), an attempt the stream shows not yet due is
 // skipped, whatever the due index said.
-func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookView, e projections.DueEntry, due bool) (attempted, error) {
+func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e due.DueEntry, due bool) (attempted, error) {
 	var out attempted
 	var sentAt int // the delivery's attempt count when this call sent
 	var now time.Time
@@ -100,7 +101,7 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view projections.WebhookVi
 
 // scheduleFirst decides the scheduling of a delivery the stream does not
 // hold yet (its first attempt), and returns the state with it folded in.
-func scheduleFirst(s domain.DeliveryState, e projections.DueEntry, now time.Time) ([]eventstore.Event, domain.DeliveryState, error) {
+func scheduleFirst(s domain.DeliveryState, e due.DueEntry, now time.Time) ([]eventstore.Event, domain.DeliveryState, error) {
 	if s.Exists() {
 		return nil, s, nil
 	}
@@ -115,7 +116,7 @@ func scheduleFirst(s domain.DeliveryState, e projections.DueEntry, now time.Time
 }
 
 // send makes the HTTP request of an attempt and returns when it was made.
-func (d *Dispatcher) send(ctx context.Context, view projections.WebhookView, e projections.DueEntry, out *attempted) (time.Time, error) {
+func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEntry, out *attempted) (time.Time, error) {
 	body, err := d.body(ctx, e.MessageID)
 	if err != nil {
 		return time.Time{}, err
@@ -131,7 +132,7 @@ func (d *Dispatcher) send(ctx context.Context, view projections.WebhookView, e p
 
 // observe reports metrics and takes the webhook-level consequences of an
 // attempt: 410 Gone, or five days of nothing but failures, disables it.
-func (d *Dispatcher) observe(ctx context.Context, view projections.WebhookView, e projections.DueEntry, res Result, decided []eventstore.Event) domain.RetryDecision {
+func (d *Dispatcher) observe(ctx context.Context, view app.WebhookView, e due.DueEntry, res Result, decided []eventstore.Event) domain.RetryDecision {
 	var verdict domain.RetryDecision
 	for _, ev := range decided {
 		switch ev := ev.(type) {
@@ -148,7 +149,7 @@ func (d *Dispatcher) observe(ctx context.Context, view projections.WebhookView, 
 	}
 	d.Metrics.attempted(view.ID, verdict.Result, res)
 	if verdict.Result != domain.ResultSucceeded && !e.Test {
-		h, err := projections.WebhookHealth(d.ReadDB, view.ID)
+		h, err := d.Due.Health(view.ID)
 		since := h.FailingSince
 		if since.IsZero() {
 			since = d.Now()

@@ -2,10 +2,9 @@ package delivery
 
 import (
 	"container/list"
+	"github.com/webhookd/webhookd/app"
 	"sync"
 	"time"
-
-	"github.com/webhookd/webhookd/projections"
 )
 
 // bodyCacheBytes bounds the request bodies the dispatcher keeps. A message
@@ -81,7 +80,7 @@ type viewCache struct {
 }
 
 type cachedView struct {
-	view projections.WebhookView
+	view app.WebhookView
 	at   time.Time
 }
 
@@ -89,7 +88,7 @@ func newViewCache() *viewCache { return &viewCache{entries: map[string]cachedVie
 
 // get returns the cached view of id if it is fresh, and else the current
 // generation to pass to put.
-func (c *viewCache) get(id string) (projections.WebhookView, bool, uint64) {
+func (c *viewCache) get(id string) (app.WebhookView, bool, uint64) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -97,11 +96,11 @@ func (c *viewCache) get(id string) (projections.WebhookView, bool, uint64) {
 	if ok && now.Sub(e.at) < viewTTL && !now.Before(e.at) {
 		return e.view, true, c.gen
 	}
-	return projections.WebhookView{}, false, c.gen
+	return app.WebhookView{}, false, c.gen
 }
 
 // put caches view unless a webhook changed since gen was read.
-func (c *viewCache) put(id string, view projections.WebhookView, gen uint64) {
+func (c *viewCache) put(id string, view app.WebhookView, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == gen {

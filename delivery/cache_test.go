@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 func TestBodyCache(t *testing.T) {
@@ -38,7 +38,7 @@ func TestBodyCache(t *testing.T) {
 }
 
 func TestViewCache(t *testing.T) {
-	view := projections.WebhookView{}
+	view := webhooks.WebhookView{}
 	view.ID, view.URL = "wh1", "https://example.com/a"
 	t.Run("ServesUntilChanged", func(t *testing.T) {
 		c := newViewCache()

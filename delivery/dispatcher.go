@@ -3,16 +3,16 @@ package delivery
 import (
 	"container/heap"
 	"context"
+	"github.com/webhookd/webhookd/app"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
 
-	bbolt "go.etcd.io/bbolt"
-
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/ratelimit"
 )
 
@@ -32,9 +32,12 @@ type PositionReader interface {
 // never delays the others. Pending deliveries stay in the due index on
 // disk; the dispatcher holds only in-flight attempts in memory.
 type Dispatcher struct {
-	Store    eventstore.Store
-	Codec    *eventstore.Codec
-	ReadDB   *bbolt.DB
+	Store eventstore.Store
+	Codec *eventstore.Codec
+	// Due is the due index it works from; Webhooks finds the webhooks it
+	// delivers to. Neither is bbolt: the read model sits behind them.
+	Due      due.Reader
+	Webhooks app.WebhookLookup
 	Progress PositionReader
 	Sender   *Sender
 	Limiter  ratelimit.Limiter
@@ -105,13 +108,13 @@ func NewDispatcher() *Dispatcher {
 // webhook changes make their lanes worth another look.
 func (d *Dispatcher) Notify(changes []projections.Change) {
 	for _, c := range changes {
-		if c.Topic == projections.TopicWebhook {
+		if c.Topic == app.TopicWebhook {
 			d.views.changed(c.ID)
 		}
 	}
 	d.mu.Lock()
 	for _, c := range changes {
-		if c.Topic == projections.TopicDue || c.Topic == projections.TopicWebhook {
+		if c.Topic == due.TopicDue || c.Topic == app.TopicWebhook {
 			d.dirty[c.ID] = true
 		}
 	}
@@ -130,7 +133,7 @@ func (d *Dispatcher) signal() {
 // recorded (each is bounded by the sender's timeout), so a graceful stop
 // loses nothing.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	ids, err := projections.DueWebhooks(d.ReadDB)
+	ids, err := d.Due.Webhooks()
 	if err != nil {
 		return err
 	}
@@ -239,7 +242,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 	if free <= 0 {
 		return time.Time{} // a finishing attempt wakes it
 	}
-	entries, next, err := projections.DueFor(d.ReadDB, id, now, free, d.isInFlight)
+	entries, next, err := d.Due.For(id, now, free, d.isInFlight)
 	if err != nil {
 		d.Logger.Error("dispatcher: read due index", "webhook", id, "err", err)
 		return now.Add(time.Second)
@@ -268,12 +271,12 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 
 // webhook returns the webhook's read model, from the cache when it has
 // not changed since it was read.
-func (d *Dispatcher) webhook(id string) (projections.WebhookView, bool, error) {
+func (d *Dispatcher) webhook(id string) (app.WebhookView, bool, error) {
 	view, ok, gen := d.views.get(id)
 	if ok {
 		return view, true, nil
 	}
-	view, ok, err := projections.GetWebhookAnyAccount(d.ReadDB, id)
+	view, ok, err := d.Webhooks.WebhookAnyAccount(id)
 	if err == nil && ok {
 		d.views.put(id, view, gen)
 	}

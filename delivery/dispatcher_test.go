@@ -15,6 +15,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/signature"
 )
 
@@ -83,7 +84,7 @@ func TestRetryAfterFailureThenSuccess(t *testing.T) {
 	// slow-down, instead of sleeping through them.
 	recv.Respond(http.StatusOK, 0)
 	skew.Store(int64(2 * time.Minute))
-	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: hook.ID}})
 	got := recv.WaitFor(t, 2, 10*time.Second)
 	if got[0].Header.Get("webhook-id") != got[1].Header.Get("webhook-id") {
 		t.Fatal("a retry carries a different webhook-id")
@@ -228,7 +229,7 @@ func TestFailingFiveDaysDisablesWebhook(t *testing.T) {
 	res := publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
 	waitDelivery(t, env, domain.DeliveryIDFor(res[0].MessageID, hook.ID), domain.DeliveryStatusRetrying)
 	waitFor(t, func() bool {
-		h, _ := projections.WebhookHealth(env.ReadDB, hook.ID)
+		h, _ := due.WebhookHealth(env.ReadDB, hook.ID)
 		return !h.FailingSince.IsZero()
 	})
 	if v, _ := env.App.Webhook(context.Background(), p, hook.ID); v.Status != domain.WebhookStatusActive {
@@ -237,7 +238,7 @@ func TestFailingFiveDaysDisablesWebhook(t *testing.T) {
 	// Five days and a minute later the retry fails too: every delivery has
 	// been failing for five days.
 	skew.Store(int64(5*24*time.Hour + time.Minute))
-	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: hook.ID}})
 	recv.WaitFor(t, 2, 10*time.Second)
 	waitFor(t, func() bool {
 		v, _ := env.App.Webhook(context.Background(), p, hook.ID)
@@ -255,19 +256,19 @@ func TestRebuildSendsNothing(t *testing.T) {
 		publish(t, env, app.PublishInput{Account: "acme", Type: "email.delivery", Data: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))})
 	}
 	recv.WaitFor(t, 20, 10*time.Second)
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 0 })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == 0 })
 
 	// The log is idle (everything is applied), so rebuilding beside the
 	// live runner is safe here; the CLI rebuilds with the server stopped.
 	if err := env.Runner.Rebuild(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := projections.CountDue(env.ReadDB); n != 0 {
+	if n, _ := due.CountDue(env.ReadDB); n != 0 {
 		t.Fatalf("after a rebuild %d attempts are owed again", n)
 	}
 	// Anything the rebuild had made due again would go out before this
 	// newer message on the same lane.
-	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: "any"}})
+	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: "any"}})
 	publish(t, env, app.PublishInput{Account: "acme", Type: "email.delivery", Data: json.RawMessage(`{"n":"last"}`)})
 	got := recv.WaitFor(t, 21, 10*time.Second)
 	if len(got) != 21 || !strings.Contains(string(got[20].Body), `"last"`) {
@@ -297,20 +298,20 @@ func TestUnreachableEndpointPausesItsLane(t *testing.T) {
 	for range 40 {
 		publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
 	}
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 40 })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == 40 })
 	frozen := time.Now().UTC() // every first attempt is due
 	var skew atomic.Int64
 	env.Dispatcher.Now = func() time.Time { return frozen.Add(time.Duration(skew.Load())) }
 	env.StartDispatcher(t)
 
 	retrying := func() int {
-		counts, _ := projections.DueCounts(env.ReadDB)
+		counts, _ := due.DueCounts(env.ReadDB)
 		return int(counts[hook.ID].Retries)
 	}
 	// With the clock frozen the lane's pause never ends: only the first
 	// round of attempts (at most the cap of 4) is made.
 	waitFor(t, func() bool { return retrying() > 0 })
-	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: hook.ID}})
 	waitFor(t, func() bool { return env.Dispatcher.InFlight() == 0 })
 	if n := retrying(); n > domain.DefaultMaxConcurrency {
 		t.Fatalf("%d attempts went to a dead endpoint before its lane paused; want at most %d", n, domain.DefaultMaxConcurrency)
@@ -318,6 +319,6 @@ func TestUnreachableEndpointPausesItsLane(t *testing.T) {
 	// Once the pause (at most a minute) has passed, the lane tries again.
 	before := retrying()
 	skew.Store(int64(2 * time.Minute))
-	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: hook.ID}})
 	waitFor(t, func() bool { return retrying() > before })
 }

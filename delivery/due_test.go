@@ -12,7 +12,8 @@ import (
 	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
+	"github.com/webhookd/webhookd/projections/readmodels"
 )
 
 // staleCopy copies the read models as they are now, for a dispatcher whose
@@ -45,13 +46,14 @@ func TestStaleDueEntryIsNotSentEarly(t *testing.T) {
 		domain.DeliveryAttempted{DeliveryID: owed.DeliveryID, WebhookID: hook.ID, Attempt: 1, StatusCode: 503, At: now},
 		domain.DeliveryRetryScheduled{DeliveryID: owed.DeliveryID, WebhookID: hook.ID, Attempt: 2, DueAt: now.Add(time.Hour), At: now},
 	})
-	if entries, _, _ := projections.DueFor(stale, hook.ID, now, 10, nil); len(entries) != 1 {
+	if entries, _, _ := due.DueFor(stale, hook.ID, now, 10, nil); len(entries) != 1 {
 		t.Fatalf("the stale index owes %d attempts now, want 1", len(entries))
 	}
 
 	logs := &logRecords{}
 	d := delivery.NewDispatcher()
-	d.Store, d.Codec, d.ReadDB, d.Progress = env.Store, env.Codec, stale, env.Runner
+	d.Store, d.Codec, d.Progress = env.Store, env.Codec, env.Runner
+	d.Due, d.Webhooks = due.Index{DB: stale}, readmodels.Bolt{DB: stale}
 	d.Sender, d.Logger = delivery.NewSender(env.Guard, 5*time.Second), slog.New(logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

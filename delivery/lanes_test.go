@@ -15,6 +15,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/ratelimit"
 )
 
@@ -33,7 +34,7 @@ func TestRateLimitHoldsTheLane(t *testing.T) {
 	})
 	reg := prometheus.NewRegistry()
 	env.Dispatcher.Metrics = delivery.NewMetrics(reg, env.Dispatcher.InFlight,
-		func() (map[string]projections.DueCount, error) { return projections.DueCounts(env.ReadDB) })
+		func() (map[string]due.DueCount, error) { return due.DueCounts(env.ReadDB) })
 	recv := testenv.NewReceiver(t)
 	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
 	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
@@ -85,20 +86,20 @@ func TestOverloadedEndpointSlowsItsLane(t *testing.T) {
 	for range 20 {
 		publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
 	}
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 20 })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == 20 })
 	frozen := time.Now().UTC()
 	var skew atomic.Int64
 	env.Dispatcher.Now = func() time.Time { return frozen.Add(time.Duration(skew.Load())) }
 	env.StartDispatcher(t)
 	recv.WaitFor(t, 1, 10*time.Second)
 	waitFor(t, func() bool { return env.Dispatcher.InFlight() == 0 })
-	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: hook.ID}})
 	waitFor(t, func() bool { return env.Dispatcher.InFlight() == 0 })
 	if n := len(recv.Received()); n > domain.DefaultMaxConcurrency {
 		t.Fatalf("%d requests reached an endpoint answering 503 before its lane slowed; want at most %d", n, domain.DefaultMaxConcurrency)
 	}
 	before := len(recv.Received())
 	skew.Store(int64(2 * time.Minute))
-	env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: hook.ID}})
+	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: hook.ID}})
 	recv.WaitFor(t, before+1, 10*time.Second)
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // maxWebhookLabels caps how many webhooks get their own metric series;
@@ -31,7 +31,7 @@ type Metrics struct {
 
 // NewMetrics registers the dispatcher's collectors with r. inFlight reports
 // the attempts in flight when scraped; owed reads the due index's counts.
-func NewMetrics(r prometheus.Registerer, inFlight func() float64, owed func() (map[string]projections.DueCount, error)) *Metrics {
+func NewMetrics(r prometheus.Registerer, inFlight func() float64, owed func() (map[string]due.DueCount, error)) *Metrics {
 	m := &Metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webhookd_delivery_attempts_total", Help: "Delivery attempts by webhook, outcome (succeeded, retry, failed) and status class. The first 100 webhooks seen get their own series; the rest share webhook=\"other\".",
@@ -62,7 +62,7 @@ var owedDesc = prometheus.NewDesc("webhookd_deliveries_owed",
 // owedCollector reports queue depth and pending retries from the due
 // index's counters when scraped.
 type owedCollector struct {
-	read func() (map[string]projections.DueCount, error)
+	read func() (map[string]due.DueCount, error)
 }
 
 func (c owedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- owedDesc }
@@ -79,7 +79,7 @@ func (c owedCollector) Collect(ch chan<- prometheus.Metric) {
 	slices.SortFunc(ids, func(a, b string) int {
 		return cmp.Compare(counts[b].Pending+counts[b].Retries, counts[a].Pending+counts[a].Retries)
 	})
-	var other projections.DueCount
+	var other due.DueCount
 	for i, id := range ids {
 		if i >= maxWebhookLabels {
 			other.Pending += counts[id].Pending

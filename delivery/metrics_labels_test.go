@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // TestAttemptLabelsCapped records attempts to three times as many webhooks
@@ -18,7 +18,7 @@ import (
 // attempt is lost from the totals.
 func TestAttemptLabelsCapped(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg, func() float64 { return 0 }, func() (map[string]projections.DueCount, error) { return nil, nil })
+	m := NewMetrics(reg, func() float64 { return 0 }, func() (map[string]due.DueCount, error) { return nil, nil })
 	const hooks = 3 * maxWebhookLabels
 	for i := range hooks {
 		id := fmt.Sprintf("00000000-0000-0000-0000-%012d", i)

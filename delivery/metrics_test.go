@@ -14,14 +14,14 @@ import (
 	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 func TestMetrics(t *testing.T) {
 	env := testenv.New(t)
 	reg := prometheus.NewRegistry()
 	env.Dispatcher.Metrics = delivery.NewMetrics(reg, env.Dispatcher.InFlight,
-		func() (map[string]projections.DueCount, error) { return projections.DueCounts(env.ReadDB) })
+		func() (map[string]due.DueCount, error) { return due.DueCounts(env.ReadDB) })
 	env.StartDispatcher(t)
 	recv := testenv.NewReceiver(t)
 	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
@@ -33,7 +33,7 @@ func TestMetrics(t *testing.T) {
 	for range 3 {
 		publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
 	}
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 3 })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == 3 })
 	want := `
 # HELP webhookd_deliveries_owed Attempts owed per webhook: kind=first for deliveries never attempted (the queue), kind=retry for pending retries. The largest webhooks get their own series; the rest are summed as webhook="other".
 # TYPE webhookd_deliveries_owed gauge
@@ -47,7 +47,7 @@ webhookd_deliveries_owed{kind="retry",webhook="` + hook.ID + `"} 0
 		t.Fatal(err)
 	}
 	recv.WaitFor(t, 3, 10*time.Second)
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 0 })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == 0 })
 	waitFor(t, func() bool {
 		n, _ := testutil.GatherAndCount(reg, "webhookd_deliveries_owed")
 		return n == 0

@@ -1,7 +1,5 @@
 package delivery
 
-import "github.com/webhookd/webhookd/projections"
-
 // Owner says which webhooks this instance dispatches when several share
 // one store. ownership.Manager implements it; the dispatcher asks it
 // before looking at a lane and again right before each send, so an
@@ -20,7 +18,7 @@ func (d *Dispatcher) owns(webhookID string) bool {
 // ownership manager calls it when this instance gains partitions, so their
 // lanes are loaded from the due index at once.
 func (d *Dispatcher) ExamineAll() {
-	ids, err := projections.DueWebhooks(d.ReadDB)
+	ids, err := d.Due.Webhooks()
 	if err != nil {
 		d.Logger.Error("dispatcher: list lanes with pending work", "err", err)
 		return

@@ -11,7 +11,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/ownership"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // manualClock is a clock the test moves; the managers tick by hand.
@@ -43,7 +43,7 @@ func TestDispatchOnlyOwnedPartitions(t *testing.T) {
 	env.Dispatcher.Owner = me
 
 	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
-	var mine, theirs projections.WebhookView
+	var mine, theirs webhooks.WebhookView
 	var mineRecv, theirsRecv *testenv.Receiver
 	for i := 0; mine.ID == "" || theirs.ID == ""; i++ {
 		if i == 40 {

@@ -13,7 +13,8 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/aggregate"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // readDelivery folds a delivery's whole stream, however long.
@@ -28,7 +29,7 @@ func readDelivery(t *testing.T, env *testenv.Env, id string) (domain.DeliverySta
 
 // oneOwed starts a core with one verified webhook and one delivery owed
 // to it, with the dispatcher not yet running.
-func oneOwed(t *testing.T) (*testenv.Env, *testenv.Receiver, projections.WebhookView, projections.DueEntry) {
+func oneOwed(t *testing.T) (*testenv.Env, *testenv.Receiver, webhooks.WebhookView, due.DueEntry) {
 	t.Helper()
 	env := testenv.New(t)
 	recv := testenv.NewReceiver(t)
@@ -39,13 +40,13 @@ func oneOwed(t *testing.T) (*testenv.Env, *testenv.Receiver, projections.Webhook
 
 // owedDelivery publishes one message to hook with the dispatcher not yet
 // running and returns the delivery the due index then owes.
-func owedDelivery(t *testing.T, env *testenv.Env, hook projections.WebhookView, eventType string) projections.DueEntry {
+func owedDelivery(t *testing.T, env *testenv.Env, hook webhooks.WebhookView, eventType string) due.DueEntry {
 	t.Helper()
 	res := publish(t, env, app.PublishInput{Account: hook.AccountID, Type: eventType, Data: json.RawMessage(`{}`)})
 	id := domain.DeliveryIDFor(res[0].MessageID, hook.ID)
-	var owed projections.DueEntry
+	var owed due.DueEntry
 	waitFor(t, func() bool {
-		entries, _, err := projections.DueFor(env.ReadDB, hook.ID, time.Now().Add(time.Hour), 10, nil)
+		entries, _, err := due.DueFor(env.ReadDB, hook.ID, time.Now().Add(time.Hour), 10, nil)
 		for _, e := range entries {
 			if e.DeliveryID == id {
 				owed = e
@@ -77,7 +78,7 @@ func appendHistory(t *testing.T, env *testenv.Env, id string, events []eventstor
 	}
 }
 
-func scheduledFor(e projections.DueEntry, at time.Time) domain.DeliveryScheduled {
+func scheduledFor(e due.DueEntry, at time.Time) domain.DeliveryScheduled {
 	return domain.DeliveryScheduled{
 		DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID, AccountID: e.AccountID,
 		MessageType: e.EventType, ScheduledAt: at, At: at,
@@ -104,7 +105,7 @@ func TestLongDeliveryStreamIsRecordedOnce(t *testing.T) {
 		s, _ := readDelivery(t, env, owed.DeliveryID)
 		return s.Status == domain.DeliveryStatusSucceeded
 	})
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 0 && env.Dispatcher.InFlight() == 0 })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == 0 && env.Dispatcher.InFlight() == 0 })
 	if n := len(recv.Received()); n != 1 {
 		t.Fatalf("the receiver got %d requests, want 1", n)
 	}

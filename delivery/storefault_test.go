@@ -18,6 +18,8 @@ import (
 	"github.com/webhookd/webhookd/internal/faultstore"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // postsPerMessage counts a receiver's POSTs by webhook-id (the message).
@@ -48,13 +50,13 @@ func TestFullDiskPausesDispatch(t *testing.T) {
 	env.Dispatcher.StoreBackoff, env.Dispatcher.StoreBackoffMax = time.Second, 4*time.Second
 	reg := prometheus.NewRegistry()
 	env.Dispatcher.Metrics = delivery.NewMetrics(reg, env.Dispatcher.InFlight,
-		func() (map[string]projections.DueCount, error) { return projections.DueCounts(env.ReadDB) })
+		func() (map[string]due.DueCount, error) { return due.DueCounts(env.ReadDB) })
 	logs := &logRecords{}
 	env.Dispatcher.Logger = slog.New(logs)
 
 	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
 	receivers := []*testenv.Receiver{testenv.NewReceiver(t), testenv.NewReceiver(t)}
-	var hooks []projections.WebhookView
+	var hooks []webhooks.WebhookView
 	for _, r := range receivers {
 		hooks = append(hooks, env.VerifiedWebhook(t, p, r, "/in", "email.open"))
 	}
@@ -65,7 +67,7 @@ func TestFullDiskPausesDispatch(t *testing.T) {
 			deliveries = append(deliveries, domain.DeliveryIDFor(res[0].MessageID, h.ID))
 		}
 	}
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == len(deliveries) })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == len(deliveries) })
 
 	fs.FailAppends(fmt.Errorf("write events.db: %w", syscall.ENOSPC))
 	env.StartDispatcher(t)
@@ -106,7 +108,7 @@ func TestFullDiskPausesDispatch(t *testing.T) {
 			return s.Status == domain.DeliveryStatusSucceeded
 		})
 	}
-	waitFor(t, func() bool { n, _ := projections.CountDue(env.ReadDB); return n == 0 })
+	waitFor(t, func() bool { n, _ := due.CountDue(env.ReadDB); return n == 0 })
 	for i, r := range receivers {
 		if n := len(postsPerMessage(r)); n != 3 {
 			t.Fatalf("webhook %d received %d of 3 messages", i, n)
@@ -120,9 +122,9 @@ func TestFullDiskPausesDispatch(t *testing.T) {
 	}
 }
 
-func notifyLanes(env *testenv.Env, hooks []projections.WebhookView) {
+func notifyLanes(env *testenv.Env, hooks []webhooks.WebhookView) {
 	for _, h := range hooks {
-		env.Dispatcher.Notify([]projections.Change{{Topic: projections.TopicDue, ID: h.ID}})
+		env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: h.ID}})
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/model"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // Global ID kinds.
@@ -44,7 +43,7 @@ func accountNode(id string) *model.Account {
 	return &model.Account{ID: domain.EncodeGlobalID(kindAccount, id), Name: id}
 }
 
-func webhookStatus(v projections.WebhookView) model.WebhookStatus {
+func webhookStatus(v app.WebhookView) model.WebhookStatus {
 	switch {
 	case v.Status == domain.WebhookStatusPaused:
 		return model.WebhookStatusPaused
@@ -59,7 +58,7 @@ func webhookStatus(v projections.WebhookView) model.WebhookStatus {
 	}
 }
 
-func toWebhook(v projections.WebhookView) *model.Webhook {
+func toWebhook(v app.WebhookView) *model.Webhook {
 	gid := domain.EncodeGlobalID(kindWebhook, v.ID)
 	w := &model.Webhook{
 		ID: gid, Account: accountNode(v.AccountID), Name: v.Name, Description: v.Description,
@@ -99,7 +98,7 @@ func pageArgs(ctx context.Context, first *int, def int) (app.Principal, int, err
 	return p, n, err
 }
 
-func toVerification(v projections.WebhookView, gid string) *model.Verification {
+func toVerification(v app.WebhookView, gid string) *model.Verification {
 	ver := v.Verification
 	out := &model.Verification{
 		Status:       model.VerificationStatus(map[domain.VerificationStatus]string{domain.VerificationVerified: "VERIFIED", domain.VerificationFailed: "FAILED"}[ver.Status]),
@@ -150,7 +149,7 @@ func toUpper(s string) string {
 	return string(b)
 }
 
-func toHistoryEvent(e projections.HistoryEntry) model.HistoryEvent {
+func toHistoryEvent(e app.HistoryEntry) model.HistoryEvent {
 	return model.HistoryEvent{
 		Type: e.Type, Stream: e.Stream, Revision: int(e.Revision),
 		Position: strconv.FormatUint(uint64(e.Position), 10), Time: e.Time.UTC().Truncate(time.Millisecond),

@@ -2,18 +2,18 @@ package graph
 
 import (
 	"context"
+	"github.com/webhookd/webhookd/app"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/model"
-	"github.com/webhookd/webhookd/projections"
 )
 
 const kindDelivery = "Delivery"
 
-func toDelivery(v projections.DeliveryView) *model.Delivery {
+func toDelivery(v app.DeliveryView) *model.Delivery {
 	d := &model.Delivery{
 		ID: domain.EncodeGlobalID(kindDelivery, v.ID), WebhookID: v.WebhookID, AccountID: v.AccountID,
 		MessageID: v.MessageID, MessageGlobalID: domain.EncodeGlobalID("Message", v.MessageID), EventType: v.EventType, Status: model.DeliveryStatus(strings.ToUpper(string(v.Status))),
@@ -38,7 +38,7 @@ func toDelivery(v projections.DeliveryView) *model.Delivery {
 	return d
 }
 
-func toAttempt(a projections.AttemptView) model.DeliveryAttempt {
+func toAttempt(a app.AttemptView) model.DeliveryAttempt {
 	out := model.DeliveryAttempt{Number: a.Number, At: a.At, LatencyMs: int(a.LatencyMs), RequestHeaders: toHeaders(a.RequestHeaders)}
 	if a.StatusCode != 0 {
 		c := a.StatusCode
@@ -85,7 +85,7 @@ func (r *queryResolver) deliveries(ctx context.Context, webhook string, status *
 	if !ok {
 		return conn, nil
 	}
-	f := projections.DeliveryFilter{Test: test}
+	f := app.DeliveryFilter{Test: test}
 	if status != nil {
 		f.Status = strings.ToLower(string(*status))
 	}
@@ -160,13 +160,13 @@ func (r *mutationResolver) recoverDeliveries(ctx context.Context, input model.Re
 }
 
 func (r *subscriptionResolver) deliveryUpdated(ctx context.Context, webhook *string) (<-chan *model.Delivery, error) {
-	p, changes, cancel, err := r.subscribe(ctx, projections.TopicWebhookDeliveries, "webhook", webhook)
+	p, changes, cancel, err := r.subscribe(ctx, app.TopicWebhookDeliveries, "webhook", webhook)
 	if err != nil {
 		return nil, err
 	}
-	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Delivery, bool) {
-		v, ok, err := projections.GetDelivery(r.App.ReadDB, p.AccountID, c.Ref)
-		if err != nil || !ok {
+	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c app.Change) (*model.Delivery, bool) {
+		v, err := r.App.Delivery(ctx, p, c.Ref)
+		if err != nil {
 			return nil, false
 		}
 		d := toDelivery(v)
@@ -176,15 +176,15 @@ func (r *subscriptionResolver) deliveryUpdated(ctx context.Context, webhook *str
 }
 
 // deliveryChanges are the GraphQL names of what a delivery change reports.
-var deliveryChanges = map[projections.ChangeWhat]model.DeliveryChange{
-	projections.DeliveryListed:          model.DeliveryChangeListed,
-	projections.DeliveryAttemptRecorded: model.DeliveryChangeAttemptRecorded,
-	projections.DeliveryStatusChanged:   model.DeliveryChangeStatusChanged,
-	projections.DeliveryRescheduled:     model.DeliveryChangeRescheduled,
+var deliveryChanges = map[app.ChangeWhat]model.DeliveryChange{
+	app.DeliveryListed:          model.DeliveryChangeListed,
+	app.DeliveryAttemptRecorded: model.DeliveryChangeAttemptRecorded,
+	app.DeliveryStatusChanged:   model.DeliveryChangeStatusChanged,
+	app.DeliveryRescheduled:     model.DeliveryChangeRescheduled,
 }
 
 // deliveryChange names what a deliveryUpdated message reports.
-func deliveryChange(w projections.ChangeWhat) *model.DeliveryChange {
+func deliveryChange(w app.ChangeWhat) *model.DeliveryChange {
 	if c, ok := deliveryChanges[w]; ok {
 		return &c
 	}

@@ -17,7 +17,7 @@ func TestIntrospectionOption(t *testing.T) {
 	env := testenv.New(t)
 	_, key := env.AccountKey(t, "acct-a", domain.ScopeAccount)
 	for _, allowed := range []bool{true, false} {
-		h := graph.NewHandler(&graph.Resolver{App: env.App, Broker: env.Broker, Logger: slog.New(slog.DiscardHandler)}, graph.Options{Introspection: allowed})
+		h := graph.NewHandler(&graph.Resolver{App: env.App, Logger: slog.New(slog.DiscardHandler)}, graph.Options{Introspection: allowed})
 		srv := httptest.NewServer(h)
 		c := &gqltest.Client{URL: srv.URL, Key: key}
 		r := c.Do(t, `{ __schema { queryType { name } } }`, nil)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // relay turns broker changes into a subscription's channel. The producer
@@ -14,7 +13,7 @@ import (
 // reloads), so it never blocks the projection that publishes. It also ends
 // once valid reports the caller's key revoked or expired: a subscription
 // must not outlive its credentials.
-func relay[T any](ctx context.Context, changes <-chan projections.Change, cancel func(), valid func() bool, load func(projections.Change) (T, bool)) <-chan T {
+func relay[T any](ctx context.Context, changes <-chan app.Change, cancel func(), valid func() bool, load func(app.Change) (T, bool)) <-chan T {
 	out := make(chan T, 1)
 	go func() {
 		defer close(out)
@@ -45,7 +44,7 @@ func relay[T any](ctx context.Context, changes <-chan projections.Change, cancel
 // subscribe opens a broker subscription to topic for the caller's account,
 // narrowed to one of its webhooks when gid is set (field names the
 // argument in errors). Another account's webhook is not found.
-func (r *subscriptionResolver) subscribe(ctx context.Context, topic, field string, gid *string) (app.Principal, <-chan projections.Change, func(), error) {
+func (r *subscriptionResolver) subscribe(ctx context.Context, topic, field string, gid *string) (app.Principal, <-chan app.Change, func(), error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return p, nil, nil, err
@@ -56,10 +55,7 @@ func (r *subscriptionResolver) subscribe(ctx context.Context, topic, field strin
 		if id, ok = webhookID(*gid); !ok {
 			return p, nil, nil, domain.FieldErrorf(domain.ENOTFOUND, field, "webhook not found")
 		}
-		if _, err := r.App.Webhook(ctx, p, id); err != nil {
-			return p, nil, nil, err
-		}
 	}
-	changes, cancel := r.Broker.Subscribe(topic, p.AccountID, id)
-	return p, changes, cancel, nil
+	changes, cancel, err := r.App.Subscribe(ctx, p, topic, id)
+	return p, changes, cancel, err
 }

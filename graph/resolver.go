@@ -7,14 +7,12 @@ import (
 	"log/slog"
 
 	"github.com/webhookd/webhookd/app"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // Resolver is the root resolver; its fields are the services the resolvers
 // call.
 type Resolver struct {
 	App    *app.App
-	Broker *projections.Broker
 	Logger *slog.Logger
 	// PublicURL is the server's externally visible base URL
 	// (--public-url), from which the API gives absolute links such as

@@ -7,13 +7,13 @@ package graph
 
 import (
 	"context"
+	"github.com/webhookd/webhookd/app"
 	"strings"
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/generated"
 	"github.com/webhookd/webhookd/graph/model"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // Webhook is the resolver for the webhook field.
@@ -140,7 +140,7 @@ func (r *queryResolver) Webhooks(ctx context.Context, filter *model.WebhookFilte
 	if err != nil {
 		return nil, err
 	}
-	var f projections.WebhookFilter
+	var f app.WebhookFilter
 	if filter != nil {
 		f.EventType = deref(filter.EventType)
 		if filter.Status != nil {
@@ -233,17 +233,14 @@ func (r *queryResolver) Stats(ctx context.Context, webhook string, window *model
 
 // WebhookUpdated is the resolver for the webhookUpdated field.
 func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error) {
-	p, changes, cancel, err := r.subscribe(ctx, projections.TopicWebhook, "id", id)
+	p, changes, cancel, err := r.subscribe(ctx, app.TopicWebhook, "id", id)
 	if err != nil {
 		return nil, err
 	}
-	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c projections.Change) (*model.Webhook, bool) {
-		view, ok, err := projections.GetWebhookAnyAccount(r.App.ReadDB, c.ID)
+	return relay(ctx, changes, cancel, func() bool { return r.App.StillValid(p) }, func(c app.Change) (*model.Webhook, bool) {
+		view, err := r.App.ChangedWebhook(ctx, p, c.ID)
 		if err != nil {
 			return nil, false
-		}
-		if !ok { // deleted: tell the subscriber so, with what is left
-			view.ID, view.AccountID, view.Status = c.ID, p.AccountID, domain.WebhookStatusDeleted
 		}
 		return toWebhook(view), true
 	}), nil

@@ -7,7 +7,6 @@ import (
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/model"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // The webhook lifecycle mutations: create, update, delete, pause, resume,
@@ -71,9 +70,9 @@ func (r *mutationResolver) deleteWebhook(ctx context.Context, input model.Delete
 
 // webhookAction runs a command on one webhook that takes only its ID and
 // answers with the webhook: pause, resume, rotate the secret.
-func (r *mutationResolver) webhookAction(ctx context.Context, gid string, do func(context.Context, app.Principal, string) (projections.WebhookView, error)) (*model.WebhookPayload, error) {
+func (r *mutationResolver) webhookAction(ctx context.Context, gid string, do func(context.Context, app.Principal, string) (app.WebhookView, error)) (*model.WebhookPayload, error) {
 	p, id, err := webhookInput(ctx, gid)
-	var view projections.WebhookView
+	var view app.WebhookView
 	if err == nil {
 		view, err = do(ctx, p, id)
 	}
@@ -87,14 +86,14 @@ func (r *mutationResolver) rotateWebhookSecret(ctx context.Context, input model.
 		out := &model.WebhookPayload{}
 		return payload(domain.FieldErrorf(domain.EINVALID, "overlapSeconds", "overlapSeconds must not be negative"), out, &out.UserErrors, nil)
 	}
-	return r.webhookAction(ctx, input.ID, func(ctx context.Context, p app.Principal, id string) (projections.WebhookView, error) {
+	return r.webhookAction(ctx, input.ID, func(ctx context.Context, p app.Principal, id string) (app.WebhookView, error) {
 		return r.App.RotateWebhookSecret(ctx, p, id, overlap)
 	})
 }
 
 func (r *mutationResolver) verifyWebhook(ctx context.Context, input model.WebhookIDInput) (*model.VerifyWebhookPayload, error) {
 	p, id, err := webhookInput(ctx, input.ID)
-	var view projections.WebhookView
+	var view app.WebhookView
 	var reason string
 	out := &model.VerifyWebhookPayload{}
 	if err == nil {

@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/app"
-	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/projections"
 )
 
 // exportFlushRows is how many rows are written between flushes: often
@@ -48,10 +46,11 @@ func payloadOf(m *domain.MessagePublished) (json.RawMessage, error) {
 	if m == nil {
 		return json.RawMessage("null"), nil
 	}
-	return json.Marshal(delivery.Payload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data})
+	body, err := m.DeliveryBody()
+	return json.RawMessage(body), err
 }
 
-func newExportRow(v projections.DeliveryView) exportRow {
+func newExportRow(v app.DeliveryView) exportRow {
 	r := exportRow{
 		ID: domain.EncodeGlobalID("Delivery", v.ID), MessageID: v.MessageID, EventType: v.EventType,
 		Status: string(v.Status), Attempts: v.DeliveryState.Attempts, CreatedAt: v.CreatedAt,

@@ -7,12 +7,15 @@ import (
 
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
+	"github.com/webhookd/webhookd/projections/live"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // TestBrokerRoutes checks that a change reaches exactly the subscribers
 // of its topic and account that want every object or that object.
 func TestBrokerRoutes(t *testing.T) {
-	b := projections.NewBroker()
+	b := live.NewBroker()
 	type sub struct {
 		ch   <-chan projections.Change
 		want int
@@ -23,18 +26,18 @@ func TestBrokerRoutes(t *testing.T) {
 		return sub{ch, want}
 	}
 	subs := map[string]sub{
-		"webhook A":        subscribe(projections.TopicWebhookDeliveries, "acme", "wh_a", 2),
-		"webhook B":        subscribe(projections.TopicWebhookDeliveries, "acme", "wh_b", 1),
-		"every webhook":    subscribe(projections.TopicWebhookDeliveries, "acme", "", 3),
-		"other account":    subscribe(projections.TopicWebhookDeliveries, "globex", "wh_a", 0),
-		"other topic":      subscribe(projections.TopicWebhook, "acme", "wh_a", 0),
-		"other webhook":    subscribe(projections.TopicWebhookDeliveries, "acme", "wh_c", 0),
-		"second webhook A": subscribe(projections.TopicWebhookDeliveries, "acme", "wh_a", 2),
+		"webhook A":        subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_a", 2),
+		"webhook B":        subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_b", 1),
+		"every webhook":    subscribe(deliveries.TopicWebhookDeliveries, "acme", "", 3),
+		"other account":    subscribe(deliveries.TopicWebhookDeliveries, "globex", "wh_a", 0),
+		"other topic":      subscribe(webhooks.TopicWebhook, "acme", "wh_a", 0),
+		"other webhook":    subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_c", 0),
+		"second webhook A": subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_a", 2),
 	}
 	b.Publish([]projections.Change{
-		{Topic: projections.TopicWebhookDeliveries, Account: "acme", ID: "wh_a", Ref: "d1"},
-		{Topic: projections.TopicWebhookDeliveries, Account: "acme", ID: "wh_b", Ref: "d2"},
-		{Topic: projections.TopicWebhookDeliveries, Account: "acme", ID: "wh_a", Ref: "d3"},
+		{Topic: deliveries.TopicWebhookDeliveries, Account: "acme", ID: "wh_a", Ref: "d1"},
+		{Topic: deliveries.TopicWebhookDeliveries, Account: "acme", ID: "wh_b", Ref: "d2"},
+		{Topic: deliveries.TopicWebhookDeliveries, Account: "acme", ID: "wh_a", Ref: "d3"},
 	})
 	for name, s := range subs {
 		if got := len(s.ch); got != s.want {
@@ -54,9 +57,9 @@ func TestBrokerRoutes(t *testing.T) {
 func TestBrokerDropsSlowSubscriber(t *testing.T) {
 	const n = 300 // several times the subscriber buffer
 	env := testenv.New(t)
-	slow, cancelSlow := env.Broker.Subscribe(projections.TopicWebhookDeliveries, "acme", "wh_busy")
+	slow, cancelSlow := env.Broker.Subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_busy")
 	defer cancelSlow()
-	fence, cancelFence := env.Broker.Subscribe(projections.TopicWebhookDeliveries, "acme", "wh_fence")
+	fence, cancelFence := env.Broker.Subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_fence")
 	defer cancelFence()
 
 	sim := newDeliverySim(t, env, t0)
@@ -93,18 +96,18 @@ func TestBrokerDropsSlowSubscriber(t *testing.T) {
 func BenchmarkBrokerPublish(b *testing.B) {
 	for _, unrelated := range []int{1, 10_000} {
 		b.Run(fmt.Sprintf("unrelated=%d", unrelated), func(b *testing.B) {
-			br := projections.NewBroker()
+			br := live.NewBroker()
 			for i := range unrelated {
 				account := "acme"
 				if i%2 == 1 {
 					account = fmt.Sprintf("acct-%d", i)
 				}
-				_, cancel := br.Subscribe(projections.TopicWebhookDeliveries, account, fmt.Sprintf("wh_%d", i))
+				_, cancel := br.Subscribe(deliveries.TopicWebhookDeliveries, account, fmt.Sprintf("wh_%d", i))
 				defer cancel()
 			}
-			ch, cancel := br.Subscribe(projections.TopicWebhookDeliveries, "acme", "wh_target")
+			ch, cancel := br.Subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_target")
 			defer cancel()
-			changes := []projections.Change{{Topic: projections.TopicWebhookDeliveries, Account: "acme", ID: "wh_target", Ref: "d1"}}
+			changes := []projections.Change{{Topic: deliveries.TopicWebhookDeliveries, Account: "acme", ID: "wh_target", Ref: "d1"}}
 			b.ReportAllocs()
 			for b.Loop() {
 				br.Publish(changes)

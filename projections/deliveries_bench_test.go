@@ -12,6 +12,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 // buildDeliveries folds n deliveries of one webhook into a fresh read model
@@ -25,7 +26,7 @@ func buildDeliveries(b *testing.B, n int) *bbolt.DB {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	ps := []projections.Projection{&projections.Deliveries{}, projections.AttemptStats{}}
+	ps := []projections.Projection{&deliveries.Deliveries{}, deliveries.AttemptStats{}}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, p := range ps {
 			for _, name := range p.Buckets() {
@@ -114,7 +115,7 @@ func BenchmarkListDeliveries1M(b *testing.B) {
 	// A cursor half way down the history, for a deep page.
 	var deep string
 	for after, i := "", 0; i < 3; i++ {
-		page, err := projections.ListDeliveries(db, "acme", "wh_big", projections.DeliveryFilter{}, 100, after)
+		page, err := deliveries.ListDeliveries(db, "acme", "wh_big", deliveries.DeliveryFilter{}, 100, after)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -123,21 +124,21 @@ func BenchmarkListDeliveries1M(b *testing.B) {
 	yes := true
 	for _, bc := range []struct {
 		name   string
-		filter projections.DeliveryFilter
+		filter deliveries.DeliveryFilter
 		after  string
 	}{
-		{"unfiltered", projections.DeliveryFilter{}, ""},
-		{"status=failed", projections.DeliveryFilter{Status: "failed"}, ""},
-		{"status=retrying", projections.DeliveryFilter{Status: "retrying"}, ""},
-		{"since=1h", projections.DeliveryFilter{Since: benchT0.Add(100_000 * time.Second).Add(-time.Hour)}, ""},
-		{"unfiltered/after-cursor", projections.DeliveryFilter{}, deep},
-		{"test-only(none match)", projections.DeliveryFilter{Test: &yes, Since: benchT0.Add(100_000 * time.Second).Add(-time.Hour)}, ""},
+		{"unfiltered", deliveries.DeliveryFilter{}, ""},
+		{"status=failed", deliveries.DeliveryFilter{Status: "failed"}, ""},
+		{"status=retrying", deliveries.DeliveryFilter{Status: "retrying"}, ""},
+		{"since=1h", deliveries.DeliveryFilter{Since: benchT0.Add(100_000 * time.Second).Add(-time.Hour)}, ""},
+		{"unfiltered/after-cursor", deliveries.DeliveryFilter{}, deep},
+		{"test-only(none match)", deliveries.DeliveryFilter{Test: &yes, Since: benchT0.Add(100_000 * time.Second).Add(-time.Hour)}, ""},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
 			for b.Loop() {
 				start := time.Now()
-				page, err := projections.ListDeliveries(db, "acme", "wh_big", bc.filter, 50, bc.after)
+				page, err := deliveries.ListDeliveries(db, "acme", "wh_big", bc.filter, 50, bc.after)
 				lat = append(lat, time.Since(start))
 				if err != nil {
 					b.Fatal(err)

@@ -9,16 +9,16 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 // walk runs EachDeliveryCounted and returns the IDs it handed over and the
 // index entries it read to find them.
-func walk(t *testing.T, env *testenv.Env, account, webhook string, r projections.DeliveryRange) (string, int) {
+func walk(t *testing.T, env *testenv.Env, account, webhook string, r deliveries.DeliveryRange) (string, int) {
 	t.Helper()
 	var got []string
 	steps := 0
-	err := projections.EachDeliveryCounted(env.ReadDB, account, webhook, r, func(v projections.DeliveryView) error {
+	err := deliveries.EachDeliveryCounted(env.ReadDB, account, webhook, r, func(v deliveries.DeliveryView) error {
 		got = append(got, v.ID)
 		return nil
 	}, func() { steps++ })
@@ -46,7 +46,7 @@ func TestEachDeliveryCostsWhatItReturns(t *testing.T) {
 		}
 	}
 	sim.sync()
-	got, steps := walk(t, env, "acme", "wh_e", projections.DeliveryRange{Since: t0.Add((m - n) * time.Minute)})
+	got, steps := walk(t, env, "acme", "wh_e", deliveries.DeliveryRange{Since: t0.Add((m - n) * time.Minute)})
 	if got != strings.Join(want, ",") {
 		t.Fatalf("last %d: got %s", n, got)
 	}
@@ -54,7 +54,7 @@ func TestEachDeliveryCostsWhatItReturns(t *testing.T) {
 	if steps > n+6 {
 		t.Fatalf("read %d index entries to export %d of %d deliveries", steps, n, m)
 	}
-	got, steps = walk(t, env, "acme", "wh_e", projections.DeliveryRange{Since: t0.Add(m * time.Minute)})
+	got, steps = walk(t, env, "acme", "wh_e", deliveries.DeliveryRange{Since: t0.Add(m * time.Minute)})
 	if got != "" || steps > 6 {
 		t.Fatalf("since after the last: %q after %d entries", got, steps)
 	}
@@ -87,7 +87,7 @@ func TestEachDeliverySinceOutOfOrder(t *testing.T) {
 				want = append(want, id)
 			}
 		}
-		if got, _ := walk(t, env, "acme", "wh_j", projections.DeliveryRange{Since: since}); got != strings.Join(want, ",") {
+		if got, _ := walk(t, env, "acme", "wh_j", deliveries.DeliveryRange{Since: since}); got != strings.Join(want, ",") {
 			t.Errorf("since minute %d:\n got %s\nwant %s", minute, got, strings.Join(want, ","))
 		}
 	}
@@ -103,14 +103,14 @@ func TestEachDeliveryStatus(t *testing.T) {
 		domain.DeliveryStatusFailed:    "d06,d10",
 		domain.DeliveryStatusPending:   "d02,d03,d07,d11",
 	} {
-		if got, _ := walk(t, env, "acme", "wh_a", projections.DeliveryRange{Status: status}); got != want {
+		if got, _ := walk(t, env, "acme", "wh_a", deliveries.DeliveryRange{Status: status}); got != want {
 			t.Errorf("%s: got %s, want %s", status, got, want)
 		}
 	}
-	if got, _ := walk(t, env, "acme", "wh_a", projections.DeliveryRange{Status: domain.DeliveryStatusSucceeded, Since: t0.Add(time.Minute)}); got != "d04,d08" {
+	if got, _ := walk(t, env, "acme", "wh_a", deliveries.DeliveryRange{Status: domain.DeliveryStatusSucceeded, Since: t0.Add(time.Minute)}); got != "d04,d08" {
 		t.Errorf("succeeded since 12:01: %s", got)
 	}
-	err := projections.EachDelivery(env.ReadDB, "acme", "wh_a", projections.DeliveryRange{Status: "lost"}, func(projections.DeliveryView) error { return nil })
+	err := deliveries.EachDelivery(env.ReadDB, "acme", "wh_a", deliveries.DeliveryRange{Status: "lost"}, func(deliveries.DeliveryView) error { return nil })
 	if domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("status lost: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -43,7 +44,7 @@ func deliveryScenario(t *testing.T, env *testenv.Env) *deliverySim {
 	return sim
 }
 
-func ids(views []projections.DeliveryView) string {
+func ids(views []deliveries.DeliveryView) string {
 	var s []string
 	for _, v := range views {
 		s = append(s, v.ID)
@@ -81,7 +82,7 @@ func TestGetDelivery(t *testing.T) {
 	sim.sync()
 
 	t.Run("OK", func(t *testing.T) {
-		v, ok, err := projections.GetDelivery(env.ReadDB, "acme", "d02")
+		v, ok, err := deliveries.GetDelivery(env.ReadDB, "acme", "d02")
 		if err != nil || !ok {
 			t.Fatalf("found=%v err=%v", ok, err)
 		}
@@ -103,13 +104,13 @@ func TestGetDelivery(t *testing.T) {
 		}
 	})
 	t.Run("OtherAccountNotFound", func(t *testing.T) {
-		if _, ok, _ := projections.GetDelivery(env.ReadDB, "acme", "x00"); ok {
+		if _, ok, _ := deliveries.GetDelivery(env.ReadDB, "acme", "x00"); ok {
 			t.Fatal("acme can read another account's delivery")
 		}
-		if _, ok, _ := projections.GetDelivery(env.ReadDB, "other", "x00"); !ok {
+		if _, ok, _ := deliveries.GetDelivery(env.ReadDB, "other", "x00"); !ok {
 			t.Fatal("owner cannot read its delivery")
 		}
-		if _, ok, _ := projections.GetDelivery(env.ReadDB, "acme", "nope"); ok {
+		if _, ok, _ := deliveries.GetDelivery(env.ReadDB, "acme", "nope"); ok {
 			t.Fatal("missing delivery found")
 		}
 	})
@@ -118,9 +119,9 @@ func TestGetDelivery(t *testing.T) {
 func TestListDeliveries(t *testing.T) {
 	env := testenv.New(t)
 	deliveryScenario(t, env)
-	list := func(t *testing.T, f projections.DeliveryFilter, first int, after string) projections.DeliveryPage {
+	list := func(t *testing.T, f deliveries.DeliveryFilter, first int, after string) deliveries.DeliveryPage {
 		t.Helper()
-		page, err := projections.ListDeliveries(env.ReadDB, "acme", "wh_a", f, first, after)
+		page, err := deliveries.ListDeliveries(env.ReadDB, "acme", "wh_a", f, first, after)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +132,7 @@ func TestListDeliveries(t *testing.T) {
 		var got []string
 		after, pages := "", 0
 		for {
-			page := list(t, projections.DeliveryFilter{}, 5, after)
+			page := list(t, deliveries.DeliveryFilter{}, 5, after)
 			pages++
 			got = append(got, ids(page.Deliveries))
 			if !page.HasNextPage {
@@ -149,45 +150,45 @@ func TestListDeliveries(t *testing.T) {
 			"pending": "d11,d07,d03,d02", "retrying": "d09,d05,d01",
 			"succeeded": "d08,d04,d00", "failed": "d10,d06",
 		} {
-			if got := ids(list(t, projections.DeliveryFilter{Status: status}, 10, "").Deliveries); got != want {
+			if got := ids(list(t, deliveries.DeliveryFilter{Status: status}, 10, "").Deliveries); got != want {
 				t.Errorf("%s = %s, want %s", status, got, want)
 			}
 		}
-		page := list(t, projections.DeliveryFilter{Status: "pending"}, 2, "")
+		page := list(t, deliveries.DeliveryFilter{Status: "pending"}, 2, "")
 		if ids(page.Deliveries) != "d11,d07" || !page.HasNextPage {
 			t.Fatalf("first pending page = %s next=%v", ids(page.Deliveries), page.HasNextPage)
 		}
 		// A cursor from the status index resumes in it.
-		page = list(t, projections.DeliveryFilter{Status: "pending"}, 2, page.Cursors[1])
+		page = list(t, deliveries.DeliveryFilter{Status: "pending"}, 2, page.Cursors[1])
 		if ids(page.Deliveries) != "d03,d02" || page.HasNextPage {
 			t.Fatalf("second pending page = %s next=%v", ids(page.Deliveries), page.HasNextPage)
 		}
 	})
 	t.Run("Since", func(t *testing.T) {
-		page := list(t, projections.DeliveryFilter{Since: t0.Add(8 * time.Minute)}, 10, "")
+		page := list(t, deliveries.DeliveryFilter{Since: t0.Add(8 * time.Minute)}, 10, "")
 		if got := ids(page.Deliveries); got != "d11,d10,d09,d08" {
 			t.Fatalf("since = %s", got)
 		}
-		page = list(t, projections.DeliveryFilter{Since: t0.Add(5 * time.Minute), Status: "succeeded"}, 10, "")
+		page = list(t, deliveries.DeliveryFilter{Since: t0.Add(5 * time.Minute), Status: "succeeded"}, 10, "")
 		if got := ids(page.Deliveries); got != "d08" {
 			t.Fatalf("since+status = %s", got)
 		}
 	})
 	t.Run("TestFlag", func(t *testing.T) {
 		yes, no := true, false
-		if got := ids(list(t, projections.DeliveryFilter{Test: &yes}, 10, "").Deliveries); got != "d11" {
+		if got := ids(list(t, deliveries.DeliveryFilter{Test: &yes}, 10, "").Deliveries); got != "d11" {
 			t.Errorf("test only = %s", got)
 		}
-		if got := list(t, projections.DeliveryFilter{Test: &no, Status: "pending"}, 10, "").Deliveries; ids(got) != "d07,d03,d02" {
+		if got := list(t, deliveries.DeliveryFilter{Test: &no, Status: "pending"}, 10, "").Deliveries; ids(got) != "d07,d03,d02" {
 			t.Errorf("real pending = %s", ids(got))
 		}
 	})
 	t.Run("OtherAccountEmpty", func(t *testing.T) {
-		page, err := projections.ListDeliveries(env.ReadDB, "acme", "wh_b", projections.DeliveryFilter{}, 10, "")
+		page, err := deliveries.ListDeliveries(env.ReadDB, "acme", "wh_b", deliveries.DeliveryFilter{}, 10, "")
 		if err != nil || len(page.Deliveries) != 0 {
 			t.Fatalf("acme lists %d of another account's deliveries (err %v)", len(page.Deliveries), err)
 		}
-		page, _ = projections.ListDeliveries(env.ReadDB, "other", "wh_b", projections.DeliveryFilter{}, 10, "")
+		page, _ = deliveries.ListDeliveries(env.ReadDB, "other", "wh_b", deliveries.DeliveryFilter{}, 10, "")
 		if ids(page.Deliveries) != "x00" {
 			t.Fatalf("owner lists %q", ids(page.Deliveries))
 		}
@@ -195,11 +196,11 @@ func TestListDeliveries(t *testing.T) {
 	t.Run("ErrInvalid", func(t *testing.T) {
 		for name, call := range map[string]func() error{
 			"status": func() error {
-				_, err := projections.ListDeliveries(env.ReadDB, "acme", "wh_a", projections.DeliveryFilter{Status: "lost"}, 10, "")
+				_, err := deliveries.ListDeliveries(env.ReadDB, "acme", "wh_a", deliveries.DeliveryFilter{Status: "lost"}, 10, "")
 				return err
 			},
 			"cursor": func() error {
-				_, err := projections.ListDeliveries(env.ReadDB, "acme", "wh_a", projections.DeliveryFilter{}, 10, "***")
+				_, err := deliveries.ListDeliveries(env.ReadDB, "acme", "wh_a", deliveries.DeliveryFilter{}, 10, "***")
 				return err
 			},
 		} {
@@ -215,7 +216,7 @@ func TestEachDelivery(t *testing.T) {
 	deliveryScenario(t, env)
 	each := func(account string, since, until time.Time) string {
 		var got []string
-		err := projections.EachDelivery(env.ReadDB, account, "wh_a", projections.DeliveryRange{Since: since, Until: until}, func(v projections.DeliveryView) error {
+		err := deliveries.EachDelivery(env.ReadDB, account, "wh_a", deliveries.DeliveryRange{Since: since, Until: until}, func(v deliveries.DeliveryView) error {
 			got = append(got, v.ID)
 			return nil
 		})
@@ -235,7 +236,7 @@ func TestEachDelivery(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	var n int
-	err := projections.EachDelivery(env.ReadDB, "acme", "wh_a", projections.DeliveryRange{}, func(projections.DeliveryView) error {
+	err := deliveries.EachDelivery(env.ReadDB, "acme", "wh_a", deliveries.DeliveryRange{}, func(deliveries.DeliveryView) error {
 		if n++; n == 3 {
 			return stop
 		}
@@ -256,7 +257,7 @@ func TestEachDeliveryCrossesChunks(t *testing.T) {
 	}
 	sim.sync()
 	var got int
-	err := projections.EachDelivery(env.ReadDB, "acme", "wh_c", projections.DeliveryRange{}, func(v projections.DeliveryView) error {
+	err := deliveries.EachDelivery(env.ReadDB, "acme", "wh_c", deliveries.DeliveryRange{}, func(v deliveries.DeliveryView) error {
 		if want := fmt.Sprintf("c%04d", got); v.ID != want {
 			return fmt.Errorf("row %d is %s, want %s", got, v.ID, want)
 		}
@@ -270,9 +271,9 @@ func TestEachDeliveryCrossesChunks(t *testing.T) {
 
 func TestDeliveryChanges(t *testing.T) {
 	env := testenv.New(t)
-	byWebhook, cancel := env.Broker.Subscribe(projections.TopicWebhookDeliveries, "acme", "wh_a")
+	byWebhook, cancel := env.Broker.Subscribe(deliveries.TopicWebhookDeliveries, "acme", "wh_a")
 	defer cancel()
-	byDelivery, cancel2 := env.Broker.Subscribe(projections.TopicDelivery, "acme", "d1")
+	byDelivery, cancel2 := env.Broker.Subscribe(deliveries.TopicDelivery, "acme", "d1")
 	defer cancel2()
 	sim := newDeliverySim(t, env, t0)
 	sim.schedule("d1", "acme", "wh_a", false)

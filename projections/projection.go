@@ -3,6 +3,12 @@
 // Runner feeds them in batches and stores the checkpoint in the same
 // transaction as the changes, so a crash never applies an event twice or
 // skips one. Read models can always be rebuilt from the log.
+//
+// This package is the machinery: the Projection and Change interfaces, the
+// Runner (batches, checkpoint, catch-up, rebuild), its supervision and lag.
+// The read models are subpackages, one per concept (listed in
+// projections/readmodels); fan-out is projections/fanout; the live-change
+// broker is projections/live.
 package projections
 
 import (

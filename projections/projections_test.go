@@ -14,7 +14,8 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/history"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 // dump renders every read-model bucket (not the checkpoint) as text, so two
@@ -102,7 +103,7 @@ func TestListWebhooks(t *testing.T) {
 	createWebhook(t, env, "other", 2)
 
 	t.Run("NewestFirstPaged", func(t *testing.T) {
-		page, err := projections.ListWebhooks(env.ReadDB, "acme", projections.WebhookFilter{}, 2, "")
+		page, err := webhooks.ListWebhooks(env.ReadDB, "acme", webhooks.WebhookFilter{}, 2, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func TestListWebhooks(t *testing.T) {
 		var names []string
 		after := ""
 		for {
-			page, err := projections.ListWebhooks(env.ReadDB, "acme", projections.WebhookFilter{}, 2, after)
+			page, err := webhooks.ListWebhooks(env.ReadDB, "acme", webhooks.WebhookFilter{}, 2, after)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,31 +130,31 @@ func TestListWebhooks(t *testing.T) {
 		}
 	})
 	t.Run("Filters", func(t *testing.T) {
-		page, _ := projections.ListWebhooks(env.ReadDB, "acme", projections.WebhookFilter{EventType: "email.open"}, 10, "")
+		page, _ := webhooks.ListWebhooks(env.ReadDB, "acme", webhooks.WebhookFilter{EventType: "email.open"}, 10, "")
 		if len(page.Webhooks) != 0 {
 			t.Errorf("event type filter matched %d", len(page.Webhooks))
 		}
-		page, _ = projections.ListWebhooks(env.ReadDB, "acme", projections.WebhookFilter{Status: "unverified"}, 10, "")
+		page, _ = webhooks.ListWebhooks(env.ReadDB, "acme", webhooks.WebhookFilter{Status: "unverified"}, 10, "")
 		if len(page.Webhooks) != 5 {
 			t.Errorf("unverified filter matched %d, want 5", len(page.Webhooks))
 		}
-		page, _ = projections.ListWebhooks(env.ReadDB, "acme", projections.WebhookFilter{Status: "active"}, 10, "")
+		page, _ = webhooks.ListWebhooks(env.ReadDB, "acme", webhooks.WebhookFilter{Status: "active"}, 10, "")
 		if len(page.Webhooks) != 0 {
 			t.Errorf("active filter matched %d unverified webhooks", len(page.Webhooks))
 		}
 	})
 	t.Run("ErrBadCursor", func(t *testing.T) {
-		_, err := projections.ListWebhooks(env.ReadDB, "acme", projections.WebhookFilter{}, 2, "***")
+		_, err := webhooks.ListWebhooks(env.ReadDB, "acme", webhooks.WebhookFilter{}, 2, "***")
 		if domain.ErrorCode(err) != domain.EINVALID {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("OtherAccountNotFound", func(t *testing.T) {
 		id := createWebhook(t, env, "third", 1)
-		if _, ok, _ := projections.GetWebhook(env.ReadDB, "acme", id); ok {
+		if _, ok, _ := webhooks.GetWebhook(env.ReadDB, "acme", id); ok {
 			t.Fatal("account acme can read another account's webhook")
 		}
-		if _, ok, _ := projections.GetWebhook(env.ReadDB, "third", id); !ok {
+		if _, ok, _ := webhooks.GetWebhook(env.ReadDB, "third", id); !ok {
 			t.Fatal("owner cannot read its webhook")
 		}
 	})
@@ -162,7 +163,7 @@ func TestListWebhooks(t *testing.T) {
 func TestHistoryRedactsSecrets(t *testing.T) {
 	env := testenv.New(t)
 	id := createWebhook(t, env, "acme", 1)
-	page, err := projections.ReadHistory(env.ReadDB, domain.WebhookStream(id), 50, "")
+	page, err := history.ReadHistory(env.ReadDB, domain.WebhookStream(id), 50, "")
 	if err != nil {
 		t.Fatal(err)
 	}

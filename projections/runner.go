@@ -43,7 +43,7 @@ type Runner struct {
 	mu       sync.Mutex
 	pos      eventstore.Position
 	ready    bool
-	advanced chan struct{} // closed and replaced whenever pos moves
+	advanced chan struct{} // closed and replaced whenever pos or readiness moves
 
 	// Supervision state (supervise.go): the failure the runner is down
 	// with, since when, how often it was restarted, and who hears of a
@@ -109,6 +109,38 @@ func (r *Runner) Ready(context.Context) error {
 	return nil
 }
 
+// WaitReady blocks until Ready reports nil or ctx ends. It wakes on the
+// runner's own state changes (a commit, catching up, a recovery), not on
+// a timer, so a caller learns of readiness the moment it happens.
+func (r *Runner) WaitReady(ctx context.Context) error {
+	for {
+		err := r.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		r.mu.Lock()
+		ch := r.advanced
+		r.mu.Unlock()
+		if r.Ready(ctx) == nil {
+			return nil // became ready between the two looks
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for projections: %w (%v)", ctx.Err(), err)
+		}
+	}
+}
+
+// changedLocked wakes WaitFor and WaitReady; r.mu is held.
+func (r *Runner) changedLocked() {
+	if r.advanced == nil {
+		r.advanced = make(chan struct{})
+	}
+	close(r.advanced)
+	r.advanced = make(chan struct{})
+}
+
 // WaitFor blocks until the projections have applied position pos, so a
 // caller that just appended can read its own write.
 func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
@@ -138,6 +170,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.ready = true
+	r.changedLocked()
 	r.mu.Unlock()
 	r.markUp()
 	return r.follow(ctx)
@@ -327,8 +360,7 @@ func (r *Runner) applyLocked(recs []decoded) error {
 	if last > r.pos {
 		r.pos = last
 	}
-	close(r.advanced)
-	r.advanced = make(chan struct{})
+	r.changedLocked()
 	r.mu.Unlock()
 	r.markUp()
 	if r.OnProgress != nil {

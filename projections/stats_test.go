@@ -8,7 +8,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 // within reports whether got is within the histogram's bucket width (a
@@ -41,7 +41,7 @@ func TestStats(t *testing.T) {
 	sim.sync()
 
 	t.Run("Hour", func(t *testing.T) {
-		s, err := projections.Stats(env.ReadDB, "acme", "wh_s", t0, t0.Add(time.Hour))
+		s, err := deliveries.Stats(env.ReadDB, "acme", "wh_s", t0, t0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestStats(t *testing.T) {
 		}
 	})
 	t.Run("DayByHour", func(t *testing.T) {
-		s, err := projections.Stats(env.ReadDB, "acme", "wh_s", t0.Add(-23*time.Hour), t0.Add(time.Hour))
+		s, err := deliveries.Stats(env.ReadDB, "acme", "wh_s", t0.Add(-23*time.Hour), t0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,19 +77,19 @@ func TestStats(t *testing.T) {
 		}
 	})
 	t.Run("WindowBounds", func(t *testing.T) {
-		s, _ := projections.Stats(env.ReadDB, "acme", "wh_s", t0.Add(2*time.Minute), t0.Add(time.Hour))
+		s, _ := deliveries.Stats(env.ReadDB, "acme", "wh_s", t0.Add(2*time.Minute), t0.Add(time.Hour))
 		if s.Attempts != 5 || s.Succeeded != 0 || s.SuccessRate != 0 {
 			t.Fatalf("from minute 2: %d attempts, %d succeeded", s.Attempts, s.Succeeded)
 		}
 	})
 	t.Run("OtherAccountEmpty", func(t *testing.T) {
-		s, err := projections.Stats(env.ReadDB, "other", "wh_s", t0, t0.Add(time.Hour))
+		s, err := deliveries.Stats(env.ReadDB, "other", "wh_s", t0, t0.Add(time.Hour))
 		if err != nil || s.Attempts != 0 || s.P50 != 0 {
 			t.Fatalf("another account sees %d attempts (err %v)", s.Attempts, err)
 		}
 	})
 	t.Run("ErrEmptyWindow", func(t *testing.T) {
-		_, err := projections.Stats(env.ReadDB, "acme", "wh_s", t0, t0)
+		_, err := deliveries.Stats(env.ReadDB, "acme", "wh_s", t0, t0)
 		if domain.ErrorCode(err) != domain.EINVALID {
 			t.Fatalf("err = %v", err)
 		}
@@ -108,7 +108,7 @@ func TestStatsSuccessAfterRetries(t *testing.T) {
 	sim.now = t0.Add(10 * time.Minute)
 	sim.attempt("r1", 204, "", 100*time.Millisecond)
 	sim.sync()
-	s, err := projections.Stats(env.ReadDB, "acme", "wh_r", t0, t0.Add(time.Hour))
+	s, err := deliveries.Stats(env.ReadDB, "acme", "wh_r", t0, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,6 +132,7 @@ func (r *Runner) markUp() {
 		return
 	}
 	r.failErr, r.failSince = nil, time.Time{}
+	r.changedLocked()
 	h, onUp := r.healthLocked(), r.onUp
 	r.mu.Unlock()
 	if r.Logger != nil {

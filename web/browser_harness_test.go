@@ -39,7 +39,7 @@ func newUIServer(t *testing.T) *uiServer {
 	t.Helper()
 	env := testenv.New(t)
 	env.StartDispatcher(t)
-	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: slog.New(slog.DiscardHandler)}
+	resolver := &graph.Resolver{App: env.App, Logger: slog.New(slog.DiscardHandler)}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second}))
 	mux.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))

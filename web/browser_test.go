@@ -17,7 +17,7 @@ import (
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/webhooks"
 )
 
 const wait = 15 * time.Second
@@ -113,7 +113,7 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("states %v (%v), want %v", got, err, want)
 			}
 		})
-		page, err := s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, "")
+		page, err := s.env.App.Webhooks(context.Background(), s.principal, webhooks.WebhookFilter{}, 10, "")
 		if err != nil || len(page.Webhooks) != 0 {
 			t.Errorf("bad input created webhooks: %v %v", page.Webhooks, err)
 		}
@@ -186,7 +186,7 @@ func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 	if urls := text(t, ctx, "#checked-urls"); !strings.Contains(urls, recv.URL+"/hooks/webhookd-") {
 		t.Errorf("checked URLs do not name the callback's directory: %q", urls)
 	}
-	if page, err := s.env.App.Webhooks(context.Background(), s.principal, projections.WebhookFilter{}, 10, ""); err != nil || len(page.Webhooks) != 1 {
+	if page, err := s.env.App.Webhooks(context.Background(), s.principal, webhooks.WebhookFilter{}, 10, ""); err != nil || len(page.Webhooks) != 1 {
 		t.Fatalf("webhooks after creating one: %v %v", page.Webhooks, err)
 	} else if w := page.Webhooks[0]; w.Headers["X-Shop"] != "demo" || w.RateLimit.PerSecond != 50 || w.RateLimit.Burst != 100 || w.MaxConcurrency != 2 {
 		t.Errorf("the form's settings were not saved: headers %v, rate limit %+v, max concurrency %d", w.Headers, w.RateLimit, w.MaxConcurrency)

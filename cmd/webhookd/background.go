@@ -94,12 +94,8 @@ func (m *Main) awaitDispatchable(ctx context.Context) error {
 }
 
 func (m *Main) waitCaughtUp(ctx context.Context) error {
-	for m.Core.Runner.Ready(ctx) != nil {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
+	if err := m.Core.Runner.WaitReady(ctx); err != nil {
+		return ctx.Err()
 	}
 	m.dispatching.Store(true)
 	return nil

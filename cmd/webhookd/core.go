@@ -35,6 +35,9 @@ type core struct {
 	Store  eventstore.Store
 	ReadDB *bbolt.DB
 	Guard  *netguard.Guard
+	// closeLimiter closes the Redis client behind the rate limiter, when
+	// there is one.
+	closeLimiter func() error
 	// lock is the data directory's lock, held until Close.
 	lock *os.File
 }
@@ -81,10 +84,11 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		}
 		sender.SigningKeys = []ed25519.PrivateKey{k}
 	}
-	limiter, err := newLimiter(cfg)
+	limiter, closeLimiter, err := newLimiter(cfg)
 	if err != nil {
 		return fail(err)
 	}
+	c.closeLimiter = closeLimiter
 	if c.Core, err = wiring.Assemble(wiring.Parts{Store: c.Store, ReadDB: c.ReadDB, Guard: c.Guard, Sender: sender, Limiter: limiter, Logger: logger}); err != nil {
 		return fail(err)
 	}
@@ -106,9 +110,13 @@ func readModelOptions() *bbolt.Options {
 	return &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType}
 }
 
-// Close closes the read models, then the store.
+// Close closes what openCore opened: the rate limiter's Redis client, the
+// read models, then the store.
 func (c *core) Close() error {
 	var errs []error
+	if c.closeLimiter != nil {
+		errs = append(errs, c.closeLimiter())
+	}
 	if c.ReadDB != nil {
 		errs = append(errs, c.ReadDB.Close())
 	}
@@ -178,13 +186,15 @@ func loadCatalogue(path string) (domain.Catalogue, error) {
 
 // newLimiter returns the per-webhook rate limiter: Redis when configured,
 // so limits hold across instances, and in-process GCRA otherwise.
-func newLimiter(cfg config.Config) (ratelimit.Limiter, error) {
+// The returned func closes what it opened (the Redis client).
+func newLimiter(cfg config.Config) (ratelimit.Limiter, func() error, error) {
 	if cfg.RedisURL == "" {
-		return ratelimit.NewGCRA(time.Now), nil
+		return ratelimit.NewGCRA(time.Now), nil, nil
 	}
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, fmt.Errorf("redis-url: %w", err)
+		return nil, nil, fmt.Errorf("redis-url: %w", err)
 	}
-	return redisrate.New(redis.NewClient(opts)), nil
+	client := redis.NewClient(opts)
+	return redisrate.New(client), client.Close, nil
 }

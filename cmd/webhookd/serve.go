@@ -21,9 +21,10 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/internal/routes"
 	"github.com/webhookd/webhookd/metrics"
-	"github.com/webhookd/webhookd/projections"
-	"github.com/webhookd/webhookd/web"
+	"github.com/webhookd/webhookd/projections/accounts"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // Main is the running service: it wires the concrete adapters together.
@@ -44,6 +45,10 @@ type Main struct {
 	// wrapStore, when set, wraps the event store as it opens (tests inject
 	// storage faults with it).
 	wrapStore func(eventstore.Store) eventstore.Store
+	// projected, when set, is called on the projections' goroutine after
+	// each batch they commit; crash tests block in it to hold the read
+	// models behind the log.
+	projected func(eventstore.Position)
 
 	// Background work stops in order (see Close): the dispatcher first,
 	// then the projections once they have applied what is committed.
@@ -87,26 +92,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := applyRetention(ctx, c.Store, m.Config.Retention, m.Logger); err != nil {
 		return err
 	}
-	m.Core.Runner.OnProgress = func(p eventstore.Position) { m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p)) }
+	m.Core.Runner.OnProgress = func(p eventstore.Position) {
+		m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p))
+		if m.projected != nil {
+			m.projected(p)
+		}
+	}
 	m.Metrics.WatchProjectionLag("readmodel", c.Runner.Position, c.Store)
 
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
 	m.HTTP.AddHealthReport("projections", func() error { return c.Runner.Health().Err })
-	resolver := &graph.Resolver{App: c.App, Broker: c.Broker, Logger: m.Logger, PublicURL: m.Config.PublicURL}
-	m.HTTP.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: m.Config.Introspection}))
-	m.HTTP.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
-	m.HTTP.Handle("POST /v1/events", httpserver.EventsHandler(c.App))
-	m.HTTP.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(c.App))
-	m.HTTP.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(c.Dispatcher.Sender.SigningKeys))
-	// The Webhooks tab, on "/" (not "GET /", which would conflict with the
-	// method-less /graphql route); the demo key is offered only in --dev.
-	m.HTTP.Handle("/", web.Handler(web.Options{DevKey: m.DemoKey}))
-	if m.Config.Dev {
-		explorer := graph.Explorer(graph.ExplorerOptions{Endpoint: "/graphql", DevKey: m.DemoKey})
-		m.HTTP.Handle("GET /graphiql", explorer)
-		m.HTTP.Handle("GET /graphiql/", explorer)
-	}
+	routes.Mount(m.HTTP, c.Core, routes.Options{Logger: m.Logger, PublicURL: m.Config.PublicURL,
+		GraphQL: graph.Options{Introspection: m.Config.Introspection}, DevKey: m.DemoKey, Explorer: m.Config.Dev})
 	if err := m.HTTP.Listen(m.Config.Addr); err != nil {
 		return err
 	}
@@ -115,7 +113,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
-		func() (map[string]projections.DueCount, error) { return projections.DueCounts(c.ReadDB) })
+		due.Index{DB: c.ReadDB}.Counts)
 	c.Dispatcher.RetryPolicy = retryPolicy(m.Config)
 	m.startBackground()
 	m.goBackground("http", m.HTTP.Serve)
@@ -130,14 +128,10 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) greet(ctx context.Context) error {
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for m.Core.Runner.Ready(waitCtx) != nil {
-		select {
-		case <-waitCtx.Done():
-			return nil // still catching up; readiness reports it
-		case <-time.After(20 * time.Millisecond):
-		}
+	if m.Core.Runner.WaitReady(waitCtx) != nil {
+		return nil // still catching up; readiness reports it
 	}
-	n, err := projections.CountAccounts(m.Core.ReadDB)
+	n, err := accounts.CountAccounts(m.Core.ReadDB)
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,11 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
+	"github.com/webhookd/webhookd/internal/routes"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/metrics"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/verification"
-	"github.com/webhookd/webhookd/web"
 )
 
 // Server is webhookd's HTTP server (httpserver.Server, with the routes
@@ -88,17 +88,12 @@ func NewServerWith(t testing.TB, opts Options) *Server {
 	return &Server{Env: env, HTTP: hs, URL: "http://" + hs.Addr(), HTTPClient: hc}
 }
 
-// mount mounts the routes the serve command mounts (cmd/webhookd/serve.go),
+// mount mounts the routes the serve command mounts (routes.Mount),
 // with the test-only GraphQL options: introspection on, a 1 s websocket
 // ping.
 func mount(hs *httpserver.Server, env *testenv.Env, opts Options) {
-	resolver := &graph.Resolver{App: env.App, Broker: env.Broker, Logger: opts.Logger}
-	hs.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout}))
-	hs.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
-	hs.Handle("POST /v1/events", httpserver.EventsHandler(env.App))
-	hs.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(env.App))
-	hs.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(env.Dispatcher.Sender.SigningKeys))
-	hs.Handle("/", web.Handler(web.Options{}))
+	routes.Mount(hs, env.Core, routes.Options{Logger: opts.Logger,
+		GraphQL: graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout}})
 }
 
 // GraphQLURL is the /graphql endpoint.

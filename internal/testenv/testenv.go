@@ -25,6 +25,8 @@ import (
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/live"
+	"github.com/webhookd/webhookd/projections/webhooks"
 	"github.com/webhookd/webhookd/ratelimit"
 )
 
@@ -34,8 +36,11 @@ type Env struct {
 	Store  eventstore.Store
 	Codec  *eventstore.Codec
 	ReadDB *bbolt.DB
+	// Core is the assembled core, as serve assembles it; routes.Mount puts
+	// serve's routes on a test server.
+	Core   *wiring.Core
 	Runner *projections.Runner
-	Broker *projections.Broker
+	Broker *live.Broker
 	App    *app.App
 	cancel context.CancelFunc
 	// Dispatcher is wired but not running; StartDispatcher runs it.
@@ -119,7 +124,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
-	e := &Env{Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
+	e := &Env{Core: c, Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
 	e.stop = func() error {
 		cancel()
 		var err error
@@ -180,7 +185,7 @@ func (e *Env) StartDispatcher(t testing.TB) {
 
 // VerifiedWebhook creates a webhook delivering types to r at path and proves
 // its ownership through the real verification fetch.
-func (e *Env) VerifiedWebhook(t testing.TB, p app.Principal, r *Receiver, path string, types ...string) projections.WebhookView {
+func (e *Env) VerifiedWebhook(t testing.TB, p app.Principal, r *Receiver, path string, types ...string) webhooks.WebhookView {
 	t.Helper()
 	ctx := context.Background()
 	v, err := e.App.CreateWebhook(ctx, p, domain.CreateWebhook{Name: "hook " + path, URL: r.URL + path, EventTypes: types})

@@ -17,6 +17,9 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/due"
+	"github.com/webhookd/webhookd/projections/live"
+	"github.com/webhookd/webhookd/projections/readmodels"
 	"github.com/webhookd/webhookd/ratelimit"
 	"github.com/webhookd/webhookd/verification"
 )
@@ -37,7 +40,7 @@ type Parts struct {
 // Runner.Run and, to deliver, Dispatcher.Run.
 type Core struct {
 	Codec      *eventstore.Codec
-	Broker     *projections.Broker
+	Broker     *live.Broker
 	Runner     *projections.Runner
 	App        *app.App
 	Dispatcher *delivery.Dispatcher
@@ -46,11 +49,11 @@ type Core struct {
 // Assemble wires the core and opens the projections (creating their
 // buckets and loading the checkpoint).
 func Assemble(p Parts) (*Core, error) {
-	c := &Core{Codec: eventstore.NewCodec(), Broker: projections.NewBroker(), Dispatcher: delivery.NewDispatcher()}
+	c := &Core{Codec: eventstore.NewCodec(), Broker: live.NewBroker(), Dispatcher: delivery.NewDispatcher()}
 	domain.RegisterEvents(c.Codec)
 	c.Runner = &projections.Runner{
 		Name: "readmodel", Store: p.Store, DB: p.ReadDB, Codec: c.Codec, Logger: p.Logger,
-		Projections: projections.All(),
+		Projections: readmodels.All(),
 		OnCommit: func(changes []projections.Change) {
 			c.Broker.Publish(changes)
 			c.Dispatcher.Notify(changes)
@@ -59,12 +62,14 @@ func Assemble(p Parts) (*Core, error) {
 	if err := c.Runner.Open(); err != nil {
 		return nil, fmt.Errorf("open projections: %w", err)
 	}
-	c.App = app.New(p.Store, c.Codec, p.ReadDB, c.Runner)
+	c.App = app.New(p.Store, c.Codec, readmodels.Bolt{DB: p.ReadDB}, c.Runner)
+	c.App.Feed = c.Broker
 	c.App.Logger = p.Logger
 	c.App.Verifier = verification.New(p.Guard)
 	c.App.Tester = c.Dispatcher
 	d := c.Dispatcher
-	d.Store, d.Codec, d.ReadDB, d.Progress, d.Logger = p.Store, c.Codec, p.ReadDB, c.Runner, p.Logger
+	d.Store, d.Codec, d.Progress, d.Logger = p.Store, c.Codec, c.Runner, p.Logger
+	d.Due, d.Webhooks = due.Index{DB: p.ReadDB}, c.App.Read
 	d.Sender, d.Limiter, d.Disabler = p.Sender, p.Limiter, c.App
 	return c, nil
 }

@@ -1,4 +1,4 @@
-package projections
+package deliveries
 
 import (
 	"encoding/binary"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
 )
 
 var (
@@ -110,7 +111,7 @@ func (AttemptStats) Buckets() []string {
 // Apply implements Projection. Attempts count in the minute of the attempt
 // and successes in the minute of the success, which is the same minute: a
 // success is appended together with its attempt and stamped alike.
-func (AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+func (AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	switch e := ev.(type) {
 	case domain.DeliveryScheduled:
 		owners := tx.Bucket(bucketStatsOwners)

@@ -1,4 +1,7 @@
-package projections
+// Package due is the due index: every attempt that is owed (first attempts
+// of fanned-out messages, retries, redeliveries), keyed per webhook and due
+// time, plus each webhook's failure health. The dispatcher reads it.
+package due
 
 import (
 	"bytes"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
 )
 
 // The due index holds every delivery attempt that is owed: first attempts
@@ -47,7 +51,7 @@ type Health struct {
 }
 
 // Due is the due-index projection; it also owes the first attempts of
-// fan-out (fanout.go).
+// fan-out (fanout.go in this package, from projections/fanout).
 type Due struct{}
 
 // Name implements Projection.
@@ -59,7 +63,7 @@ func (Due) Buckets() []string {
 }
 
 // Apply implements Projection.
-func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	switch e := ev.(type) {
 	case domain.MessagePublished:
 		return queueFirstAttempts(tx, e) // fanout.go
@@ -94,7 +98,7 @@ func dueKey(webhookID string, at time.Time, deliveryID string) []byte {
 	return append(k, deliveryID...)
 }
 
-func putDue(tx *bbolt.Tx, e DueEntry) ([]Change, error) {
+func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 	if err := deleteDue(tx, e.DeliveryID); err != nil {
 		return nil, err
 	}
@@ -112,11 +116,11 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]Change, error) {
 	if err := tx.Bucket(bucketDueByDelivery).Put([]byte(e.DeliveryID), key); err != nil {
 		return nil, err
 	}
-	return []Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
+	return []projections.Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
 }
 
 // moveDue re-files an owed attempt under a new due time.
-func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time) ([]Change, error) {
+func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time) ([]projections.Change, error) {
 	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
 	var e DueEntry
 	if key != nil {

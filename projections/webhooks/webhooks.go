@@ -1,4 +1,7 @@
-package projections
+// Package webhooks is the read model of webhooks: each one's state as the
+// domain folds it, listed per account newest first. It also keeps
+// projections/fanout's subscriptions index.
+package webhooks
 
 import (
 	"bytes"
@@ -10,6 +13,9 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/fanout"
+	"github.com/webhookd/webhookd/projections/internal/cursor"
 )
 
 var (
@@ -30,7 +36,7 @@ func (Webhooks) Name() string { return "webhooks" }
 
 // Buckets implements Projection.
 func (Webhooks) Buckets() []string {
-	return []string{string(bucketWebhooks), string(bucketWebhooksByAccount), string(bucketSubscriptions)}
+	return []string{string(bucketWebhooks), string(bucketWebhooksByAccount), string(fanout.Bucket)}
 }
 
 // WebhookView is a webhook as the read model holds it.
@@ -43,7 +49,7 @@ type WebhookView struct {
 }
 
 // Apply implements Projection.
-func (Webhooks) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+func (Webhooks) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	id, ok := domain.WebhookIDFromStream(rec.Stream)
 	if !ok || ev == nil {
 		return nil, nil
@@ -59,7 +65,7 @@ func (Webhooks) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.
 	}
 	before := view.WebhookState
 	view.WebhookState = domain.EvolveWebhook(view.WebhookState, ev)
-	if err := updateSubscriptions(tx, before, view.WebhookState); err != nil {
+	if err := fanout.UpdateSubscriptions(tx, before, view.WebhookState); err != nil {
 		return nil, err
 	}
 	view.Revision = rec.Revision
@@ -80,7 +86,7 @@ func (Webhooks) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.
 	if err != nil {
 		return nil, err
 	}
-	return []Change{{Topic: TopicWebhook, Account: view.AccountID, ID: id, Position: rec.Position}}, nil
+	return []projections.Change{{Topic: TopicWebhook, Account: view.AccountID, ID: id, Position: rec.Position}}, nil
 }
 
 // listingKey sorts an account's webhooks newest first: the creation position
@@ -174,7 +180,7 @@ type WebhookPage struct {
 func ListWebhooks(db *bbolt.DB, account string, f WebhookFilter, first int, after string) (WebhookPage, error) {
 	var page WebhookPage
 	prefix := append([]byte(account), 0)
-	afterKey, err := decodeCursor(after)
+	afterKey, err := cursor.Decode(after)
 	if err != nil {
 		return page, err
 	}
@@ -202,7 +208,7 @@ func ListWebhooks(db *bbolt.DB, account string, f WebhookFilter, first int, afte
 				continue
 			}
 			page.Webhooks = append(page.Webhooks, view)
-			page.Cursors = append(page.Cursors, encodeCursor(suffix))
+			page.Cursors = append(page.Cursors, cursor.Encode(suffix))
 		}
 		return nil
 	})

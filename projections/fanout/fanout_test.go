@@ -1,4 +1,4 @@
-package projections_test
+package fanout_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/testenv"
-	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // TestFanOutFollowsTheDomainRule publishes one message over the real core
@@ -48,7 +49,7 @@ func TestFanOutFollowsTheDomainRule(t *testing.T) {
 	msg := res[0].MessageID
 
 	queued := func(webhook string) bool {
-		_, ok, err := projections.GetDelivery(env.ReadDB, "acme", domain.DeliveryIDFor(msg, webhook))
+		_, ok, err := deliveries.GetDelivery(env.ReadDB, "acme", domain.DeliveryIDFor(msg, webhook))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +62,7 @@ func TestFanOutFollowsTheDomainRule(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	counts, err := projections.DueCounts(env.ReadDB)
+	counts, err := due.DueCounts(env.ReadDB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package projections
+package deliveries
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/projections/internal/cursor"
 )
 
 // clockSkew bounds how far creation times may run out of log order: events
@@ -63,7 +64,7 @@ func ListDeliveries(db *bbolt.DB, account, webhookID string, f DeliveryFilter, f
 	if first < 0 {
 		return page, domain.FieldErrorf(domain.EINVALID, "first", "first must not be negative")
 	}
-	afterKey, err := decodeCursor(after)
+	afterKey, err := cursor.Decode(after)
 	if err != nil {
 		return page, err
 	}
@@ -106,7 +107,7 @@ func ListDeliveries(db *bbolt.DB, account, webhookID string, f DeliveryFilter, f
 				continue
 			}
 			page.Deliveries = append(page.Deliveries, view)
-			page.Cursors = append(page.Cursors, encodeCursor(k[len(prefix):]))
+			page.Cursors = append(page.Cursors, cursor.Encode(k[len(prefix):]))
 		}
 		return nil
 	})
@@ -151,6 +152,13 @@ type DeliveryRange struct {
 // if the walk has not passed its creation time.
 func EachDelivery(db *bbolt.DB, account, webhookID string, r DeliveryRange, fn func(DeliveryView) error) error {
 	return eachDelivery(db, account, webhookID, r, fn, nil)
+}
+
+// EachDeliveryCounted is EachDelivery with step called for every index
+// entry read, so a test can show what a walk costs (that it seeks to
+// since instead of scanning from the newest).
+func EachDeliveryCounted(db *bbolt.DB, account, webhookID string, r DeliveryRange, fn func(DeliveryView) error, step func()) error {
+	return eachDelivery(db, account, webhookID, r, fn, step)
 }
 
 // eachDelivery is EachDelivery; step, when set, is called for every index

@@ -1,4 +1,4 @@
-package projections
+package due
 
 import (
 	"bytes"

@@ -1,4 +1,6 @@
-package projections
+// Package history is the audit trail of webhook and account streams, with
+// secrets redacted. Delivery and message history are read from the store.
+package history
 
 import (
 	"bytes"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/internal/cursor"
 )
 
 var bucketHistory = []byte("history") // stream 0 position -> HistoryEntry JSON
@@ -39,7 +43,7 @@ func (History) Buckets() []string { return []string{string(bucketHistory)} }
 // Apply implements Projection. Only webhook and account streams are kept:
 // deliveries and messages hold no secrets and are paged from the store
 // directly (app.History), so the read model does not copy every one.
-func (History) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, _ eventstore.Event) ([]Change, error) {
+func (History) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, _ eventstore.Event) ([]projections.Change, error) {
 	if _, ok := domain.WebhookIDFromStream(rec.Stream); !ok {
 		if _, ok := domain.AccountIDFromStream(rec.Stream); !ok {
 			return nil, nil
@@ -96,7 +100,7 @@ type HistoryPage struct {
 // ReadHistory pages through the events of stream, oldest first.
 func ReadHistory(db *bbolt.DB, stream string, first int, after string) (HistoryPage, error) {
 	var page HistoryPage
-	afterKey, err := decodeCursor(after)
+	afterKey, err := cursor.Decode(after)
 	if err != nil {
 		return page, err
 	}
@@ -120,7 +124,7 @@ func ReadHistory(db *bbolt.DB, stream string, first int, after string) (HistoryP
 				return err
 			}
 			page.Entries = append(page.Entries, e)
-			page.Cursors = append(page.Cursors, encodeCursor(k[len(prefix):]))
+			page.Cursors = append(page.Cursors, cursor.Encode(k[len(prefix):]))
 		}
 		return nil
 	})

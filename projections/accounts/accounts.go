@@ -1,4 +1,6 @@
-package projections
+// Package accounts is the read model of accounts and their API keys, which
+// authentication looks keys up in.
+package accounts
 
 import (
 	"encoding/json"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
 )
 
 var (
@@ -26,7 +29,7 @@ func (Accounts) Name() string { return "accounts" }
 func (Accounts) Buckets() []string { return []string{string(bucketAccounts), string(bucketAPIKeys)} }
 
 // Apply implements Projection.
-func (Accounts) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+func (Accounts) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	id, ok := domain.AccountIDFromStream(rec.Stream)
 	if !ok || ev == nil {
 		return nil, nil
@@ -98,9 +101,4 @@ func CountAccounts(db *bbolt.DB) (int, error) {
 		return nil
 	})
 	return n, err
-}
-
-// All returns every read-model projection, in the order they are applied.
-func All() []Projection {
-	return []Projection{Accounts{}, Webhooks{}, History{}, Due{}, &Deliveries{}, AttemptStats{}}
 }

@@ -1,4 +1,8 @@
-package projections
+// Package deliveries is the read model of deliveries (detail with attempts,
+// per-webhook and per-status listings, the export walk) and of per-minute
+// attempt stats. A delivery is listed as pending from the moment its
+// message fans out (projections/fanout).
+package deliveries
 
 import (
 	"encoding/binary"
@@ -10,6 +14,8 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/fanout"
 )
 
 var (
@@ -32,7 +38,7 @@ const (
 // its outcome together: two changes, one message each, each saying which.
 const (
 	// DeliveryListed: the delivery was listed (as pending) for the first time.
-	DeliveryListed ChangeWhat = 1 + iota
+	DeliveryListed projections.ChangeWhat = 1 + iota
 	// DeliveryAttemptRecorded: an attempt was added to its log.
 	DeliveryAttemptRecorded
 	// DeliveryStatusChanged: its status moved.
@@ -44,7 +50,7 @@ const (
 // deliveryChange says what folding one event changed between two views,
 // or 0 for an event that changed nothing a subscriber sees. No delivery
 // event both records an attempt and moves the status.
-func deliveryChange(before, after DeliveryView, created bool) ChangeWhat {
+func deliveryChange(before, after DeliveryView, created bool) projections.ChangeWhat {
 	switch {
 	case created:
 		return DeliveryListed
@@ -76,7 +82,7 @@ type Deliveries struct {
 	batch map[string]*DeliveryView // views changed in the current batch
 }
 
-var _ Batcher = (*Deliveries)(nil)
+var _ projections.Batcher = (*Deliveries)(nil)
 
 // Name implements Projection.
 func (*Deliveries) Name() string { return "deliveries" }
@@ -140,7 +146,7 @@ type AttemptView struct {
 }
 
 // Apply implements Projection.
-func (d *Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]Change, error) {
+func (d *Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	if d.batch == nil {
 		d.BeginBatch()
 	}
@@ -157,12 +163,12 @@ func (d *Deliveries) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev events
 // applyFanOut lists the deliveries a message owes as pending from the
 // moment it is published: the first attempt appends their scheduling event,
 // so without this a delivery to a paused webhook would be invisible until
-// the webhook is resumed. The match is fan-out's (fanout.go), the same one
+// the webhook is resumed. The match is fan-out's (projections/fanout), the same one
 // the due index uses in this transaction; test sends are not fanned out
 // but attempted at once and recorded then.
-func (d *Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]Change, error) {
-	var changes []Change
-	for _, webhookID := range fanOutTargets(tx, m) {
+func (d *Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m domain.MessagePublished) ([]projections.Change, error) {
+	var changes []projections.Change
+	for _, webhookID := range fanout.Targets(tx, m) {
 		id := domain.DeliveryIDFor(m.MessageID, webhookID)
 		c, err := d.applyDeliveryEvent(tx, rec, id, domain.DeliveryScheduled{
 			DeliveryID: id, MessageID: m.MessageID, WebhookID: webhookID, AccountID: m.AccountID,
@@ -176,7 +182,7 @@ func (d *Deliveries) applyFanOut(tx *bbolt.Tx, rec eventstore.RecordedEvent, m d
 	return changes, nil
 }
 
-func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, ev eventstore.Event) ([]Change, error) {
+func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEvent, id string, ev eventstore.Event) ([]projections.Change, error) {
 	view, found, err := d.view(tx, id)
 	if err != nil {
 		return nil, err
@@ -213,7 +219,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 	if what == 0 {
 		return nil, nil
 	}
-	return []Change{
+	return []projections.Change{
 		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position, What: what},
 		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position, What: what},
 	}, nil

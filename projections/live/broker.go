@@ -1,6 +1,12 @@
-package projections
+// Package live passes committed read-model changes to live subscribers
+// (GraphQL subscriptions and the dispatcher's wake-ups).
+package live
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/webhookd/webhookd/projections"
+)
 
 // subscriberBuffer bounds how many unread changes a live subscriber may
 // have. One that falls further behind is disconnected rather than allowed
@@ -30,7 +36,7 @@ type brokerTopic struct {
 type brokerSub struct {
 	key brokerKey
 	id  string
-	ch  chan Change
+	ch  chan projections.Change
 }
 
 // NewBroker returns an empty broker.
@@ -40,8 +46,8 @@ func NewBroker() *Broker { return &Broker{topics: map[brokerKey]*brokerTopic{}} 
 // one object when id is not empty, and a function that ends the
 // subscription. The broker closes the channel when the subscriber is
 // cancelled or falls behind.
-func (b *Broker) Subscribe(topic, account, id string) (<-chan Change, func()) {
-	s := &brokerSub{key: brokerKey{topic, account}, id: id, ch: make(chan Change, subscriberBuffer)}
+func (b *Broker) Subscribe(topic, account, id string) (<-chan projections.Change, func()) {
+	s := &brokerSub{key: brokerKey{topic, account}, id: id, ch: make(chan projections.Change, subscriberBuffer)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t := b.topics[s.key]
@@ -91,7 +97,7 @@ func (b *Broker) drop(s *brokerSub) {
 
 // Publish delivers changes to matching subscribers, each change once. It
 // is the Runner's OnCommit hook, called once per committed batch.
-func (b *Broker) Publish(changes []Change) {
+func (b *Broker) Publish(changes []projections.Change) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, c := range changes {
@@ -106,7 +112,7 @@ func (b *Broker) Publish(changes []Change) {
 
 // send offers c to every subscriber in set, dropping those whose buffer is
 // full; b.mu is held.
-func (b *Broker) send(set map[*brokerSub]struct{}, c Change) {
+func (b *Broker) send(set map[*brokerSub]struct{}, c projections.Change) {
 	for s := range set {
 		select {
 		case s.ch <- c:

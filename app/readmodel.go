@@ -1,0 +1,89 @@
+package app
+
+import (
+	"time"
+
+	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
+	"github.com/webhookd/webhookd/projections/history"
+	"github.com/webhookd/webhookd/projections/webhooks"
+)
+
+// ReadModel is the read side the application layer queries. Adapters never
+// reach it: they call App, which checks tenancy once, here, before any read
+// leaves the package. Methods that take an account answer only that
+// account's objects, as if others did not exist. readmodels.Bolt, over the
+// bbolt read-model file the projections write, is the one implementation;
+// another backend implements this interface.
+type ReadModel interface {
+	APIKey(keyID string) (domain.APIKey, bool, error)
+	Account(id string) (domain.AccountState, bool, error)
+	Webhook(account, id string) (WebhookView, bool, error)
+	WebhookLookup
+	Webhooks(account string, f WebhookFilter, first int, after string) (WebhookPage, error)
+	Delivery(account, id string) (DeliveryView, bool, error)
+	Deliveries(account, webhookID string, f DeliveryFilter, first int, after string) (DeliveryPage, error)
+	// EachDelivery walks the webhook's deliveries r selects, in short read
+	// transactions.
+	EachDelivery(account, webhookID string, r DeliveryRange, fn func(DeliveryView) error) error
+	Stats(account, webhookID string, from, to time.Time) (StatsView, error)
+	History(stream string, first int, after string) (HistoryPage, error)
+}
+
+// WebhookLookup finds a webhook whatever its account. It is for the
+// dispatcher, which delivers for every account, and never answers a caller
+// directly. ReadModel is one.
+type WebhookLookup interface {
+	WebhookAnyAccount(id string) (WebhookView, bool, error)
+}
+
+// ChangeFeed delivers committed read-model changes of one account (and one
+// object, when id is set) until cancel is called or the subscriber falls
+// behind. live.Broker is one.
+type ChangeFeed interface {
+	Subscribe(topic, account, id string) (<-chan Change, func())
+}
+
+// The read side's types, named here so adapters depend on app alone; the
+// read-model packages define them.
+type (
+	// Change names an object a committed event changed.
+	Change = projections.Change
+	// ChangeWhat says what a change changed about its object.
+	ChangeWhat = projections.ChangeWhat
+	// WebhookView is a webhook as the read model holds it.
+	WebhookView = webhooks.WebhookView
+	// WebhookFilter narrows a webhook listing.
+	WebhookFilter = webhooks.WebhookFilter
+	// WebhookPage is one page of a webhook listing.
+	WebhookPage = webhooks.WebhookPage
+	// DeliveryView is a delivery with its attempts.
+	DeliveryView = deliveries.DeliveryView
+	// AttemptView is one recorded attempt of a delivery.
+	AttemptView = deliveries.AttemptView
+	// DeliveryFilter narrows a delivery listing.
+	DeliveryFilter = deliveries.DeliveryFilter
+	// DeliveryRange selects the deliveries an export walks.
+	DeliveryRange = deliveries.DeliveryRange
+	// DeliveryPage is one page of a delivery listing.
+	DeliveryPage = deliveries.DeliveryPage
+	// StatsView summarises a webhook's attempts over a window.
+	StatsView = deliveries.StatsView
+	// MinutePoint is one step of a stats series.
+	MinutePoint = deliveries.MinutePoint
+	// HistoryEntry is one event of a subject's history.
+	HistoryEntry = history.HistoryEntry
+	// HistoryPage is one page of a subject's history.
+	HistoryPage = history.HistoryPage
+)
+
+// Change topics subscribers choose from, and what a delivery change says.
+const (
+	TopicWebhook            = webhooks.TopicWebhook
+	TopicWebhookDeliveries  = deliveries.TopicWebhookDeliveries
+	DeliveryListed          = deliveries.DeliveryListed
+	DeliveryAttemptRecorded = deliveries.DeliveryAttemptRecorded
+	DeliveryStatusChanged   = deliveries.DeliveryStatusChanged
+	DeliveryRescheduled     = deliveries.DeliveryRescheduled
+)

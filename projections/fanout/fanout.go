@@ -1,0 +1,68 @@
+// Package fanout is where a published message becomes deliveries: it
+// keeps the subscriptions index and answers which webhooks a message is
+// delivered to.
+//
+// When the runner applies message.published, the due index owes a first
+// attempt (due.Due) and the deliveries listing shows a pending delivery
+// (deliveries.Deliveries) for each webhook Targets returns. Both read the
+// subscriptions index in the same transaction, so the match is exactly the
+// webhooks' state at the message's place in the log. The rule itself is
+// the domain's (domain/fanout.go); this package only indexes webhooks by
+// it. The webhooks projection keeps the index up to date
+// (UpdateSubscriptions) and owns its bucket.
+package fanout
+
+import (
+	"bytes"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+)
+
+// Bucket indexes webhooks by the messages they queue
+// (domain.WebhookState.FanOutTypes): account 0 eventType 0 webhookID ->
+// nil. Fan-out looks up exactly the webhooks that match a message, so its
+// cost depends on them, not on how many webhooks exist.
+var Bucket = []byte("subscriptions")
+
+func subscriptionKey(account, eventType, webhookID string) []byte {
+	k := make([]byte, 0, len(account)+len(eventType)+len(webhookID)+2)
+	k = append(k, account...)
+	k = append(k, 0)
+	k = append(k, eventType...)
+	k = append(k, 0)
+	return append(k, webhookID...)
+}
+
+// UpdateSubscriptions moves a webhook's index entries from what before
+// queued to what after queues.
+func UpdateSubscriptions(tx *bbolt.Tx, before, after domain.WebhookState) error {
+	b := tx.Bucket(Bucket)
+	for _, t := range before.FanOutTypes() {
+		if err := b.Delete(subscriptionKey(before.AccountID, t, before.ID)); err != nil {
+			return err
+		}
+	}
+	for _, t := range after.FanOutTypes() {
+		if err := b.Put(subscriptionKey(after.AccountID, t, after.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Targets returns the IDs of the webhooks m queues a delivery for, as the
+// index stands in tx.
+func Targets(tx *bbolt.Tx, m domain.MessagePublished) []string {
+	if !m.FansOut() {
+		return nil
+	}
+	prefix := subscriptionKey(m.AccountID, m.Type, "")
+	var ids []string
+	c := tx.Bucket(Bucket).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	return ids
+}
