@@ -75,7 +75,7 @@ func (r *rig) webhook(tb testing.TB, recv *receiver, maxConcurrency int, types .
 
 // webhookAt is webhook with the endpoint at path on recv, so that many
 // webhooks can share one receiver.
-func (r *rig) webhookAt(tb testing.TB, recv *receiver, path string, maxConcurrency int, types ...string) projections.WebhookView {
+func (r *rig) webhookAt(tb testing.TB, recv *receiver, path string, maxConcurrency int, types ...string) webhooks.WebhookView {
 	tb.Helper()
 	ctx := context.Background()
 	v, err := r.env.App.CreateWebhook(ctx, r.owner, domain.CreateWebhook{
