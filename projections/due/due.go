@@ -23,7 +23,7 @@ import (
 var (
 	bucketDue           = []byte("due")             // webhookID 0 dueUnixNano deliveryID -> DueEntry JSON
 	bucketDueByDelivery = []byte("due_by_delivery") // deliveryID -> due key
-	bucketHealth        = []byte("webhook_health")  // webhookID -> Health JSON
+	bucketHealth        = []byte("webhook_health")  // webhookID -> Health (health.go)
 	bucketDueCounts     = []byte("due_counts")      // webhookID -> DueCount (16 bytes)
 )
 
@@ -68,6 +68,10 @@ func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event
 	case domain.MessagePublished:
 		return queueFirstAttempts(tx, e) // fanout.go
 	case domain.DeliveryScheduled:
+		if filed(tx, e) {
+			// The fan-out filed exactly this entry; leave it be.
+			return []projections.Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
+		}
 		return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
 			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, DueAt: e.ScheduledAt})
 	case domain.DeliveryAttempted:
@@ -207,28 +211,4 @@ func dropWebhookDue(tx *bbolt.Tx, webhookID string) error {
 		}
 	}
 	return nil
-}
-
-func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted) error {
-	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(a.DeliveryID)); key != nil {
-		var e DueEntry
-		if json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e) == nil && e.Test {
-			return nil // test deliveries never count towards disabling
-		}
-	}
-	b := tx.Bucket(bucketHealth)
-	var h Health
-	if raw := b.Get([]byte(a.WebhookID)); raw != nil {
-		_ = json.Unmarshal(raw, &h)
-	}
-	if a.StatusCode >= 200 && a.StatusCode < 300 {
-		h = Health{LastSuccessAt: a.At}
-	} else if h.FailingSince.IsZero() {
-		h.FailingSince = a.At
-	}
-	raw, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(a.WebhookID), raw)
 }
