@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"testing"
@@ -22,12 +23,15 @@ import (
 // evenly). all-match: each event matches all 10. fan-out-100 and
 // fan-out-1000: each event matches 100 or 1,000 webhooks. The fan-out
 // cases publish as many fewer events as each one matches, so the number
-// of deliveries is the same.
+// of deliveries is the same. registry-10000 is one-match beside 9,990
+// more webhooks subscribed to the same types but never verified, so they
+// receive nothing and cost only the registry's lookups.
 func BenchmarkThroughput(b *testing.B) {
-	b.Run("one-match", func(b *testing.B) { benchThroughput(b, benchWebhooks, false) })
-	b.Run("all-match", func(b *testing.B) { benchThroughput(b, benchWebhooks, true) })
-	b.Run("fan-out-100", func(b *testing.B) { benchThroughput(b, 100, true) })
-	b.Run("fan-out-1000", func(b *testing.B) { benchThroughput(b, 1000, true) })
+	b.Run("one-match", func(b *testing.B) { benchThroughput(b, benchWebhooks, false, 0) })
+	b.Run("all-match", func(b *testing.B) { benchThroughput(b, benchWebhooks, true, 0) })
+	b.Run("fan-out-100", func(b *testing.B) { benchThroughput(b, 100, true, 0) })
+	b.Run("fan-out-1000", func(b *testing.B) { benchThroughput(b, 1000, true, 0) })
+	b.Run("registry-10000", func(b *testing.B) { benchThroughput(b, benchWebhooks, false, 10_000-benchWebhooks) })
 }
 
 const benchWebhooks = 10
@@ -36,7 +40,7 @@ const benchWebhooks = 10
 // it share them, each under its own path.
 const benchReceivers = 10
 
-func benchThroughput(b *testing.B, webhooks int, allMatch bool) {
+func benchThroughput(b *testing.B, webhooks int, allMatch bool, idle int) {
 	deliveries := envInt("BENCH_EVENTS", 100_000)
 	concurrency := envInt("BENCH_CONCURRENCY", domain.DefaultMaxConcurrency)
 	types := min(webhooks, benchWebhooks)
@@ -52,6 +56,13 @@ func benchThroughput(b *testing.B, webhooks int, allMatch bool) {
 	for i := range webhooks {
 		v := r.webhookAt(b, recvs[i%len(recvs)], fmt.Sprintf("/hook/%d", i), concurrency, r.types[i%types])
 		targets = append(targets, target{url: v.URL, secret: v.Secret})
+	}
+	for i := range idle {
+		if _, err := r.env.App.CreateWebhook(context.Background(), r.owner, domain.CreateWebhook{
+			Name: "idle", URL: fmt.Sprintf("%s/idle/%d", recvs[0].srv.URL, i), EventTypes: []string{r.types[i%types]},
+		}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	m := newMeter(b)
 	u0 := m.sample()
