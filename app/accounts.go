@@ -43,6 +43,10 @@ func (a *App) Authenticate(ctx context.Context, raw string) (Principal, error) {
 // revoked or expired since the principal was resolved. Long-lived
 // connections (subscriptions) check it before every message.
 func (a *App) StillValid(p Principal) bool {
+	if p.Session != "" {
+		ps, found, err := a.Read.PortalSession(p.Session)
+		return err == nil && found && ps.ValidAt(a.Now())
+	}
 	k, found, err := a.Read.APIKey(p.KeyID)
 	return err == nil && found && k.ValidAt(a.Now())
 }

@@ -74,4 +74,10 @@ type Principal struct {
 	AccountID string
 	KeyID     string
 	Scope     domain.KeyScope
+	// Session is the portal session the caller signed in with (by cookie),
+	// or "" for an API key; KeyID is then empty.
+	Session string
+	// ReadOnly is set for read-only portal sessions: they may watch and
+	// test, never change or delete.
+	ReadOnly bool
 }

@@ -29,6 +29,9 @@ type TestResult struct {
 	ErrorMessage    string
 	Latency         time.Duration
 	ResponseExcerpt string
+	// PassesFilter tells whether the event sent passes the webhook's
+	// payload filter, that is, whether it would be delivered if published.
+	PassesFilter bool
 }
 
 // DisableWebhook disables a webhook on webhookd's own initiative, such as
@@ -88,6 +91,7 @@ func (a *App) TestWebhook(ctx context.Context, p Principal, id, eventType string
 	if err != nil {
 		return res, err
 	}
+	res.PassesFilter = view.PassesFilter(data)
 	if a.Waiter != nil && res.Position != 0 {
 		err = a.Waiter.WaitFor(ctx, res.Position)
 	}

@@ -18,6 +18,8 @@ import (
 // another backend implements this interface.
 type ReadModel interface {
 	APIKey(keyID string) (domain.APIKey, bool, error)
+	// PortalSession is a portal session by ID, for cookie authentication.
+	PortalSession(id string) (domain.PortalSession, bool, error)
 	Account(id string) (domain.AccountState, bool, error)
 	Webhook(account, id string) (WebhookView, bool, error)
 	WebhookLookup

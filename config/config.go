@@ -39,6 +39,12 @@ type Config struct {
 	// Retention is the max age of each of RetentionCategories that has one
 	// (see ParseRetention); serve applies it to the store at start.
 	Retention map[string]time.Duration
+	// PortalFrameAncestors are the origins that may frame the portal
+	// (CSP frame-ancestors); none by default.
+	PortalFrameAncestors []string
+	// PortalThemeFile is a YAML or JSON file of the portal's default
+	// theme (brandColor, logoUrl, productName); sessions may override it.
+	PortalThemeFile string
 	Cluster
 }
 
@@ -71,6 +77,8 @@ func Keys() []Key {
 		{Flag: "idempotency-window", Env: "WEBHOOKD_IDEMPOTENCY_WINDOW", Default: "24h", Help: "how long a published event's id deduplicates repeats"},
 		{Flag: "fatal-after", Env: "WEBHOOKD_FATAL_AFTER", Default: "5m", Help: "how long a failing background task is restarted in-process before serve exits non-zero"},
 		{Flag: "retention", Env: "WEBHOOKD_RETENTION", Default: "", Help: "max age of message and delivery streams, e.g. message=30d,delivery=90d (at least 7d, 0 for none); applied at start, a category not named has no limit"},
+		{Flag: "portal-frame-ancestors", Env: "WEBHOOKD_PORTAL_FRAME_ANCESTORS", Default: "", Help: "comma-separated origins (https://app.example.com) that may frame the portal; none by default"},
+		{Flag: "portal-theme-file", Env: "WEBHOOKD_PORTAL_THEME_FILE", Default: "", Help: "YAML or JSON file of the portal's default theme: brandColor, logoUrl, productName"},
 		{Flag: "signing-key-file", Env: "WEBHOOKD_SIGNING_KEY_FILE", Default: "", Help: "ed25519 key (whsk_…) that adds v1a signatures, published at /.well-known/jwks.json; created if missing"},
 		{Flag: "dispatch", Env: "WEBHOOKD_DISPATCH", Default: "true", IsBool: true, Help: "make deliveries; false for an API-only instance"},
 		{Flag: "partitions", Env: "WEBHOOKD_PARTITIONS", Default: "64", Help: "how many partitions instances on a shared store divide the webhooks into (the same on every instance)"},
@@ -164,7 +172,7 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 		Addr: get("addr"), DataDir: get("data-dir"), EventStore: get("eventstore"),
 		RedisURL: get("redis-url"), LogLevel: get("log-level"), LogFormat: get("log-format"),
 		EventTypesFile: get("event-types-file"), AllowCIDRs: get("allow-cidrs"), PublicURL: get("public-url"),
-		SigningKeyFile: get("signing-key-file"),
+		SigningKeyFile: get("signing-key-file"), PortalThemeFile: get("portal-theme-file"),
 	}
 	c.Dev, c.Introspection = *bools["dev"], *bools["introspection"]
 	var err error
@@ -181,6 +189,9 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 		return Config{}, fmt.Errorf("fatal-after: %q is not a positive duration", get("fatal-after"))
 	}
 	if c.Retention, err = ParseRetention(get("retention")); err != nil {
+		return Config{}, err
+	}
+	if c.PortalFrameAncestors, err = ParseFrameAncestors(get("portal-frame-ancestors")); err != nil {
 		return Config{}, err
 	}
 	return c, nil

@@ -14,7 +14,7 @@ import (
 
 // attemptGrace bounds how long an attempt already under way may take to
 // finish and be recorded during shutdown.
-const attemptGrace = DefaultTimeout + 5*time.Second
+const attemptGrace = domain.MaxAttemptTimeout + 5*time.Second
 
 // attempted is what one attempt did, for the lane's bookkeeping.
 type attempted struct {
@@ -85,7 +85,7 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 		decided, err := domain.DecideDelivery(s, domain.RecordAttempt{
 			Outcome: out.res.Outcome, Latency: out.res.Latency, ErrorMessage: out.res.ErrorMessage,
 			ResponseExcerpt: out.res.Excerpt, RequestHeaders: out.res.RequestHeaders, Rand: d.Rand(),
-			Policy: d.RetryPolicy,
+			Policy: view.RetryPolicy(d.RetryPolicy),
 		}, now)
 		return append(events, decided...), err
 	}
@@ -122,14 +122,15 @@ func scheduleFirst(s domain.DeliveryState, e due.DueEntry, now time.Time) ([]eve
 
 // send makes the HTTP request of an attempt and returns when it was made.
 func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEntry, out *attempted) (time.Time, error) {
-	body, err := d.body(ctx, e.MessageID)
+	body, err := d.body(ctx, e.MessageID, view.BodyFormat)
 	if err != nil {
 		return time.Time{}, err
 	}
 	now := d.Now()
 	out.res = d.Sender.Send(ctx, Request{
 		URL: view.URL, MessageID: e.MessageID, Timestamp: now, Body: body,
-		Secrets: view.SigningSecrets(now), Headers: view.Headers,
+		Secrets: view.SigningSecrets(now), Headers: view.Headers, Test: e.Test,
+		ContentType: view.BodyFormat.ContentType(), Timeout: view.Retry.AttemptTimeout(),
 	})
 	out.sent = true
 	return now, nil
@@ -177,21 +178,25 @@ func (d *Dispatcher) disable(ctx context.Context, webhookID, reason string) {
 	d.Logger.Warn("webhook disabled", "webhook", webhookID, "reason", reason)
 }
 
-// body returns the request body of a message: from the cache when another
-// webhook's attempt read it recently, else from the store.
-func (d *Dispatcher) body(ctx context.Context, messageID string) ([]byte, error) {
-	if body, ok := d.bodies.get(messageID); ok {
+// body returns the request body of a message in format f: from the cache
+// when another webhook's attempt read it recently, else from the store.
+func (d *Dispatcher) body(ctx context.Context, messageID string, f domain.BodyFormat) ([]byte, error) {
+	key := messageID
+	if f == domain.BodyFormatForm {
+		key += "\x00form"
+	}
+	if body, ok := d.bodies.get(key); ok {
 		return body, nil
 	}
 	msg, err := d.loadMessage(ctx, messageID)
 	if err != nil {
 		return nil, err
 	}
-	body, err := msg.DeliveryBody()
+	body, err := msg.DeliveryBodyAs(f)
 	if err != nil {
 		return nil, err
 	}
-	d.bodies.put(messageID, body)
+	d.bodies.put(key, body)
 	return body, nil
 }
 

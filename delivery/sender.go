@@ -23,8 +23,8 @@ import (
 )
 
 // DefaultTimeout bounds one attempt, from dialling to the end of the
-// response excerpt.
-const DefaultTimeout = 15 * time.Second
+// response excerpt, unless the webhook chose another (Request.Timeout).
+const DefaultTimeout = domain.DefaultAttemptTimeout
 
 // Request is one signed POST to make.
 type Request struct {
@@ -36,6 +36,14 @@ type Request struct {
 	Secrets []string
 	// Headers are the webhook's custom headers.
 	Headers map[string]string
+	// Test marks a test send, which carries the domain.TestHeader.
+	Test bool
+	// ContentType is the body's (the webhook's body format); empty means
+	// application/json.
+	ContentType string
+	// Timeout bounds this attempt within the client's own bound; zero
+	// means DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Result is what an attempt produced.
@@ -58,10 +66,12 @@ type Sender struct {
 }
 
 // NewSender returns a sender whose client never follows redirects and dials
-// only addresses the guard allows, pinning the checked IP.
+// only addresses the guard allows, pinning the checked IP. timeout bounds
+// every attempt, whatever its webhook chose; zero means the longest a
+// webhook may choose, domain.MaxAttemptTimeout.
 func NewSender(g *netguard.Guard, timeout time.Duration) *Sender {
 	if timeout == 0 {
-		timeout = DefaultTimeout
+		timeout = domain.MaxAttemptTimeout
 	}
 	return &Sender{Client: netguard.NewHTTPClient(g, timeout), UserAgent: "webhookd/1", Now: time.Now}
 }
@@ -69,6 +79,14 @@ func NewSender(g *netguard.Guard, timeout time.Duration) *Sender {
 // Send makes one attempt. It never returns an error: every failure is an
 // outcome to record.
 func (s *Sender) Send(ctx context.Context, r Request) Result {
+	if r.Timeout <= 0 {
+		r.Timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
+	defer cancel()
+	if r.ContentType == "" {
+		r.ContentType = "application/json"
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		return Result{Outcome: domain.AttemptOutcome{ErrClass: domain.ErrClassOther}, ErrorMessage: err.Error()}
@@ -76,8 +94,11 @@ func (s *Sender) Send(ctx context.Context, r Request) Result {
 	for k, v := range r.Headers {
 		req.Header.Set(k, v)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", r.ContentType)
 	req.Header.Set("User-Agent", s.UserAgent)
+	if r.Test {
+		req.Header.Set(domain.TestHeader, "true")
+	}
 	signer, err := signature.NewSigner(r.Secrets, s.SigningKeys...)
 	if err != nil {
 		return Result{Outcome: domain.AttemptOutcome{ErrClass: domain.ErrClassOther}, ErrorMessage: "signing: " + err.Error()}

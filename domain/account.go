@@ -15,10 +15,13 @@ import (
 // EvolveAccount: the account and its API keys (revoked ones included, so an
 // ID is never reused). It is a value; evolving copies Keys before changing it.
 type AccountState struct {
-	ID        string
-	Name      string
-	Keys      map[string]APIKey // by key ID
-	Version   uint64            // events folded in; last revision is Version-1
+	ID   string
+	Name string
+	Keys map[string]APIKey // by key ID
+	// Sessions are the account's portal sessions by ID, expired and
+	// revoked ones included, so an ID is never reused.
+	Sessions  map[string]PortalSession
+	Version   uint64 // events folded in; last revision is Version-1
 	CreatedAt time.Time
 }
 
@@ -123,6 +126,9 @@ func DecideAccount(s AccountState, cmd AccountCommand, now time.Time) ([]eventst
 		}
 		return one(APIKeyRevoked{KeyID: c.KeyID, AccountID: s.ID, At: now})
 	default:
+		if events, ok, err := decidePortal(s, cmd, now); ok {
+			return events, err
+		}
 		return nil, fmt.Errorf("decide account: unknown command %T", cmd)
 	}
 }
@@ -185,6 +191,8 @@ func EvolveAccount(s AccountState, e eventstore.Event) AccountState {
 			s.Keys = maps.Clone(s.Keys)
 			s.Keys[k.ID] = k
 		}
+	default:
+		s = evolvePortal(s, e)
 	}
 	return s
 }

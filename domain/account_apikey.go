@@ -59,14 +59,24 @@ func FormatAPIKey(keyID, secret string) string {
 // key, and its secret, which is checked against the stored hash. Anything
 // malformed is EUNAUTHENTICATED, with a message that does not echo the key.
 func ParseAPIKey(raw string) (keyID, secret string, err error) {
-	rest, ok := strings.CutPrefix(raw, APIKeyPrefix)
-	if ok {
-		keyID, secret, ok = strings.Cut(rest, "_") // IDs hold no '_'; secrets may
-	}
-	if !ok || !apiKeyID.MatchString(keyID) || !apiKeySecret.MatchString(secret) {
+	keyID, secret, ok := parseToken(APIKeyPrefix, raw)
+	if !ok {
 		return "", "", Errorf(EUNAUTHENTICATED, "malformed API key")
 	}
 	return keyID, secret, nil
+}
+
+// parseToken splits prefix<id>_<secret>, the shape of API keys and of
+// portal tokens, checking both parts' alphabets and lengths.
+func parseToken(prefix, raw string) (id, secret string, ok bool) {
+	rest, ok := strings.CutPrefix(raw, prefix)
+	if ok {
+		id, secret, ok = strings.Cut(rest, "_") // IDs hold no '_'; secrets may
+	}
+	if !ok || !apiKeyID.MatchString(id) || !apiKeySecret.MatchString(secret) {
+		return "", "", false
+	}
+	return id, secret, true
 }
 
 // HashKeySecret returns the hex SHA-256 of a key's secret, which is all that

@@ -18,13 +18,14 @@ func RegisterWebhookEvents(c *eventstore.Codec) {
 		WebhookCreated{}, WebhookUpdated{}, WebhookURLChanged{}, WebhookDeleted{},
 		WebhookPaused{}, WebhookResumed{}, WebhookDisabled{}, WebhookEnabled{},
 		WebhookVerificationFileIssued{}, WebhookVerified{}, WebhookVerificationFailed{},
-		WebhookSecretRotated{},
+		WebhookSecretRotated{}, WebhookFilterSet{}, WebhookDeliverySettingsChanged{},
 	)
 }
 
 // RegisterAccountEvents registers the events of the account aggregate.
 func RegisterAccountEvents(c *eventstore.Codec) {
-	c.Register(AccountCreated{}, APIKeyCreated{}, APIKeyRevoked{})
+	c.Register(AccountCreated{}, APIKeyCreated{}, APIKeyRevoked{},
+		PortalSessionCreated{}, PortalSessionExchanged{}, PortalSessionRevoked{})
 }
 
 // fold folds a whole stream's events, in order, into a state with evolve.

@@ -2,11 +2,12 @@ package domain
 
 // The fan-out rule: which webhooks a published message queues a delivery
 // for. It is the only statement of the rule; the read-model projection
-// that fans messages out (projections/fanout.go) indexes webhooks by it.
+// that fans messages out (projections/fanout) indexes webhooks by it.
 //
 // A message published for an account queues one delivery for every
 // webhook of that account that is verified, subscribed to the message's
-// type and not deleted. Paused and disabled webhooks are included: they
+// type, not deleted, and whose payload filter, if it has one, passes the
+// message's data (FilterAdmits). Paused and disabled webhooks are included: they
 // keep their backlog and get it when resumed. Only verified URLs ever have
 // anything queued. Test messages (the testing tool, Check now) are never
 // fanned out: they go to their one webhook at once.
@@ -32,3 +33,9 @@ func (s WebhookState) FanOutTypes() []string {
 // FansOut reports whether m is delivered by fan-out: every published
 // message except a test send.
 func (m MessagePublished) FansOut() bool { return m.TestWebhookID == "" }
+
+// FilterAdmits reports whether a webhook whose compiled payload filter is f
+// (nil for none) takes message m, among those FanOutTypes lets through.
+// Fan-out compiles f once per webhook change, never per message, and a
+// message f turns away costs no allocation.
+func FilterAdmits(f *Filter, m MessagePublished) bool { return f.Matches(m.Data) }

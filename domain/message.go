@@ -78,18 +78,26 @@ func RegisterDeliveryEvents(c *eventstore.Codec) {
 
 // DeliveryPayload is the JSON body every delivery carries. id is the
 // message ID, the same as the webhook-id header, so receivers can
-// deduplicate.
+// deduplicate. Test is true on test sends (the testing tool, Check now),
+// which also carry the header "webhook-test: true", so receivers can tell
+// them from real events; real events leave it out.
 type DeliveryPayload struct {
 	ID        string          `json:"id"`
 	Type      string          `json:"type"`
 	Timestamp time.Time       `json:"timestamp"`
 	Account   string          `json:"account"`
 	Data      json.RawMessage `json:"data"`
+	Test      bool            `json:"test,omitempty"`
 }
+
+// TestHeader is the request header that marks a test send; its value is
+// "true". Real deliveries do not carry it.
+const TestHeader = "webhook-test"
 
 // DeliveryBody is the exact body the dispatcher POSTs and signs for m. It
 // is here, not in the sender, so that everything that shows "what was
 // sent" (the delivery detail, the export) shows the same bytes.
 func (m MessagePublished) DeliveryBody() ([]byte, error) {
-	return json.Marshal(DeliveryPayload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data})
+	return json.Marshal(DeliveryPayload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data,
+		Test: m.TestWebhookID != ""})
 }

@@ -91,3 +91,18 @@ func TestDeliveryCodecRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestDeliveryBodyTestFlag: test sends say so in the body; real events'
+// bodies are unchanged.
+func TestDeliveryBodyTestFlag(t *testing.T) {
+	m := domain.MessagePublished{MessageID: "m1", AccountID: "acc", Type: "email.bounce", Data: json.RawMessage(`{}`)}
+	real, err := m.DeliveryBody()
+	if err != nil || strings.Contains(string(real), `"test"`) {
+		t.Fatalf("real body = %s, %v", real, err)
+	}
+	m.TestWebhookID = "wh1"
+	test, err := m.DeliveryBody()
+	if err != nil || !strings.HasSuffix(string(test), `,"test":true}`) {
+		t.Fatalf("test body = %s, %v", test, err)
+	}
+}

@@ -76,6 +76,13 @@ type WebhookState struct {
 	RateLimit   RateLimit
 	// MaxConcurrency is the cap on deliveries in flight at once.
 	MaxConcurrency int
+	// Filter is the payload filter (canonical JSON, see NormalizeFilter);
+	// "" means every message of the subscribed types.
+	Filter string `json:",omitempty"`
+	// BodyFormat and Retry are the delivery settings (policy.go); zero
+	// values are JSON bodies and the default retry schedule.
+	BodyFormat BodyFormat
+	Retry      RetrySettings
 
 	Status         WebhookStatus
 	DisabledReason string

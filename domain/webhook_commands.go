@@ -27,6 +27,12 @@ type CreateWebhook struct {
 	MaxConcurrency   int
 	Secret           string
 	VerificationFile VerificationFile
+	// Filter is the payload filter document; nil or {} means none.
+	Filter []byte
+	// BodyFormat and Retry are the delivery settings; zero values (and nil)
+	// are JSON bodies and the default retry schedule.
+	BodyFormat BodyFormat
+	Retry      *RetrySettings
 }
 
 // UpdateWebhook changes any subset of a webhook's settings. Nil fields (and
@@ -43,6 +49,11 @@ type UpdateWebhook struct {
 	RateLimit        *RateLimit
 	MaxConcurrency   *int
 	VerificationFile VerificationFile
+	// Filter replaces the payload filter when not nil; {} removes it.
+	Filter []byte
+	// BodyFormat and Retry, when set, replace the delivery settings.
+	BodyFormat *BodyFormat
+	Retry      *RetrySettings
 }
 
 // DeleteWebhook deletes a webhook for good.
@@ -114,6 +125,8 @@ func (c CreateWebhook) Validate(known func(string) bool) error {
 		ValidateWebhookDescription(c.Description),
 		ValidateWebhookHeaders(c.Headers),
 		ValidateRateLimit(c.RateLimit),
+		ValidateWebhookFilter(c.Filter),
+		validateDeliverySettings(c.BodyFormat, c.Retry),
 	}
 	if c.MaxConcurrency != 0 {
 		errs = append(errs, ValidateMaxConcurrency(c.MaxConcurrency))
@@ -151,6 +164,13 @@ func (c UpdateWebhook) Validate(known func(string) bool) error {
 	if c.MaxConcurrency != nil {
 		errs = append(errs, ValidateMaxConcurrency(*c.MaxConcurrency))
 	}
+	if c.Filter != nil {
+		errs = append(errs, ValidateWebhookFilter(c.Filter))
+	}
+	if c.BodyFormat != nil {
+		errs = append(errs, ValidateBodyFormat(*c.BodyFormat))
+	}
+	errs = append(errs, validateDeliverySettings("", c.Retry))
 	return errors.Join(errs...)
 }
 

@@ -88,7 +88,7 @@ func decideCreateWebhook(s WebhookState, c CreateWebhook, now time.Time, known f
 	if c.MaxConcurrency == 0 {
 		c.MaxConcurrency = DefaultMaxConcurrency
 	}
-	return one(WebhookCreated{
+	events, _ := one(WebhookCreated{
 		WebhookID:        c.WebhookID,
 		AccountID:        c.AccountID,
 		Name:             c.Name,
@@ -102,6 +102,17 @@ func decideCreateWebhook(s WebhookState, c CreateWebhook, now time.Time, known f
 		VerificationFile: c.VerificationFile,
 		At:               now,
 	})
+	events = append(events, deliverySettingsEvents(WebhookState{}, c.WebhookID, &c.BodyFormat, c.Retry, now)...)
+	return appendFilterSet(events, c.WebhookID, "", c.Filter, now)
+}
+
+// appendFilterSet adds the WebhookFilterSet a command's filter calls for.
+func appendFilterSet(events []eventstore.Event, id, current string, raw []byte, now time.Time) ([]eventstore.Event, error) {
+	e, err := filterSetEvent(id, current, raw, now)
+	if err != nil || e == nil {
+		return events, err
+	}
+	return append(events, e), nil
 }
 
 // decideUpdateWebhook emits WebhookURLChanged when the URL really changes and
@@ -145,7 +156,8 @@ func decideUpdateWebhook(s WebhookState, c UpdateWebhook, now time.Time, known f
 		next.Headers = maps.Clone(next.Headers)
 		events = append(events, next)
 	}
-	return events, nil
+	events = append(events, deliverySettingsEvents(s, s.ID, c.BodyFormat, c.Retry, now)...)
+	return appendFilterSet(events, s.ID, s.Filter, c.Filter, now)
 }
 
 func deref[T any](p *T, current T) T {

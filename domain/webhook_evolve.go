@@ -54,6 +54,10 @@ func EvolveWebhook(s WebhookState, e eventstore.Event) WebhookState {
 	case WebhookVerificationFailed:
 		s.Verification = Verification{Status: VerificationFailed, File: s.Verification.File, FailureReason: e.Reason, At: e.At}
 		s.UpdatedAt = e.At
+	case WebhookFilterSet:
+		s.Filter, s.UpdatedAt = string(e.Filter), e.At
+	case WebhookDeliverySettingsChanged:
+		s = evolveDeliverySettings(s, e)
 	case WebhookSecretRotated:
 		s.PreviousSecret, s.PreviousSecretExpiresAt = s.Secret, e.PreviousExpiresAt
 		s.Secret, s.UpdatedAt = e.Secret, e.At

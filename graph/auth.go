@@ -26,12 +26,18 @@ func principal(ctx context.Context) (app.Principal, error) {
 func Authenticate(a *app.App, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isWebsocketUpgrade(r) {
-			next.ServeHTTP(w, r) // authenticated in connection_init
+			// Authenticated in connection_init: by the key it carries, or
+			// by the portal cookie sent here with the CSRF token there.
+			next.ServeHTTP(w, r.WithContext(handshakeSession(a, r)))
 			return
 		}
-		p, err := a.Authenticate(r.Context(), app.BearerToken(r.Header.Get("Authorization")))
+		p, err := a.AuthenticateRequest(r)
 		if err != nil {
-			writeError(w, http.StatusUnauthorized, domain.ErrorMessage(err), domain.ErrorCode(err))
+			status := http.StatusUnauthorized
+			if domain.ErrorCode(err) == domain.EFORBIDDEN {
+				status = http.StatusForbidden
+			}
+			writeError(w, status, domain.ErrorMessage(err), domain.ErrorCode(err))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(app.WithPrincipal(r.Context(), p)))

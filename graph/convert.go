@@ -76,6 +76,10 @@ func toWebhook(v app.WebhookView) *model.Webhook {
 		w.PreviousSecretExpiresAt = &t
 	}
 	w.Headers = toHeaders(v.Headers)
+	if v.Filter != "" {
+		w.Filter = model.JSON(v.Filter)
+	}
+	setDeliverySettings(w, v)
 	return w
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -32,7 +33,7 @@ func userErrors(err error) ([]model.UserError, error) {
 		}
 		ue := model.UserError{Message: e.Message, Code: code}
 		if e.Field != "" {
-			ue.Field = []string{"input", e.Field}
+			ue.Field = append([]string{"input"}, strings.Split(e.Field, ".")...) // "retryPolicy.schedule" is a path
 		}
 		out = append(out, ue)
 	}

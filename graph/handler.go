@@ -74,6 +74,11 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 					token = s
 				}
 			}
+			if token == "" {
+				if principal, ok := initSession(ctx, p); ok {
+					return app.WithPrincipal(ctx, principal), nil, nil
+				}
+			}
 			principal, err := r.App.Authenticate(ctx, token)
 			if err != nil {
 				// graphql-transport-ws asks servers to refuse with 4403;
@@ -95,6 +100,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.AroundFields(guardPortalSessions)
 	srv.SetErrorPresenter(presentError(r.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		r.Logger.ErrorContext(ctx, "graphql resolver panic", "panic", v)

@@ -7,10 +7,10 @@ package graph
 
 import (
 	"context"
-	"github.com/webhookd/webhookd/app"
 	"strings"
 	"time"
 
+	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph/generated"
 	"github.com/webhookd/webhookd/graph/model"
@@ -96,13 +96,23 @@ func (r *mutationResolver) RecoverDeliveries(ctx context.Context, input model.Re
 	return r.recoverDeliveries(ctx, input)
 }
 
+// CreatePortalSession is the resolver for the createPortalSession field.
+func (r *mutationResolver) CreatePortalSession(ctx context.Context, input model.CreatePortalSessionInput) (*model.CreatePortalSessionPayload, error) {
+	return r.createPortalSession(ctx, input)
+}
+
+// RevokePortalSession is the resolver for the revokePortalSession field.
+func (r *mutationResolver) RevokePortalSession(ctx context.Context, input model.RevokePortalSessionInput) (*model.RevokePortalSessionPayload, error) {
+	return r.revokePortalSession(ctx, input)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &model.Viewer{Account: accountNode(p.AccountID), Scope: model.Scope(toUpper(string(p.Scope))), KeyID: p.KeyID}, nil
+	return &model.Viewer{Account: accountNode(p.AccountID), Scope: model.Scope(toUpper(string(p.Scope))), KeyID: p.KeyID, PortalSession: optional(p.Session), ReadOnly: p.ReadOnly}, nil
 }
 
 // Node is the resolver for the node field.
@@ -229,6 +239,11 @@ func (r *queryResolver) Delivery(ctx context.Context, id string) (*model.Deliver
 // Stats is the resolver for the stats field.
 func (r *queryResolver) Stats(ctx context.Context, webhook string, window *model.StatsWindow) (*model.WebhookStats, error) {
 	return r.stats(ctx, webhook, window)
+}
+
+// PortalSession is the resolver for the portalSession field.
+func (r *queryResolver) PortalSession(ctx context.Context, id string) (*model.PortalSession, error) {
+	return r.portalSession(ctx, id)
 }
 
 // WebhookUpdated is the resolver for the webhookUpdated field.

@@ -57,7 +57,8 @@ func (r *mutationResolver) checkWebhooks(ctx context.Context) (*model.CheckWebho
 
 func toTestResult(t app.TestResult) *model.TestResult {
 	out := &model.TestResult{Succeeded: t.Succeeded, LatencyMs: int(t.Latency.Milliseconds()),
-		ErrorClass: optional(t.ErrorClass), ErrorMessage: optional(t.ErrorMessage), ResponseExcerpt: optional(t.ResponseExcerpt)}
+		ErrorClass: optional(t.ErrorClass), ErrorMessage: optional(t.ErrorMessage), ResponseExcerpt: optional(t.ResponseExcerpt),
+		PassesFilter: t.PassesFilter}
 	if t.StatusCode != 0 {
 		c := t.StatusCode
 		out.StatusCode = &c

@@ -20,7 +20,8 @@ func (r *mutationResolver) createWebhook(ctx context.Context, input model.Create
 	cmd := domain.CreateWebhook{
 		Name: input.Name, URL: input.URL, EventTypes: input.EventTypes,
 		Description: deref(input.Description), Headers: headerMap(input.Headers),
-		MaxConcurrency: deref(input.MaxConcurrency),
+		MaxConcurrency: deref(input.MaxConcurrency), Filter: input.Filter,
+		BodyFormat: deref(bodyFormatIn(input.BodyFormat)), Retry: retrySettingsIn(input.RetryPolicy),
 	}
 	if input.RateLimit != nil {
 		cmd.RateLimit = rateLimit(*input.RateLimit)
@@ -38,7 +39,8 @@ func (r *mutationResolver) updateWebhook(ctx context.Context, input model.Update
 	}
 	cmd := domain.UpdateWebhook{
 		Name: input.Name, URL: input.URL, EventTypes: input.EventTypes, Description: input.Description,
-		MaxConcurrency: input.MaxConcurrency,
+		MaxConcurrency: input.MaxConcurrency, Filter: input.Filter,
+		BodyFormat: bodyFormatIn(input.BodyFormat), Retry: retrySettingsIn(input.RetryPolicy),
 	}
 	if input.Headers != nil {
 		cmd.Headers = headerMap(input.Headers)

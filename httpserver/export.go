@@ -148,7 +148,7 @@ func parseExportRequest(r *http.Request) (exportRequest, error) {
 // one.
 func ExportHandler(a *app.App) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.Authenticate(r.Context(), app.BearerToken(r.Header.Get("Authorization")))
+		p, err := a.AuthenticateRequest(r) // a key, or the portal cookie with its CSRF header
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="webhookd"`)
 			http.Error(w, "a valid API key is required", http.StatusUnauthorized)

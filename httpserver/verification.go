@@ -12,7 +12,7 @@ import (
 // {id} is the webhook's global ID, as GraphQL returns it.
 func VerificationFileHandler(a *app.App) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.Authenticate(r.Context(), app.BearerToken(r.Header.Get("Authorization")))
+		p, err := a.AuthenticateRequest(r) // a key, or the portal cookie with its CSRF header
 		if err != nil {
 			http.Error(w, "a valid API key is required", http.StatusUnauthorized)
 			return

@@ -25,6 +25,10 @@ type Options struct {
 	// development the key goes only to loopback clients, so a --dev server
 	// bound to a public address does not hand it to the network.
 	DevKey func() string
+	// PortalFrameAncestors are the origins that may frame the portal page
+	// (/portal, --portal-frame-ancestors). Empty means none, as for every
+	// other page of the UI.
+	PortalFrameAncestors []string
 }
 
 // contentSecurityPolicy allows only webhookd's own origin: scripts, styles
@@ -32,6 +36,18 @@ type Options struct {
 // blob: lets the verification file be downloaded from fetched bytes.
 const contentSecurityPolicy = "default-src 'self'; connect-src 'self'; img-src 'self' data:; " +
 	"style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// portalPolicy is the policy of the portal page: the same, except that
+// the configured origins may frame it and a theme's logo may be any https
+// image.
+func portalPolicy(ancestors []string) string {
+	fa := "'none'"
+	if len(ancestors) > 0 {
+		fa = strings.Join(ancestors, " ")
+	}
+	return "default-src 'self'; connect-src 'self'; img-src 'self' data: https:; " +
+		"style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors " + fa + "; form-action 'self'"
+}
 
 // Handler serves the UI: index.html at "/", the assets under "/ui/", and
 // "/ui/config.json" with the dev key when there is one; other paths are
@@ -47,7 +63,7 @@ func Handler(opts Options) http.Handler {
 	files := http.FileServerFS(sub)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		isUI := p == "/" || p == "/index.html" || (strings.HasPrefix(p, "/ui/") && !strings.HasSuffix(p, "/"))
+		isUI := p == "/" || p == "/index.html" || p == "/portal" || (strings.HasPrefix(p, "/ui/") && !strings.HasSuffix(p, "/"))
 		if !isUI {
 			http.NotFound(w, r)
 			return
@@ -59,6 +75,15 @@ func Handler(opts Options) http.Handler {
 		}
 		setSecurityHeaders(w.Header())
 		switch p {
+		case "/portal":
+			// The magic link's page: index.html, which finds the link's
+			// token in the fragment; only this page may be framed.
+			w.Header().Set("Content-Security-Policy", portalPolicy(opts.PortalFrameAncestors))
+			if len(opts.PortalFrameAncestors) > 0 {
+				w.Header().Del("X-Frame-Options") // the CSP's list decides
+			}
+			w.Header().Set("Cache-Control", "no-cache")
+			http.ServeFileFS(w, r, sub, "index.html")
 		case "/", "/index.html":
 			w.Header().Set("Cache-Control", "no-cache")
 			http.ServeFileFS(w, r, sub, "index.html")

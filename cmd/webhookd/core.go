@@ -89,15 +89,19 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		return fail(err)
 	}
 	c.closeLimiter = closeLimiter
-	if c.Core, err = wiring.Assemble(wiring.Parts{Store: c.Store, ReadDB: c.ReadDB, Guard: c.Guard, Sender: sender, Limiter: limiter, Logger: logger}); err != nil {
-		return fail(err)
+	parts := wiring.Parts{
+		Store: c.Store, ReadDB: c.ReadDB, Guard: c.Guard, Sender: sender, Limiter: limiter, Logger: logger,
+		CheckCallbackURLs: true, IdempotencyWindow: cfg.IdempotencyWindow,
 	}
-	c.App.Guard = c.Guard // callback URLs are checked when set, too
-	c.App.IdempotencyWindow = cfg.IdempotencyWindow
 	if cfg.EventTypesFile != "" {
-		if c.App.Catalogue, err = loadCatalogue(cfg.EventTypesFile); err != nil {
+		cat, err := loadCatalogue(cfg.EventTypesFile)
+		if err != nil {
 			return fail(err)
 		}
+		parts.Catalogue = &cat
+	}
+	if c.Core, err = wiring.Assemble(parts); err != nil {
+		return fail(err)
 	}
 	return c, nil
 }

@@ -103,8 +103,13 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP = httpserver.New(m.Logger, m.Metrics)
 	m.HTTP.AddReadinessCheck("projections", m.projectionsReady)
 	m.HTTP.AddHealthReport("projections", func() error { return c.Runner.Health().Err })
+	theme, err := loadPortalTheme(m.Config.PortalThemeFile)
+	if err != nil {
+		return err
+	}
 	routes.Mount(m.HTTP, c.Core, routes.Options{Logger: m.Logger, PublicURL: m.Config.PublicURL,
-		GraphQL: graph.Options{Introspection: m.Config.Introspection}, DevKey: m.DemoKey, Explorer: m.Config.Dev})
+		GraphQL: graph.Options{Introspection: m.Config.Introspection}, DevKey: m.DemoKey, Explorer: m.Config.Dev,
+		PortalFrameAncestors: m.Config.PortalFrameAncestors, PortalTheme: theme})
 	if err := m.HTTP.Listen(m.Config.Addr); err != nil {
 		return err
 	}

@@ -67,6 +67,14 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	CreatePortalSessionPayload struct {
+		Path       func(childComplexity int) int
+		Session    func(childComplexity int) int
+		Token      func(childComplexity int) int
+		URL        func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	CreateWebhookPayload struct {
 		UserErrors func(childComplexity int) int
 		Webhook    func(childComplexity int) int
@@ -153,6 +161,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		CheckWebhooks       func(childComplexity int, input *model.CheckWebhooksInput) int
 		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreatePortalSession func(childComplexity int, input model.CreatePortalSessionInput) int
 		CreateWebhook       func(childComplexity int, input model.CreateWebhookInput) int
 		DeleteWebhook       func(childComplexity int, input model.DeleteWebhookInput) int
 		PauseWebhook        func(childComplexity int, input model.WebhookIDInput) int
@@ -161,6 +170,7 @@ type ComplexityRoot struct {
 		Redeliver           func(childComplexity int, input model.RedeliverInput) int
 		ResumeWebhook       func(childComplexity int, input model.WebhookIDInput) int
 		RevokeAPIKey        func(childComplexity int, input model.RevokeAPIKeyInput) int
+		RevokePortalSession func(childComplexity int, input model.RevokePortalSessionInput) int
 		RotateWebhookSecret func(childComplexity int, input model.RotateWebhookSecretInput) int
 		TestWebhook         func(childComplexity int, input model.TestWebhookInput) int
 		UpdateWebhook       func(childComplexity int, input model.UpdateWebhookInput) int
@@ -170,6 +180,23 @@ type ComplexityRoot struct {
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PortalSession struct {
+		Account     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ExchangedAt func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		RevokedAt   func(childComplexity int) int
+		Scope       func(childComplexity int) int
+		Theme       func(childComplexity int) int
+	}
+
+	PortalTheme struct {
+		BrandColor  func(childComplexity int) int
+		LogoURL     func(childComplexity int) int
+		ProductName func(childComplexity int) int
 	}
 
 	PublishEventResult struct {
@@ -184,16 +211,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys    func(childComplexity int, account *string) int
-		Deliveries func(childComplexity int, webhook string, status *model.DeliveryStatus, since *time.Time, test *bool, first *int, after *string) int
-		Delivery   func(childComplexity int, id string) int
-		EventTypes func(childComplexity int) int
-		History    func(childComplexity int, subject string, first *int, after *string) int
-		Node       func(childComplexity int, id string) int
-		Stats      func(childComplexity int, webhook string, window *model.StatsWindow) int
-		Viewer     func(childComplexity int) int
-		Webhook    func(childComplexity int, id string) int
-		Webhooks   func(childComplexity int, filter *model.WebhookFilter, first *int, after *string) int
+		APIKeys       func(childComplexity int, account *string) int
+		Deliveries    func(childComplexity int, webhook string, status *model.DeliveryStatus, since *time.Time, test *bool, first *int, after *string) int
+		Delivery      func(childComplexity int, id string) int
+		EventTypes    func(childComplexity int) int
+		History       func(childComplexity int, subject string, first *int, after *string) int
+		Node          func(childComplexity int, id string) int
+		PortalSession func(childComplexity int, id string) int
+		Stats         func(childComplexity int, webhook string, window *model.StatsWindow) int
+		Viewer        func(childComplexity int) int
+		Webhook       func(childComplexity int, id string) int
+		Webhooks      func(childComplexity int, filter *model.WebhookFilter, first *int, after *string) int
 	}
 
 	RateLimit struct {
@@ -211,8 +239,21 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	RetryPolicy struct {
+		AttemptTimeoutSeconds func(childComplexity int) int
+		DelaysSeconds         func(childComplexity int) int
+		MaxAttempts           func(childComplexity int) int
+		Schedule              func(childComplexity int) int
+		TotalSeconds          func(childComplexity int) int
+	}
+
 	RevokeApiKeyPayload struct {
 		APIKey     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RevokePortalSessionPayload struct {
+		Session    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -232,6 +273,7 @@ type ComplexityRoot struct {
 		ErrorClass      func(childComplexity int) int
 		ErrorMessage    func(childComplexity int) int
 		LatencyMs       func(childComplexity int) int
+		PassesFilter    func(childComplexity int) int
 		ResponseExcerpt func(childComplexity int) int
 		StatusCode      func(childComplexity int) int
 		Succeeded       func(childComplexity int) int
@@ -274,23 +316,28 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		Account func(childComplexity int) int
-		KeyID   func(childComplexity int) int
-		Scope   func(childComplexity int) int
+		Account       func(childComplexity int) int
+		KeyID         func(childComplexity int) int
+		PortalSession func(childComplexity int) int
+		ReadOnly      func(childComplexity int) int
+		Scope         func(childComplexity int) int
 	}
 
 	Webhook struct {
 		Account                 func(childComplexity int) int
+		BodyFormat              func(childComplexity int) int
 		CreatedAt               func(childComplexity int) int
 		Description             func(childComplexity int) int
 		DisabledReason          func(childComplexity int) int
 		EventTypes              func(childComplexity int) int
+		Filter                  func(childComplexity int) int
 		Headers                 func(childComplexity int) int
 		ID                      func(childComplexity int) int
 		MaxConcurrency          func(childComplexity int) int
 		Name                    func(childComplexity int) int
 		PreviousSecretExpiresAt func(childComplexity int) int
 		RateLimit               func(childComplexity int) int
+		RetryPolicy             func(childComplexity int) int
 		Revision                func(childComplexity int) int
 		Secret                  func(childComplexity int) int
 		Status                  func(childComplexity int) int
@@ -360,6 +407,8 @@ type MutationResolver interface {
 	CheckWebhooks(ctx context.Context, input *model.CheckWebhooksInput) (*model.CheckWebhooksPayload, error)
 	Redeliver(ctx context.Context, input model.RedeliverInput) (*model.RedeliverPayload, error)
 	RecoverDeliveries(ctx context.Context, input model.RecoverDeliveriesInput) (*model.RecoverDeliveriesPayload, error)
+	CreatePortalSession(ctx context.Context, input model.CreatePortalSessionInput) (*model.CreatePortalSessionPayload, error)
+	RevokePortalSession(ctx context.Context, input model.RevokePortalSessionInput) (*model.RevokePortalSessionPayload, error)
 }
 type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
@@ -372,6 +421,7 @@ type QueryResolver interface {
 	Deliveries(ctx context.Context, webhook string, status *model.DeliveryStatus, since *time.Time, test *bool, first *int, after *string) (*model.DeliveryConnection, error)
 	Delivery(ctx context.Context, id string) (*model.Delivery, error)
 	Stats(ctx context.Context, webhook string, window *model.StatsWindow) (*model.WebhookStats, error)
+	PortalSession(ctx context.Context, id string) (*model.PortalSession, error)
 }
 type SubscriptionResolver interface {
 	WebhookUpdated(ctx context.Context, id *string) (<-chan *model.Webhook, error)
@@ -486,6 +536,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateApiKeyPayload.UserErrors(childComplexity), true
+
+	case "CreatePortalSessionPayload.path":
+		if e.ComplexityRoot.CreatePortalSessionPayload.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatePortalSessionPayload.Path(childComplexity), true
+	case "CreatePortalSessionPayload.session":
+		if e.ComplexityRoot.CreatePortalSessionPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatePortalSessionPayload.Session(childComplexity), true
+	case "CreatePortalSessionPayload.token":
+		if e.ComplexityRoot.CreatePortalSessionPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatePortalSessionPayload.Token(childComplexity), true
+	case "CreatePortalSessionPayload.url":
+		if e.ComplexityRoot.CreatePortalSessionPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatePortalSessionPayload.URL(childComplexity), true
+	case "CreatePortalSessionPayload.userErrors":
+		if e.ComplexityRoot.CreatePortalSessionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatePortalSessionPayload.UserErrors(childComplexity), true
 
 	case "CreateWebhookPayload.userErrors":
 		if e.ComplexityRoot.CreateWebhookPayload.UserErrors == nil {
@@ -820,6 +901,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(model.CreateAPIKeyInput)), true
+	case "Mutation.createPortalSession":
+		if e.ComplexityRoot.Mutation.CreatePortalSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPortalSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePortalSession(childComplexity, args["input"].(model.CreatePortalSessionInput)), true
 	case "Mutation.createWebhook":
 		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
 			break
@@ -908,6 +1000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["input"].(model.RevokeAPIKeyInput)), true
+	case "Mutation.revokePortalSession":
+		if e.ComplexityRoot.Mutation.RevokePortalSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokePortalSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokePortalSession(childComplexity, args["input"].(model.RevokePortalSessionInput)), true
 	case "Mutation.rotateWebhookSecret":
 		if e.ComplexityRoot.Mutation.RotateWebhookSecret == nil {
 			break
@@ -965,6 +1068,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PortalSession.account":
+		if e.ComplexityRoot.PortalSession.Account == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.Account(childComplexity), true
+	case "PortalSession.createdAt":
+		if e.ComplexityRoot.PortalSession.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.CreatedAt(childComplexity), true
+	case "PortalSession.exchangedAt":
+		if e.ComplexityRoot.PortalSession.ExchangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.ExchangedAt(childComplexity), true
+	case "PortalSession.expiresAt":
+		if e.ComplexityRoot.PortalSession.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.ExpiresAt(childComplexity), true
+	case "PortalSession.id":
+		if e.ComplexityRoot.PortalSession.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.ID(childComplexity), true
+	case "PortalSession.revokedAt":
+		if e.ComplexityRoot.PortalSession.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.RevokedAt(childComplexity), true
+	case "PortalSession.scope":
+		if e.ComplexityRoot.PortalSession.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.Scope(childComplexity), true
+	case "PortalSession.theme":
+		if e.ComplexityRoot.PortalSession.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalSession.Theme(childComplexity), true
+
+	case "PortalTheme.brandColor":
+		if e.ComplexityRoot.PortalTheme.BrandColor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalTheme.BrandColor(childComplexity), true
+	case "PortalTheme.logoUrl":
+		if e.ComplexityRoot.PortalTheme.LogoURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalTheme.LogoURL(childComplexity), true
+	case "PortalTheme.productName":
+		if e.ComplexityRoot.PortalTheme.ProductName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PortalTheme.ProductName(childComplexity), true
 
 	case "PublishEventResult.duplicate":
 		if e.ComplexityRoot.PublishEventResult.Duplicate == nil {
@@ -1060,6 +1231,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.portalSession":
+		if e.ComplexityRoot.Query.PortalSession == nil {
+			break
+		}
+
+		args, err := ec.field_Query_portalSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PortalSession(childComplexity, args["id"].(string)), true
 	case "Query.stats":
 		if e.ComplexityRoot.Query.Stats == nil {
 			break
@@ -1139,6 +1321,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RedeliverPayload.UserErrors(childComplexity), true
 
+	case "RetryPolicy.attemptTimeoutSeconds":
+		if e.ComplexityRoot.RetryPolicy.AttemptTimeoutSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.AttemptTimeoutSeconds(childComplexity), true
+	case "RetryPolicy.delaysSeconds":
+		if e.ComplexityRoot.RetryPolicy.DelaysSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.DelaysSeconds(childComplexity), true
+	case "RetryPolicy.maxAttempts":
+		if e.ComplexityRoot.RetryPolicy.MaxAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.MaxAttempts(childComplexity), true
+	case "RetryPolicy.schedule":
+		if e.ComplexityRoot.RetryPolicy.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.Schedule(childComplexity), true
+	case "RetryPolicy.totalSeconds":
+		if e.ComplexityRoot.RetryPolicy.TotalSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetryPolicy.TotalSeconds(childComplexity), true
+
 	case "RevokeApiKeyPayload.apiKey":
 		if e.ComplexityRoot.RevokeApiKeyPayload.APIKey == nil {
 			break
@@ -1151,6 +1364,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeApiKeyPayload.UserErrors(childComplexity), true
+
+	case "RevokePortalSessionPayload.session":
+		if e.ComplexityRoot.RevokePortalSessionPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokePortalSessionPayload.Session(childComplexity), true
+	case "RevokePortalSessionPayload.userErrors":
+		if e.ComplexityRoot.RevokePortalSessionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokePortalSessionPayload.UserErrors(childComplexity), true
 
 	case "StatsPoint.at":
 		if e.ComplexityRoot.StatsPoint.At == nil {
@@ -1218,6 +1444,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TestResult.LatencyMs(childComplexity), true
+	case "TestResult.passesFilter":
+		if e.ComplexityRoot.TestResult.PassesFilter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TestResult.PassesFilter(childComplexity), true
 	case "TestResult.responseExcerpt":
 		if e.ComplexityRoot.TestResult.ResponseExcerpt == nil {
 			break
@@ -1380,6 +1612,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.KeyID(childComplexity), true
+	case "Viewer.portalSession":
+		if e.ComplexityRoot.Viewer.PortalSession == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.PortalSession(childComplexity), true
+	case "Viewer.readOnly":
+		if e.ComplexityRoot.Viewer.ReadOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.ReadOnly(childComplexity), true
 	case "Viewer.scope":
 		if e.ComplexityRoot.Viewer.Scope == nil {
 			break
@@ -1393,6 +1637,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Account(childComplexity), true
+	case "Webhook.bodyFormat":
+		if e.ComplexityRoot.Webhook.BodyFormat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.BodyFormat(childComplexity), true
 	case "Webhook.createdAt":
 		if e.ComplexityRoot.Webhook.CreatedAt == nil {
 			break
@@ -1417,6 +1667,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.EventTypes(childComplexity), true
+	case "Webhook.filter":
+		if e.ComplexityRoot.Webhook.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Filter(childComplexity), true
 	case "Webhook.headers":
 		if e.ComplexityRoot.Webhook.Headers == nil {
 			break
@@ -1453,6 +1709,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.RateLimit(childComplexity), true
+	case "Webhook.retryPolicy":
+		if e.ComplexityRoot.Webhook.RetryPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.RetryPolicy(childComplexity), true
 	case "Webhook.revision":
 		if e.ComplexityRoot.Webhook.Revision == nil {
 			break
@@ -1632,15 +1894,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CheckWebhooksInput", ec.unmarshalInputCheckWebhooksInput),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
+			graphql.NewInputUnmarshaler("CreatePortalSessionInput", ec.unmarshalInputCreatePortalSessionInput),
 			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
 			graphql.NewInputUnmarshaler("DeleteWebhookInput", ec.unmarshalInputDeleteWebhookInput),
 			graphql.NewInputUnmarshaler("HeaderInput", ec.unmarshalInputHeaderInput),
+			graphql.NewInputUnmarshaler("PortalThemeInput", ec.unmarshalInputPortalThemeInput),
 			graphql.NewInputUnmarshaler("PublishEventInput", ec.unmarshalInputPublishEventInput),
 			graphql.NewInputUnmarshaler("PublishEventsInput", ec.unmarshalInputPublishEventsInput),
 			graphql.NewInputUnmarshaler("RateLimitInput", ec.unmarshalInputRateLimitInput),
 			graphql.NewInputUnmarshaler("RecoverDeliveriesInput", ec.unmarshalInputRecoverDeliveriesInput),
 			graphql.NewInputUnmarshaler("RedeliverInput", ec.unmarshalInputRedeliverInput),
+			graphql.NewInputUnmarshaler("RetryPolicyInput", ec.unmarshalInputRetryPolicyInput),
 			graphql.NewInputUnmarshaler("RevokeApiKeyInput", ec.unmarshalInputRevokeApiKeyInput),
+			graphql.NewInputUnmarshaler("RevokePortalSessionInput", ec.unmarshalInputRevokePortalSessionInput),
 			graphql.NewInputUnmarshaler("RotateWebhookSecretInput", ec.unmarshalInputRotateWebhookSecretInput),
 			graphql.NewInputUnmarshaler("TestWebhookInput", ec.unmarshalInputTestWebhookInput),
 			graphql.NewInputUnmarshaler("UpdateWebhookInput", ec.unmarshalInputUpdateWebhookInput),
@@ -1806,7 +2072,12 @@ type Query {
 type Viewer {
   account: Account!
   scope: Scope!
+  "The API key's ID; empty when signed in through a portal session."
   keyId: String!
+  "The portal session the caller signed in with, if any."
+  portalSession: String
+  "A read-only portal session may watch and test, not change or delete."
+  readOnly: Boolean!
 }
 
 type Account implements Node {
@@ -2272,6 +2543,174 @@ type RecoverDeliveriesPayload {
   count: Int!
   userErrors: [UserError!]!
 }
+
+# ---- Portal: magic links into the Webhooks tab for the platform's account holders ----
+
+"What a portal session may do."
+enum PortalScope {
+  "Manage the account's webhooks, as an account key does."
+  FULL
+  "Watch and test webhooks; every other mutation is refused with FORBIDDEN."
+  READ_ONLY
+}
+
+"Branding for the portal; empty fields keep the configured theme (--portal-theme-file)."
+input PortalThemeInput {
+  "A hex colour, #rrggbb."
+  brandColor: String
+  "An https URL, or a path on webhookd's origin, of the header logo."
+  logoUrl: String
+  "Replaces \"webhookd\" in the header and the title."
+  productName: String
+}
+
+input CreatePortalSessionInput {
+  "The account the session signs in as. It must exist."
+  account: String!
+  "Seconds until the link and the session expire: 60 to 86400, default 3600."
+  ttlSeconds: Int
+  scope: PortalScope = FULL
+  theme: PortalThemeInput
+}
+
+type PortalTheme {
+  brandColor: String
+  logoUrl: String
+  productName: String
+}
+
+"A portal session: minted by an admin key, its link exchanged once for a cookie."
+type PortalSession {
+  id: String!
+  account: String!
+  scope: PortalScope!
+  theme: PortalTheme!
+  createdAt: Time!
+  expiresAt: Time!
+  "When the link was used; a link works once."
+  exchangedAt: Time
+  revokedAt: Time
+}
+
+type CreatePortalSessionPayload {
+  session: PortalSession
+  "The one-use link token (whp_…), shown once; only its hash is stored."
+  token: String
+  "The magic link relative to the server: /portal#token=whp_…"
+  path: String
+  "The magic link as an absolute URL; null unless --public-url is set."
+  url: String
+  userErrors: [UserError!]!
+}
+
+input RevokePortalSessionInput {
+  id: String!
+}
+
+type RevokePortalSessionPayload {
+  session: PortalSession
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "A portal session by ID (admin keys only)."
+  portalSession(id: String!): PortalSession @hasScope(any: [ADMIN])
+}
+
+extend type Mutation {
+  "Mint a short-lived portal session for an account and its one-use magic link."
+  createPortalSession(input: CreatePortalSessionInput!): CreatePortalSessionPayload! @hasScope(any: [ADMIN])
+  "End a portal session: its link, if unused, and its cookie."
+  revokePortalSession(input: RevokePortalSessionInput!): RevokePortalSessionPayload! @hasScope(any: [ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../../schema_filter.graphqls", Input: `# Payload filters and the testing tool's answer about them. Kept apart from
+# schema.graphqls; gqlgen.yml lists both.
+
+extend input CreateWebhookInput {
+  """
+  Deliver only events whose data passes this filter, besides their type: Convoy's
+  (MongoDB's) operators on dotted paths under data, e.g. {"data.severity": "hard"} or
+  {"data.tags": {"$contains": "newsletter"}}. Omitted or {} means every event.
+  """
+  filter: JSON
+}
+
+extend input UpdateWebhookInput {
+  "Replaces the payload filter; {} removes it, omitted leaves it as it is."
+  filter: JSON
+}
+
+extend type Webhook {
+  "The payload filter, as stored (compact JSON); null when the webhook has none."
+  filter: JSON
+}
+
+extend type TestResult {
+  "Whether the event sent (the sample or your payload) passes the webhook's filter, i.e. would be delivered if published; true without a filter."
+  passesFilter: Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../../policy.graphqls", Input: `# Per-webhook delivery settings: the body format and the retry policy.
+# Kept beside schema.graphqls as extensions, so they read as one concept.
+
+"How a webhook's deliveries encode their body."
+enum BodyFormat {
+  "The Standard Webhooks JSON envelope: {id, type, timestamp, account, data}."
+  JSON
+  "application/x-www-form-urlencoded with SMTPeter's field names, for receivers written for SMTPeter (arrays as tags[]=, nested values as key[sub]=; see the README)."
+  FORM
+}
+
+"Which retry schedule a webhook follows."
+enum RetrySchedule {
+  "Ten attempts over about three days: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h."
+  DEFAULT
+  "Seven attempts over about twenty minutes: at once, then 5 s, 30 s, 1 min, 2 min, 5 min, 10 min; Retry-After is honoured up to 10 minutes."
+  SHORT
+  "The webhook's own delays (delaysSeconds)."
+  CUSTOM
+}
+
+"A webhook's retry policy as it applies. Each delay gets ±20% jitter."
+type RetryPolicy {
+  schedule: RetrySchedule!
+  "The delay before each retry, in seconds, counted from the previous failure; the first attempt is made at once."
+  delaysSeconds: [Int!]!
+  "Attempts in all, the first included."
+  maxAttempts: Int!
+  "The sum of the delays, in seconds (before jitter)."
+  totalSeconds: Int!
+  "How long one attempt may take, in seconds, from connecting to the end of the response."
+  attemptTimeoutSeconds: Int!
+}
+
+input RetryPolicyInput {
+  schedule: RetrySchedule!
+  "Only with CUSTOM: 1 to 20 delays of 1 s to 24 h each, adding up to at most 5 days."
+  delaysSeconds: [Int!]
+  "1 to 30 seconds; default 15."
+  attemptTimeoutSeconds: Int
+}
+
+extend type Webhook {
+  bodyFormat: BodyFormat!
+  retryPolicy: RetryPolicy!
+}
+
+extend input CreateWebhookInput {
+  "Default JSON."
+  bodyFormat: BodyFormat
+  "Default: the DEFAULT schedule with a 15 s attempt timeout."
+  retryPolicy: RetryPolicyInput
+}
+
+extend input UpdateWebhookInput {
+  "Changes the format of every attempt from now on, retries included."
+  bodyFormat: BodyFormat
+  "Replaces the whole policy. A delivery already retrying continues on the new schedule, counting the attempts it made; once they exceed it, its next failure fails it (it can be redelivered)."
+  retryPolicy: RetryPolicyInput
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2330,6 +2769,22 @@ func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context,
 		return ec.fieldContext_CreateApiKeyPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatePortalSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "session":
+		return ec.fieldContext_CreatePortalSessionPayload_session(ctx, field)
+	case "token":
+		return ec.fieldContext_CreatePortalSessionPayload_token(ctx, field)
+	case "path":
+		return ec.fieldContext_CreatePortalSessionPayload_path(ctx, field)
+	case "url":
+		return ec.fieldContext_CreatePortalSessionPayload_url(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreatePortalSessionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatePortalSessionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2508,6 +2963,40 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PortalSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PortalSession_id(ctx, field)
+	case "account":
+		return ec.fieldContext_PortalSession_account(ctx, field)
+	case "scope":
+		return ec.fieldContext_PortalSession_scope(ctx, field)
+	case "theme":
+		return ec.fieldContext_PortalSession_theme(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PortalSession_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PortalSession_expiresAt(ctx, field)
+	case "exchangedAt":
+		return ec.fieldContext_PortalSession_exchangedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_PortalSession_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PortalSession", field.Name)
+}
+
+func (ec *executionContext) childFields_PortalTheme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "brandColor":
+		return ec.fieldContext_PortalTheme_brandColor(ctx, field)
+	case "logoUrl":
+		return ec.fieldContext_PortalTheme_logoUrl(ctx, field)
+	case "productName":
+		return ec.fieldContext_PortalTheme_productName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PortalTheme", field.Name)
+}
+
 func (ec *executionContext) childFields_PublishEventResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "messageId":
@@ -2560,6 +3049,22 @@ func (ec *executionContext) childFields_RedeliverPayload(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type RedeliverPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RetryPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "schedule":
+		return ec.fieldContext_RetryPolicy_schedule(ctx, field)
+	case "delaysSeconds":
+		return ec.fieldContext_RetryPolicy_delaysSeconds(ctx, field)
+	case "maxAttempts":
+		return ec.fieldContext_RetryPolicy_maxAttempts(ctx, field)
+	case "totalSeconds":
+		return ec.fieldContext_RetryPolicy_totalSeconds(ctx, field)
+	case "attemptTimeoutSeconds":
+		return ec.fieldContext_RetryPolicy_attemptTimeoutSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetryPolicy", field.Name)
+}
+
 func (ec *executionContext) childFields_RevokeApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiKey":
@@ -2568,6 +3073,16 @@ func (ec *executionContext) childFields_RevokeApiKeyPayload(ctx context.Context,
 		return ec.fieldContext_RevokeApiKeyPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokeApiKeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokePortalSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "session":
+		return ec.fieldContext_RevokePortalSessionPayload_session(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RevokePortalSessionPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokePortalSessionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StatsPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2598,6 +3113,8 @@ func (ec *executionContext) childFields_TestResult(ctx context.Context, field gr
 		return ec.fieldContext_TestResult_errorMessage(ctx, field)
 	case "responseExcerpt":
 		return ec.fieldContext_TestResult_responseExcerpt(ctx, field)
+	case "passesFilter":
+		return ec.fieldContext_TestResult_passesFilter(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TestResult", field.Name)
 }
@@ -2682,6 +3199,10 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_scope(ctx, field)
 	case "keyId":
 		return ec.fieldContext_Viewer_keyId(ctx, field)
+	case "portalSession":
+		return ec.fieldContext_Viewer_portalSession(ctx, field)
+	case "readOnly":
+		return ec.fieldContext_Viewer_readOnly(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -2722,6 +3243,12 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_updatedAt(ctx, field)
 	case "revision":
 		return ec.fieldContext_Webhook_revision(ctx, field)
+	case "filter":
+		return ec.fieldContext_Webhook_filter(ctx, field)
+	case "bodyFormat":
+		return ec.fieldContext_Webhook_bodyFormat(ctx, field)
+	case "retryPolicy":
+		return ec.fieldContext_Webhook_retryPolicy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
 }
@@ -2956,6 +3483,20 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createPortalSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreatePortalSessionInput, error) {
+			return ec.unmarshalNCreatePortalSessionInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐCreatePortalSessionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3060,6 +3601,20 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
 			return ec.unmarshalNRevokeApiKeyInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokePortalSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokePortalSessionInput, error) {
+			return ec.unmarshalNRevokePortalSessionInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRevokePortalSessionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3256,6 +3811,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
 		func(ctx context.Context, v any) (string, error) {
 			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_portalSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3780,6 +4349,139 @@ func (ec *executionContext) _CreateApiKeyPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_CreateApiKeyPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CreateApiKeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreatePortalSessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.CreatePortalSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatePortalSessionPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PortalSession) graphql.Marshaler {
+			return ec.marshalOPortalSession2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreatePortalSessionPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatePortalSessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PortalSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreatePortalSessionPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.CreatePortalSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatePortalSessionPayload_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreatePortalSessionPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatePortalSessionPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatePortalSessionPayload_path(ctx context.Context, field graphql.CollectedField, obj *model.CreatePortalSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatePortalSessionPayload_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreatePortalSessionPayload_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatePortalSessionPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatePortalSessionPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.CreatePortalSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatePortalSessionPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreatePortalSessionPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatePortalSessionPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatePortalSessionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreatePortalSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatePortalSessionPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatePortalSessionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatePortalSessionPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -5934,6 +6636,130 @@ func (ec *executionContext) fieldContext_Mutation_recoverDeliveries(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createPortalSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createPortalSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreatePortalSession(ctx, fc.Args["input"].(model.CreatePortalSessionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNScope2ᚕgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐScopeᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.CreatePortalSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.CreatePortalSessionPayload
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreatePortalSessionPayload) graphql.Marshaler {
+			return ec.marshalNCreatePortalSessionPayload2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐCreatePortalSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createPortalSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatePortalSessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createPortalSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokePortalSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokePortalSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokePortalSession(ctx, fc.Args["input"].(model.RevokePortalSessionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNScope2ᚕgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐScopeᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.RevokePortalSessionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.RevokePortalSessionPayload
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokePortalSessionPayload) graphql.Marshaler {
+			return ec.marshalNRevokePortalSessionPayload2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRevokePortalSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokePortalSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokePortalSessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokePortalSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5978,6 +6804,268 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PortalSession_id(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "String")
+}
+
+func (ec *executionContext) _PortalSession_account(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_account(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Account, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "String")
+}
+
+func (ec *executionContext) _PortalSession_scope(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PortalScope) graphql.Marshaler {
+			return ec.marshalNPortalScope2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "PortalScope")
+}
+
+func (ec *executionContext) _PortalSession_theme(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Theme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PortalTheme) graphql.Marshaler {
+			return ec.marshalNPortalTheme2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalTheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PortalSession",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PortalTheme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PortalSession_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PortalSession_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PortalSession_exchangedAt(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_exchangedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExchangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_exchangedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PortalSession_revokedAt(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalSession_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PortalSession_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalSession", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PortalTheme_brandColor(ctx context.Context, field graphql.CollectedField, obj *model.PortalTheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalTheme_brandColor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BrandColor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PortalTheme_brandColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalTheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _PortalTheme_logoUrl(ctx context.Context, field graphql.CollectedField, obj *model.PortalTheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalTheme_logoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PortalTheme_logoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalTheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _PortalTheme_productName(ctx context.Context, field graphql.CollectedField, obj *model.PortalTheme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PortalTheme_productName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PortalTheme_productName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PortalTheme", field, false, false, "String")
 }
 
 func (ec *executionContext) _PublishEventResult_messageId(ctx context.Context, field graphql.CollectedField, obj *model.PublishEventResult) (ret graphql.Marshaler) {
@@ -6682,6 +7770,68 @@ func (ec *executionContext) fieldContext_Query_stats(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_portalSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_portalSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PortalSession(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNScope2ᚕgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐScopeᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.PortalSession
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.PortalSession
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PortalSession) graphql.Marshaler {
+			return ec.marshalOPortalSession2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_portalSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PortalSession(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_portalSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6923,6 +8073,121 @@ func (ec *executionContext) fieldContext_RedeliverPayload_userErrors(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _RetryPolicy_schedule(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RetrySchedule) graphql.Marshaler {
+			return ec.marshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "RetrySchedule")
+}
+
+func (ec *executionContext) _RetryPolicy_delaysSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_delaysSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DelaysSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_delaysSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetryPolicy_maxAttempts(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_maxAttempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAttempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_maxAttempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetryPolicy_totalSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_totalSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_totalSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RetryPolicy_attemptTimeoutSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RetryPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetryPolicy_attemptTimeoutSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttemptTimeoutSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetryPolicy_attemptTimeoutSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetryPolicy", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RevokeApiKeyPayload_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPIKeyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6977,6 +8242,70 @@ func (ec *executionContext) _RevokeApiKeyPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_RevokeApiKeyPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RevokeApiKeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokePortalSessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.RevokePortalSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokePortalSessionPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PortalSession) graphql.Marshaler {
+			return ec.marshalOPortalSession2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokePortalSessionPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokePortalSessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PortalSession(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokePortalSessionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RevokePortalSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokePortalSessionPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokePortalSessionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokePortalSessionPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -7339,6 +8668,29 @@ func (ec *executionContext) _TestResult_responseExcerpt(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_TestResult_responseExcerpt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TestResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _TestResult_passesFilter(ctx context.Context, field graphql.CollectedField, obj *model.TestResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TestResult_passesFilter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PassesFilter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TestResult_passesFilter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TestResult", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _TestWebhookPayload_result(ctx context.Context, field graphql.CollectedField, obj *model.TestWebhookPayload) (ret graphql.Marshaler) {
@@ -7965,6 +9317,52 @@ func (ec *executionContext) fieldContext_Viewer_keyId(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
+func (ec *executionContext) _Viewer_portalSession(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_portalSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PortalSession, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_portalSession(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_readOnly(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_readOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_readOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Webhook_id(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8390,6 +9788,84 @@ func (ec *executionContext) _Webhook_revision(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Webhook_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Webhook_filter(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JSON) graphql.Marshaler {
+			return ec.marshalOJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Webhook_bodyFormat(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_bodyFormat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyFormat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BodyFormat) graphql.Marshaler {
+			return ec.marshalNBodyFormat2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_bodyFormat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "BodyFormat")
+}
+
+func (ec *executionContext) _Webhook_retryPolicy(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_retryPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RetryPolicy) graphql.Marshaler {
+			return ec.marshalNRetryPolicy2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_retryPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Webhook",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetryPolicy(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WebhookCheck_webhook(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCheck) (ret graphql.Marshaler) {
@@ -10134,6 +11610,73 @@ func UnmarshalCreateApiKeyInput(ctx context.Context, raw any) (model.CreateAPIKe
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreatePortalSessionInput(ctx context.Context, obj any) (model.CreatePortalSessionInput, error) {
+	var it model.CreatePortalSessionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["scope"]; !present {
+		asMap["scope"] = "FULL"
+	}
+
+	fieldsInOrder := [...]string{"account", "ttlSeconds", "scope", "theme"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "account":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("account"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Account = data
+		case "ttlSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ttlSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TTLSeconds = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOPortalScope2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "theme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("theme"))
+			data, err := ec.unmarshalOPortalThemeInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalThemeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Theme = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreatePortalSessionInput unmarshals raw into the CreatePortalSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreatePortalSessionInput(ctx context.Context, raw any) (model.CreatePortalSessionInput, error) {
+	var out model.CreatePortalSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePortalSessionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context, obj any) (model.CreateWebhookInput, error) {
 	var it model.CreateWebhookInput
 	if obj == nil {
@@ -10145,7 +11688,7 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency"}
+	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10201,6 +11744,27 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.MaxConcurrency = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		case "bodyFormat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyFormat"))
+			data, err := ec.unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyFormat = data
+		case "retryPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retryPolicy"))
+			data, err := ec.unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetryPolicy = data
 		}
 	}
 	return it, nil
@@ -10306,6 +11870,62 @@ func (ec *executionContext) unmarshalInputHeaderInput(ctx context.Context, obj a
 func UnmarshalHeaderInput(ctx context.Context, raw any) (model.HeaderInput, error) {
 	var out model.HeaderInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "HeaderInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPortalThemeInput(ctx context.Context, obj any) (model.PortalThemeInput, error) {
+	var it model.PortalThemeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"brandColor", "logoUrl", "productName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "brandColor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brandColor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BrandColor = data
+		case "logoUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURL = data
+		case "productName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPortalThemeInput unmarshals raw into the PortalThemeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPortalThemeInput(ctx context.Context, raw any) (model.PortalThemeInput, error) {
+	var out model.PortalThemeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PortalThemeInput", raw, &out)
 	return out, err
 }
 
@@ -10554,6 +12174,62 @@ func UnmarshalRedeliverInput(ctx context.Context, raw any) (model.RedeliverInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRetryPolicyInput(ctx context.Context, obj any) (model.RetryPolicyInput, error) {
+	var it model.RetryPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"schedule", "delaysSeconds", "attemptTimeoutSeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "delaysSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delaysSeconds"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DelaysSeconds = data
+		case "attemptTimeoutSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attemptTimeoutSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttemptTimeoutSeconds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetryPolicyInput unmarshals raw into the RetryPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetryPolicyInput(ctx context.Context, raw any) (model.RetryPolicyInput, error) {
+	var out model.RetryPolicyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetryPolicyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context, obj any) (model.RevokeAPIKeyInput, error) {
 	var it model.RevokeAPIKeyInput
 	if obj == nil {
@@ -10593,6 +12269,48 @@ func (ec *executionContext) unmarshalInputRevokeApiKeyInput(ctx context.Context,
 func UnmarshalRevokeApiKeyInput(ctx context.Context, raw any) (model.RevokeAPIKeyInput, error) {
 	var out model.RevokeAPIKeyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeApiKeyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokePortalSessionInput(ctx context.Context, obj any) (model.RevokePortalSessionInput, error) {
+	var it model.RevokePortalSessionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokePortalSessionInput unmarshals raw into the RevokePortalSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokePortalSessionInput(ctx context.Context, raw any) (model.RevokePortalSessionInput, error) {
+	var out model.RevokePortalSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokePortalSessionInput", raw, &out)
 	return out, err
 }
 
@@ -10712,7 +12430,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency"}
+	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10782,6 +12500,27 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.MaxConcurrency = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		case "bodyFormat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyFormat"))
+			data, err := ec.unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyFormat = data
+		case "retryPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retryPolicy"))
+			data, err := ec.unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RetryPolicy = data
 		}
 	}
 	return it, nil
@@ -11094,6 +12833,59 @@ func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._CreateApiKeyPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createPortalSessionPayloadImplementors = []string{"CreatePortalSessionPayload"}
+
+func (ec *executionContext) _CreatePortalSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreatePortalSessionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createPortalSessionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatePortalSessionPayload")
+		case "session":
+			out.Values[i] = ec._CreatePortalSessionPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "token":
+			out.Values[i] = ec._CreatePortalSessionPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "path":
+			out.Values[i] = ec._CreatePortalSessionPayload_path(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._CreatePortalSessionPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CreatePortalSessionPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11791,6 +13583,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createPortalSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createPortalSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokePortalSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokePortalSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11826,6 +13632,117 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var portalSessionImplementors = []string{"PortalSession"}
+
+func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.SelectionSet, obj *model.PortalSession) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, portalSessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PortalSession")
+		case "id":
+			out.Values[i] = ec._PortalSession_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "account":
+			out.Values[i] = ec._PortalSession_account(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._PortalSession_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "theme":
+			out.Values[i] = ec._PortalSession_theme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._PortalSession_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PortalSession_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exchangedAt":
+			out.Values[i] = ec._PortalSession_exchangedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revokedAt":
+			out.Values[i] = ec._PortalSession_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var portalThemeImplementors = []string{"PortalTheme"}
+
+func (ec *executionContext) _PortalTheme(ctx context.Context, sel ast.SelectionSet, obj *model.PortalTheme) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, portalThemeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PortalTheme")
+		case "brandColor":
+			out.Values[i] = ec._PortalTheme_brandColor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "logoUrl":
+			out.Values[i] = ec._PortalTheme_logoUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productName":
+			out.Values[i] = ec._PortalTheme_productName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -12006,6 +13923,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_stats(ctx, field)
 				})
+		case "portalSession":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_portalSession(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -12151,6 +14074,59 @@ func (ec *executionContext) _RedeliverPayload(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var retryPolicyImplementors = []string{"RetryPolicy"}
+
+func (ec *executionContext) _RetryPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.RetryPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retryPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetryPolicy")
+		case "schedule":
+			out.Values[i] = ec._RetryPolicy_schedule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delaysSeconds":
+			out.Values[i] = ec._RetryPolicy_delaysSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxAttempts":
+			out.Values[i] = ec._RetryPolicy_maxAttempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalSeconds":
+			out.Values[i] = ec._RetryPolicy_totalSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attemptTimeoutSeconds":
+			out.Values[i] = ec._RetryPolicy_attemptTimeoutSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var revokeApiKeyPayloadImplementors = []string{"RevokeApiKeyPayload"}
 
 func (ec *executionContext) _RevokeApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeAPIKeyPayload) graphql.Marshaler {
@@ -12169,6 +14145,44 @@ func (ec *executionContext) _RevokeApiKeyPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._RevokeApiKeyPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revokePortalSessionPayloadImplementors = []string{"RevokePortalSessionPayload"}
+
+func (ec *executionContext) _RevokePortalSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokePortalSessionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokePortalSessionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokePortalSessionPayload")
+		case "session":
+			out.Values[i] = ec._RevokePortalSessionPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RevokePortalSessionPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12298,6 +14312,11 @@ func (ec *executionContext) _TestResult(ctx context.Context, sel ast.SelectionSe
 		case "responseExcerpt":
 			out.Values[i] = ec._TestResult_responseExcerpt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "passesFilter":
+			out.Values[i] = ec._TestResult_passesFilter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -12589,6 +14608,16 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "portalSession":
+			out.Values[i] = ec._Viewer_portalSession(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "readOnly":
+			out.Values[i] = ec._Viewer_readOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12699,6 +14728,21 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "revision":
 			out.Values[i] = ec._Webhook_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filter":
+			out.Values[i] = ec._Webhook_filter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "bodyFormat":
+			out.Values[i] = ec._Webhook_bodyFormat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryPolicy":
+			out.Values[i] = ec._Webhook_retryPolicy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13354,6 +15398,16 @@ func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋwebhookdᚋwebhookd
 	return ret
 }
 
+func (ec *executionContext) unmarshalNBodyFormat2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, v any) (model.BodyFormat, error) {
+	var res model.BodyFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBodyFormat2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, sel ast.SelectionSet, v model.BodyFormat) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13387,6 +15441,19 @@ func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖgithubᚗcomᚋwebhoo
 		return graphql.Null
 	}
 	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreatePortalSessionInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐCreatePortalSessionInput(ctx context.Context, v any) (model.CreatePortalSessionInput, error) {
+	res, err := ec.unmarshalInputCreatePortalSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreatePortalSessionPayload2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐCreatePortalSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreatePortalSessionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreatePortalSessionPayload!")
+		return graphql.Null
+	}
+	return ec._CreatePortalSessionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateWebhookInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐCreateWebhookInput(ctx context.Context, v any) (model.CreateWebhookInput, error) {
@@ -13644,6 +15711,35 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐJSON(ctx context.Context, v any) (model.JSON, error) {
 	var res model.JSON
 	err := res.UnmarshalGQL(v)
@@ -13664,6 +15760,24 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋwebhookdᚋwebhoo
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPortalScope2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalScope(ctx context.Context, v any) (model.PortalScope, error) {
+	var res model.PortalScope
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPortalScope2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalScope(ctx context.Context, sel ast.SelectionSet, v model.PortalScope) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPortalTheme2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalTheme(ctx context.Context, sel ast.SelectionSet, v *model.PortalTheme) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PortalTheme!")
+		return graphql.Null
+	}
+	return ec._PortalTheme(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPublishEventInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPublishEventInput(ctx context.Context, v any) (model.PublishEventInput, error) {
@@ -13752,6 +15866,24 @@ func (ec *executionContext) marshalNRedeliverPayload2ᚖgithubᚗcomᚋwebhookd�
 	return ec._RedeliverPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRetryPolicy2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicy(ctx context.Context, sel ast.SelectionSet, v *model.RetryPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RetryPolicy!")
+		return graphql.Null
+	}
+	return ec._RetryPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx context.Context, v any) (model.RetrySchedule, error) {
+	var res model.RetrySchedule
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRetrySchedule2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetrySchedule(ctx context.Context, sel ast.SelectionSet, v model.RetrySchedule) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNRevokeApiKeyInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRevokeAPIKeyInput(ctx context.Context, v any) (model.RevokeAPIKeyInput, error) {
 	res, err := ec.unmarshalInputRevokeApiKeyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13763,6 +15895,19 @@ func (ec *executionContext) marshalNRevokeApiKeyPayload2ᚖgithubᚗcomᚋwebhoo
 		return graphql.Null
 	}
 	return ec._RevokeApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokePortalSessionInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRevokePortalSessionInput(ctx context.Context, v any) (model.RevokePortalSessionInput, error) {
+	res, err := ec.unmarshalInputRevokePortalSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokePortalSessionPayload2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRevokePortalSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokePortalSessionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokePortalSessionPayload!")
+		return graphql.Null
+	}
+	return ec._RevokePortalSessionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRotateWebhookSecretInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRotateWebhookSecretInput(ctx context.Context, v any) (model.RotateWebhookSecretInput, error) {
@@ -14225,6 +16370,22 @@ func (ec *executionContext) marshalOApiKey2ᚖgithubᚗcomᚋwebhookdᚋwebhookd
 	return ec._ApiKey(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, v any) (*model.BodyFormat, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.BodyFormat)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, sel ast.SelectionSet, v *model.BodyFormat) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14337,6 +16498,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -14378,11 +16574,50 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋwebhookdᚋwebhookdᚋgr
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPortalScope2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalScope(ctx context.Context, v any) (*model.PortalScope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PortalScope)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPortalScope2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalScope(ctx context.Context, sel ast.SelectionSet, v *model.PortalScope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOPortalSession2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalSession(ctx context.Context, sel ast.SelectionSet, v *model.PortalSession) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PortalSession(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPortalThemeInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐPortalThemeInput(ctx context.Context, v any) (*model.PortalThemeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPortalThemeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalORateLimitInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRateLimitInput(ctx context.Context, v any) (*model.RateLimitInput, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputRateLimitInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORetryPolicyInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐRetryPolicyInput(ctx context.Context, v any) (*model.RetryPolicyInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRetryPolicyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

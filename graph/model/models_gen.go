@@ -60,6 +60,26 @@ type CreateAPIKeyPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+type CreatePortalSessionInput struct {
+	// The account the session signs in as. It must exist.
+	Account string `json:"account"`
+	// Seconds until the link and the session expire: 60 to 86400, default 3600.
+	TTLSeconds *int              `json:"ttlSeconds,omitempty"`
+	Scope      *PortalScope      `json:"scope,omitempty"`
+	Theme      *PortalThemeInput `json:"theme,omitempty"`
+}
+
+type CreatePortalSessionPayload struct {
+	Session *PortalSession `json:"session,omitempty"`
+	// The one-use link token (whp_…), shown once; only its hash is stored.
+	Token *string `json:"token,omitempty"`
+	// The magic link relative to the server: /portal#token=whp_…
+	Path *string `json:"path,omitempty"`
+	// The magic link as an absolute URL; null unless --public-url is set.
+	URL        *string     `json:"url,omitempty"`
+	UserErrors []UserError `json:"userErrors"`
+}
+
 type CreateWebhookInput struct {
 	Name           string          `json:"name"`
 	URL            string          `json:"url"`
@@ -68,6 +88,14 @@ type CreateWebhookInput struct {
 	Headers        []HeaderInput   `json:"headers,omitempty"`
 	RateLimit      *RateLimitInput `json:"rateLimit,omitempty"`
 	MaxConcurrency *int            `json:"maxConcurrency,omitempty"`
+	// Deliver only events whose data passes this filter, besides their type: Convoy's
+	// (MongoDB's) operators on dotted paths under data, e.g. {"data.severity": "hard"} or
+	// {"data.tags": {"$contains": "newsletter"}}. Omitted or {} means every event.
+	Filter JSON `json:"filter,omitempty"`
+	// Default JSON.
+	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
+	// Default: the DEFAULT schedule with a 15 s attempt timeout.
+	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
 }
 
 type CreateWebhookPayload struct {
@@ -155,6 +183,35 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+// A portal session: minted by an admin key, its link exchanged once for a cookie.
+type PortalSession struct {
+	ID        string       `json:"id"`
+	Account   string       `json:"account"`
+	Scope     PortalScope  `json:"scope"`
+	Theme     *PortalTheme `json:"theme"`
+	CreatedAt time.Time    `json:"createdAt"`
+	ExpiresAt time.Time    `json:"expiresAt"`
+	// When the link was used; a link works once.
+	ExchangedAt *time.Time `json:"exchangedAt,omitempty"`
+	RevokedAt   *time.Time `json:"revokedAt,omitempty"`
+}
+
+type PortalTheme struct {
+	BrandColor  *string `json:"brandColor,omitempty"`
+	LogoURL     *string `json:"logoUrl,omitempty"`
+	ProductName *string `json:"productName,omitempty"`
+}
+
+// Branding for the portal; empty fields keep the configured theme (--portal-theme-file).
+type PortalThemeInput struct {
+	// A hex colour, #rrggbb.
+	BrandColor *string `json:"brandColor,omitempty"`
+	// An https URL, or a path on webhookd's origin, of the header logo.
+	LogoURL *string `json:"logoUrl,omitempty"`
+	// Replaces "webhookd" in the header and the title.
+	ProductName *string `json:"productName,omitempty"`
+}
+
 type PublishEventInput struct {
 	// Idempotency key: a repeat within 24 h returns the original message and delivers nothing new.
 	ID      *string `json:"id,omitempty"`
@@ -214,6 +271,27 @@ type RedeliverPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A webhook's retry policy as it applies. Each delay gets ±20% jitter.
+type RetryPolicy struct {
+	Schedule RetrySchedule `json:"schedule"`
+	// The delay before each retry, in seconds, counted from the previous failure; the first attempt is made at once.
+	DelaysSeconds []int `json:"delaysSeconds"`
+	// Attempts in all, the first included.
+	MaxAttempts int `json:"maxAttempts"`
+	// The sum of the delays, in seconds (before jitter).
+	TotalSeconds int `json:"totalSeconds"`
+	// How long one attempt may take, in seconds, from connecting to the end of the response.
+	AttemptTimeoutSeconds int `json:"attemptTimeoutSeconds"`
+}
+
+type RetryPolicyInput struct {
+	Schedule RetrySchedule `json:"schedule"`
+	// Only with CUSTOM: 1 to 20 delays of 1 s to 24 h each, adding up to at most 5 days.
+	DelaysSeconds []int `json:"delaysSeconds,omitempty"`
+	// 1 to 30 seconds; default 15.
+	AttemptTimeoutSeconds *int `json:"attemptTimeoutSeconds,omitempty"`
+}
+
 type RevokeAPIKeyInput struct {
 	ID string `json:"id"`
 }
@@ -221,6 +299,15 @@ type RevokeAPIKeyInput struct {
 type RevokeAPIKeyPayload struct {
 	APIKey     *APIKey     `json:"apiKey,omitempty"`
 	UserErrors []UserError `json:"userErrors"`
+}
+
+type RevokePortalSessionInput struct {
+	ID string `json:"id"`
+}
+
+type RevokePortalSessionPayload struct {
+	Session    *PortalSession `json:"session,omitempty"`
+	UserErrors []UserError    `json:"userErrors"`
 }
 
 type RotateWebhookSecretInput struct {
@@ -246,6 +333,8 @@ type TestResult struct {
 	ErrorClass      *string `json:"errorClass,omitempty"`
 	ErrorMessage    *string `json:"errorMessage,omitempty"`
 	ResponseExcerpt *string `json:"responseExcerpt,omitempty"`
+	// Whether the event sent (the sample or your payload) passes the webhook's filter, i.e. would be delivered if published; true without a filter.
+	PassesFilter bool `json:"passesFilter"`
 }
 
 type TestWebhookInput struct {
@@ -272,6 +361,12 @@ type UpdateWebhookInput struct {
 	Headers          []HeaderInput   `json:"headers,omitempty"`
 	RateLimit        *RateLimitInput `json:"rateLimit,omitempty"`
 	MaxConcurrency   *int            `json:"maxConcurrency,omitempty"`
+	// Replaces the payload filter; {} removes it, omitted leaves it as it is.
+	Filter JSON `json:"filter,omitempty"`
+	// Changes the format of every attempt from now on, retries included.
+	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
+	// Replaces the whole policy. A delivery already retrying continues on the new schedule, counting the attempts it made; once they exceed it, its next failure fails it (it can be redelivered).
+	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
 }
 
 type UpdateWebhookPayload struct {
@@ -315,7 +410,12 @@ type VerifyWebhookPayload struct {
 type Viewer struct {
 	Account *Account `json:"account"`
 	Scope   Scope    `json:"scope"`
-	KeyID   string   `json:"keyId"`
+	// The API key's ID; empty when signed in through a portal session.
+	KeyID string `json:"keyId"`
+	// The portal session the caller signed in with, if any.
+	PortalSession *string `json:"portalSession,omitempty"`
+	// A read-only portal session may watch and test, not change or delete.
+	ReadOnly bool `json:"readOnly"`
 }
 
 type Webhook struct {
@@ -340,6 +440,10 @@ type Webhook struct {
 	UpdatedAt               time.Time  `json:"updatedAt"`
 	// The webhook's revision in the event store; changes with every event.
 	Revision int `json:"revision"`
+	// The payload filter, as stored (compact JSON); null when the webhook has none.
+	Filter      JSON         `json:"filter,omitempty"`
+	BodyFormat  BodyFormat   `json:"bodyFormat"`
+	RetryPolicy *RetryPolicy `json:"retryPolicy"`
 }
 
 func (Webhook) IsNode()            {}
@@ -392,6 +496,64 @@ type WebhookStats struct {
 	// Points of stepSeconds width over the window, oldest first, for charts.
 	StepSeconds int          `json:"stepSeconds"`
 	Series      []StatsPoint `json:"series"`
+}
+
+// How a webhook's deliveries encode their body.
+type BodyFormat string
+
+const (
+	// The Standard Webhooks JSON envelope: {id, type, timestamp, account, data}.
+	BodyFormatJSON BodyFormat = "JSON"
+	// application/x-www-form-urlencoded with SMTPeter's field names, for receivers written for SMTPeter (arrays as tags[]=, nested values as key[sub]=; see the README).
+	BodyFormatForm BodyFormat = "FORM"
+)
+
+var AllBodyFormat = []BodyFormat{
+	BodyFormatJSON,
+	BodyFormatForm,
+}
+
+func (e BodyFormat) IsValid() bool {
+	switch e {
+	case BodyFormatJSON, BodyFormatForm:
+		return true
+	}
+	return false
+}
+
+func (e BodyFormat) String() string {
+	return string(e)
+}
+
+func (e *BodyFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BodyFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BodyFormat", str)
+	}
+	return nil
+}
+
+func (e BodyFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BodyFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BodyFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // What a deliveryUpdated message reports about its delivery.
@@ -515,6 +677,125 @@ func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a portal session may do.
+type PortalScope string
+
+const (
+	// Manage the account's webhooks, as an account key does.
+	PortalScopeFull PortalScope = "FULL"
+	// Watch and test webhooks; every other mutation is refused with FORBIDDEN.
+	PortalScopeReadOnly PortalScope = "READ_ONLY"
+)
+
+var AllPortalScope = []PortalScope{
+	PortalScopeFull,
+	PortalScopeReadOnly,
+}
+
+func (e PortalScope) IsValid() bool {
+	switch e {
+	case PortalScopeFull, PortalScopeReadOnly:
+		return true
+	}
+	return false
+}
+
+func (e PortalScope) String() string {
+	return string(e)
+}
+
+func (e *PortalScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PortalScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PortalScope", str)
+	}
+	return nil
+}
+
+func (e PortalScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PortalScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PortalScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which retry schedule a webhook follows.
+type RetrySchedule string
+
+const (
+	// Ten attempts over about three days: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+	RetryScheduleDefault RetrySchedule = "DEFAULT"
+	// Seven attempts over about twenty minutes: at once, then 5 s, 30 s, 1 min, 2 min, 5 min, 10 min; Retry-After is honoured up to 10 minutes.
+	RetryScheduleShort RetrySchedule = "SHORT"
+	// The webhook's own delays (delaysSeconds).
+	RetryScheduleCustom RetrySchedule = "CUSTOM"
+)
+
+var AllRetrySchedule = []RetrySchedule{
+	RetryScheduleDefault,
+	RetryScheduleShort,
+	RetryScheduleCustom,
+}
+
+func (e RetrySchedule) IsValid() bool {
+	switch e {
+	case RetryScheduleDefault, RetryScheduleShort, RetryScheduleCustom:
+		return true
+	}
+	return false
+}
+
+func (e RetrySchedule) String() string {
+	return string(e)
+}
+
+func (e *RetrySchedule) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RetrySchedule(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RetrySchedule", str)
+	}
+	return nil
+}
+
+func (e RetrySchedule) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RetrySchedule) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RetrySchedule) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

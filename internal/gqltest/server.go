@@ -43,6 +43,12 @@ type Options struct {
 	BodyReadTimeout, IngestBodyReadTimeout time.Duration
 	// WebsocketInitTimeout replaces graph.DefaultInitTimeout when not zero.
 	WebsocketInitTimeout time.Duration
+	// PortalFrameAncestors, PortalTheme and PublicURL are
+	// --portal-frame-ancestors, --portal-theme-file's theme and
+	// --public-url.
+	PortalFrameAncestors []string
+	PortalTheme          domain.PortalTheme
+	PublicURL            string
 }
 
 // NewServer starts a core (testenv.New) and serves it through
@@ -92,8 +98,9 @@ func NewServerWith(t testing.TB, opts Options) *Server {
 // with the test-only GraphQL options: introspection on, a 1 s websocket
 // ping.
 func mount(hs *httpserver.Server, env *testenv.Env, opts Options) {
-	routes.Mount(hs, env.Core, routes.Options{Logger: opts.Logger,
-		GraphQL: graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout}})
+	routes.Mount(hs, env.Core, routes.Options{Logger: opts.Logger, PublicURL: opts.PublicURL,
+		GraphQL:              graph.Options{Introspection: true, PingInterval: time.Second, InitTimeout: opts.WebsocketInitTimeout},
+		PortalFrameAncestors: opts.PortalFrameAncestors, PortalTheme: opts.PortalTheme})
 }
 
 // GraphQLURL is the /graphql endpoint.

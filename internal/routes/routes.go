@@ -8,6 +8,7 @@ package routes
 import (
 	"log/slog"
 
+	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/graph"
 	"github.com/webhookd/webhookd/httpserver"
 	"github.com/webhookd/webhookd/internal/wiring"
@@ -25,10 +26,15 @@ type Options struct {
 	DevKey func() string
 	// Explorer mounts GraphiQL on /graphiql (--dev).
 	Explorer bool
+	// PortalFrameAncestors (--portal-frame-ancestors) may frame /portal;
+	// PortalTheme is --portal-theme-file's default theme.
+	PortalFrameAncestors []string
+	PortalTheme          domain.PortalTheme
 }
 
 // Mount puts the core's routes on hs: /graphql, the verification file,
-// /v1/events, /v1/deliveries/export, /.well-known/jwks.json, the UI on "/"
+// /v1/events, /v1/deliveries/export, /.well-known/jwks.json, the portal
+// routes (httpserver.Server.MountPortal), the UI on "/"
 // and, with the explorer, /graphiql (hs itself serves /healthz, /readyz
 // and /metrics).
 func Mount(hs *httpserver.Server, c *wiring.Core, r Options) {
@@ -40,7 +46,8 @@ func Mount(hs *httpserver.Server, c *wiring.Core, r Options) {
 	hs.Handle("GET /.well-known/jwks.json", httpserver.JWKSHandler(c.Dispatcher.Sender.SigningKeys))
 	// The Webhooks tab, on "/" (not "GET /", which would conflict with the
 	// method-less /graphql route); the demo key is offered only in --dev.
-	hs.Handle("/", web.Handler(web.Options{DevKey: r.DevKey}))
+	hs.MountPortal(c.App, httpserver.PortalOptions{PublicURL: r.PublicURL, Theme: r.PortalTheme})
+	hs.Handle("/", web.Handler(web.Options{DevKey: r.DevKey, PortalFrameAncestors: r.PortalFrameAncestors}))
 	if r.Explorer {
 		explorer := graph.Explorer(graph.ExplorerOptions{Endpoint: "/graphql", DevKey: r.DevKey})
 		hs.Handle("GET /graphiql", explorer)

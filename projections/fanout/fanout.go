@@ -22,7 +22,7 @@ import (
 
 // Bucket indexes webhooks by the messages they queue
 // (domain.WebhookState.FanOutTypes): account 0 eventType 0 webhookID ->
-// nil. Fan-out looks up exactly the webhooks that match a message, so its
+// the webhook's payload filter source, empty for none (filter.go). Fan-out looks up exactly the webhooks that match a message, so its
 // cost depends on them, not on how many webhooks exist.
 var Bucket = []byte("subscriptions")
 
@@ -44,10 +44,17 @@ func UpdateSubscriptions(tx *bbolt.Tx, before, after domain.WebhookState) error 
 			return err
 		}
 	}
+	var filter []byte
+	if after.Filter != "" {
+		filter = []byte(after.Filter)
+	}
 	for _, t := range after.FanOutTypes() {
-		if err := b.Put(subscriptionKey(after.AccountID, t, after.ID), nil); err != nil {
+		if err := b.Put(subscriptionKey(after.AccountID, t, after.ID), filter); err != nil {
 			return err
 		}
+	}
+	if !after.QueuesDeliveries() {
+		compiledFilters.forget(after.ID)
 	}
 	return nil
 }
@@ -61,8 +68,10 @@ func Targets(tx *bbolt.Tx, m domain.MessagePublished) []string {
 	prefix := subscriptionKey(m.AccountID, m.Type, "")
 	var ids []string
 	c := tx.Bucket(Bucket).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		ids = append(ids, string(k[len(prefix):]))
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if id := k[len(prefix):]; compiledFilters.admits(id, v, m) {
+			ids = append(ids, string(id))
+		}
 	}
 	return ids
 }

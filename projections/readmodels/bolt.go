@@ -24,6 +24,11 @@ func (b Bolt) APIKey(keyID string) (domain.APIKey, bool, error) {
 	return accounts.GetAPIKey(b.DB, keyID)
 }
 
+// PortalSession implements app.ReadModel.
+func (b Bolt) PortalSession(id string) (domain.PortalSession, bool, error) {
+	return accounts.GetPortalSession(b.DB, id)
+}
+
 // Account implements app.ReadModel.
 func (b Bolt) Account(id string) (domain.AccountState, bool, error) {
 	return accounts.GetAccount(b.DB, id)

@@ -1,7 +1,7 @@
 // Package readmodels lists webhookd's read models, one package each under
 // projections/:
 //
-//   - accounts: accounts and API keys (authentication)
+//   - accounts: accounts, API keys and portal sessions (authentication)
 //   - webhooks: webhook detail and per-account listing; keeps fanout's index
 //   - fanout: the subscriptions index, which webhooks a message goes to
 //   - history: the audit trail of webhook and account streams
@@ -26,5 +26,5 @@ import (
 // webhooks before due and deliveries, whose fan-out reads the
 // subscriptions index the webhooks projection keeps.
 func All() []projections.Projection {
-	return []projections.Projection{accounts.Accounts{}, webhooks.Webhooks{}, history.History{}, due.New(), &deliveries.Deliveries{}, deliveries.AttemptStats{}}
+	return []projections.Projection{accounts.Accounts{}, accounts.PortalSessions{}, webhooks.Webhooks{}, history.History{}, due.New(), &deliveries.Deliveries{}, deliveries.AttemptStats{}}
 }

@@ -3,7 +3,8 @@
 // previous view's cleanup (closing subscriptions) before the next one.
 
 import { h, replace, errorBox } from './dom.js';
-import { gql, apiKey, setApiKey, clearApiKey, whenUnauthenticated } from './gql.js';
+import { gql, setApiKey, clearApiKey, whenUnauthenticated, signedIn, setPortal, portalSession, readOnly } from './gql.js';
+import { startPortal, applyTheme, signOutPortal, linkRefusedView } from './portal.js';
 import { listView } from './list.js';
 import { createView } from './form.js';
 import { manageView } from './manage.js';
@@ -29,8 +30,13 @@ async function route() {
   if (hash !== '#' && !hash.startsWith('#/')) return; // in-page anchors such as #main
   if (cleanup) { try { cleanup(); } catch { /* a view's cleanup must not block the next */ } }
   cleanup = null;
-  if (!apiKey()) { signInView(); return; }
+  if (!signedIn()) { signInView(); return; }
   if (!viewer && !(await loadViewer())) return;
+  if (readOnly() && hash === '#/new') {
+    replace(main, h('h1', { tabindex: '-1' }, 'Read-only access'), h('p', {}, 'This session can watch and test webhooks but not create them. ', h('a', { href: '#/' }, 'Back to the webhooks')));
+    focusHeading();
+    return;
+  }
   for (const [re, view] of routes) {
     const m = hash.match(re);
     if (!m) continue;
@@ -64,13 +70,26 @@ async function loadViewer() {
     return false;
   }
   nav.hidden = false;
+  nav.querySelector('a[href="#/new"]')?.toggleAttribute('hidden', readOnly());
   replace(who,
     h('span', {}, 'Account ', h('strong', { id: 'account-name' }, viewer.account.name)),
+    readOnly() ? h('span', { class: 'badge', id: 'read-only-badge' }, 'Read-only') : null,
     h('button', { type: 'button', class: 'link', onclick: () => signOut() }, 'Sign out'));
   return true;
 }
 
 function signOut(reason) {
+  if (portalSession()) {
+    if (!reason) signOutPortal();
+    setPortal(null);
+    viewer = null;
+    if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
+    nav.hidden = true;
+    replace(who);
+    replace(main, h('h1', { tabindex: '-1' }, reason ? 'Your session has ended' : 'Signed out'),
+      h('p', { class: 'notice', id: 'portal-ended', role: 'status' }, reason ? `Signed out: ${reason}. Open a new sign-in link to continue.` : 'Open a new sign-in link to come back.'));
+    return;
+  }
   clearApiKey();
   viewer = null;
   if (cleanup) { try { cleanup(); } catch { /* ignore */ } cleanup = null; }
@@ -120,6 +139,16 @@ async function signInView(reason) {
   } catch { /* no config: nothing to pre-fill */ }
 }
 
-whenUnauthenticated(() => { if (viewer) signOut('the API key is no longer valid'); });
-window.addEventListener('hashchange', route);
-route();
+whenUnauthenticated(() => { if (viewer) signOut(portalSession() ? 'the session expired or was revoked' : 'the API key is no longer valid'); });
+
+async function start() {
+  const p = await startPortal();
+  if (p.error) { linkRefusedView(main, p.error); focusHeading(); return; }
+  if (p.session) {
+    setPortal(p.session);
+    applyTheme(p.session.theme);
+  }
+  window.addEventListener('hashchange', route);
+  route();
+}
+start();

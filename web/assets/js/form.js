@@ -5,6 +5,8 @@ import { h, replace, errorBox, busy, sentence } from './dom.js';
 import { gql, fieldName } from './gql.js';
 import { USER_ERRORS } from './queries.js';
 import { headerFields, limitFields } from './settings.js';
+import { filterField } from './filter.js';
+import { policyFields } from './policy.js';
 
 // TEST_EVENT_TYPE is the testing tool's and Check now's type. They send it
 // straight to one webhook whatever it subscribes to, and the platform
@@ -72,6 +74,8 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
 
   const headers = headerFields(id, errEl, initial.headers || []);
   const limits = limitFields(id, errEl, initial);
+  const filter = filterField(id, errEl, initial.filter);
+  const policy = policyFields(id, errEl, initial);
   const editing = Boolean(initial.id);
 
   const formError = h('div', { role: 'alert', class: 'form-error' });
@@ -81,7 +85,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     text('url', 'Callback URL', 'url', 'The HTTPS address of the script that receives the POSTs, e.g. https://example.com/hooks/webhookd.php', initial.url),
     fieldset,
     text('description', 'Description (optional)', 'text', null, initial.description),
-    headers.el, limits.rate, limits.concurrency,
+    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry,
     formError,
     h('div', { class: 'row' }, button, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
 
@@ -96,7 +100,12 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
         description: form.elements.description.value.trim(),
       };
       const lim = limits.read();
-      if (lim.errors.length) { show(lim.errors); return; }
+      const flt = filter.read(editing);
+      const pol = policy.read();
+      if (lim.errors.length || flt.errors.length || pol.errors.length) { show([...flt.errors, ...lim.errors, ...pol.errors]); return; }
+      if (flt.filter !== undefined) values.filter = flt.filter;
+      values.bodyFormat = pol.bodyFormat;
+      values.retryPolicy = pol.retryPolicy;
       const rows = headers.rows();
       // An edit sends every setting, so clearing a field clears it on the
       // server; a create leaves out what is empty and gets the defaults.

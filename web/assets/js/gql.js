@@ -1,12 +1,29 @@
 // GraphQL over POST, with the API key from sessionStorage as a Bearer
-// token. Top-level errors become GraphQLError; userErrors stay in data for
-// the caller to place beside the fields they concern.
+// token, or, signed in through a portal link, with the HttpOnly session
+// cookie the browser sends and the CSRF header the server checks.
+// Top-level errors become GraphQLError; userErrors stay in data for the
+// caller to place beside the fields they concern.
 
 const KEY = 'webhookd.apiKey';
 
 export function apiKey() { return sessionStorage.getItem(KEY) || ''; }
 export function setApiKey(k) { sessionStorage.setItem(KEY, k); }
 export function clearApiKey() { sessionStorage.removeItem(KEY); }
+
+// The portal session ({ account, readOnly, csrfToken, theme }), when
+// signed in through a magic link; the page never sees the cookie itself.
+let portal = null;
+export function setPortal(p) { portal = p; }
+export function portalSession() { return portal; }
+// readOnly: the session may watch and test, so views leave out the
+// controls that change or delete (the server refuses them anyway).
+export function readOnly() { return !!(portal && portal.readOnly); }
+export function signedIn() { return !!portal || !!apiKey(); }
+// authHeaders are the credentials of every request: the CSRF header with
+// the cookie, or the Bearer key.
+export function authHeaders() {
+  return portal ? { 'X-Webhookd-CSRF': portal.csrfToken } : { Authorization: `Bearer ${apiKey()}` };
+}
 
 // GraphQLError is a top-level error: code is extensions.code when given.
 export class GraphQLError extends Error {
@@ -26,7 +43,7 @@ export async function gql(query, variables = {}) {
   try {
     res = await fetch('/graphql', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${apiKey()}` },
+      headers: { 'Content-Type': 'application/json', ...authHeaders() },
       body: JSON.stringify({ query, variables }),
     });
   } catch (e) {
@@ -56,7 +73,7 @@ export function fieldName(ue) {
 // download fetches an authenticated route and saves the response as a
 // file: the route needs the Bearer header, which a plain link can't send.
 export async function download(path, fileName) {
-  const res = await fetch(path, { headers: { Authorization: `Bearer ${apiKey()}` } });
+  const res = await fetch(path, { headers: authHeaders() });
   if (!res.ok) throw new Error(`download failed: HTTP ${res.status} ${(await res.text()).trim()}`);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');

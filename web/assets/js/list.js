@@ -2,7 +2,7 @@
 // "Check now" for every webhook at once.
 
 import { h, replace, errorBox, busy } from './dom.js';
-import { gql } from './gql.js';
+import { gql, readOnly } from './gql.js';
 import { WEBHOOK, STATS, TEST_RESULT, USER_ERRORS } from './queries.js';
 import { webhookBadge, rateText, sparkline } from './status.js';
 import { resultText } from './tester.js';
@@ -18,7 +18,7 @@ export async function listView(main) {
     h('div', { class: 'spread' },
       h('div', {}, h('h1', {}, 'Webhooks'),
         h('p', { class: 'muted small' }, 'Where webhookd sends your account\u2019s events. Open one to verify, test or watch its deliveries.')),
-      h('div', { class: 'row' }, checkBtn, h('a', { class: 'button primary', href: '#/new' }, 'New webhook'))),
+      h('div', { class: 'row' }, checkBtn, readOnly() ? null : h('a', { class: 'button primary', href: '#/new' }, 'New webhook'))),
     status, list, more);
   const rows = new Map();
 
@@ -27,7 +27,8 @@ export async function listView(main) {
       totalCount nodes { ${WEBHOOK} } pageInfo { hasNextPage endCursor } } }`, { after });
     const conn = d.webhooks;
     if (!after && conn.nodes.length === 0) {
-      replace(list, h('li', { class: 'notice' }, 'No webhooks yet. ', h('a', { href: '#/new' }, 'Create your first webhook'), ' to start receiving events.'));
+      replace(list, readOnly() ? h('li', { class: 'notice' }, 'No webhooks yet.')
+        : h('li', { class: 'notice' }, 'No webhooks yet. ', h('a', { href: '#/new' }, 'Create your first webhook'), ' to start receiving events.'));
     }
     for (const w of conn.nodes) {
       const row = card(w);

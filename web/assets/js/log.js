@@ -3,7 +3,7 @@
 // delivery with every attempt, redelivery and bulk recovery.
 
 import { h, replace, errorBox, busy, fmtTime } from './dom.js';
-import { gql } from './gql.js';
+import { gql, readOnly } from './gql.js';
 import { DELIVERY, DELIVERY_DETAIL, USER_ERRORS } from './queries.js';
 import { badge, webhookBadge } from './status.js';
 import { LiveSubscription } from './ws.js';
@@ -67,7 +67,7 @@ export async function logView(main, id) {
     h('div', { class: 'spread' },
       h('div', { class: 'row' }, h('label', { for: 'status-filter' }, 'Status'), filterSel, live),
       exportControls(w)),
-    h('div', { class: 'spread' }, h('div', {}, recover, recoverOut)),
+    readOnly() ? null : h('div', { class: 'spread' }, h('div', {}, recover, recoverOut)),
     listState, table, moreSlot, detail);
 
   function row(d, fresh) {
@@ -154,7 +154,7 @@ export async function logView(main, id) {
     return h('div', { class: 'panel' },
       h('div', { class: 'spread' },
         h('h2', { tabindex: '-1' }, 'Delivery ', h('code', {}, d.messageId)),
-        h('div', { class: 'row' }, again, h('button', { type: 'button', onclick: closeDetail }, 'Close'))),
+        h('div', { class: 'row' }, readOnly() ? null : again, h('button', { type: 'button', onclick: closeDetail }, 'Close'))),
       out,
       h('dl', { class: 'kv' },
         h('dt', {}, 'Status'), h('dd', { id: 'detail-status' }, badge(d.status.toLowerCase()), d.test ? [' ', badge('test')] : null),

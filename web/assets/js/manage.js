@@ -2,7 +2,7 @@
 // the testing tool, the signing secret, and edit / pause / delete.
 
 import { h, replace, errorBox, busy, percent, fmtTime, sentence } from './dom.js';
-import { gql } from './gql.js';
+import { gql, readOnly } from './gql.js';
 import { WEBHOOK, STATS, USER_ERRORS } from './queries.js';
 import { webhookBadge, rateText, sparkline } from './status.js';
 import { verificationPanel } from './verify.js';
@@ -10,6 +10,7 @@ import { testerPanel } from './tester.js';
 import { secretPanel } from './secret.js';
 import { webhookForm, eventTypes } from './form.js';
 import { confirmDialog } from './dialog.js';
+import { policyText } from './policy.js';
 
 // tabs links the manage page and the delivery log of webhook id.
 export function tabs(id, current) {
@@ -73,7 +74,8 @@ export async function manageView(main, id) {
         actions()),
       current.description ? h('p', {}, current.description) : null,
       h('ul', { class: 'types', 'aria-label': 'Event types' }, current.eventTypes.map((t) => h('li', {}, t))),
-      h('p', { class: 'small muted', id: 'webhook-settings' }, settingsText(current)));
+      h('p', { class: 'small muted', id: 'webhook-settings' }, settingsText(current)),
+      h('p', { class: 'small muted', id: 'webhook-policy' }, policyText(current)));
   }
 
   function update(next) {
@@ -89,6 +91,7 @@ export async function manageView(main, id) {
   }
 
   function actions() {
+    if (readOnly()) return h('p', { class: 'muted small', id: 'read-only-note' }, 'Read-only access: you can watch and test this webhook, not change it.');
     const paused = current.status === 'PAUSED';
     const toggle = h('button', { type: 'button', id: paused ? 'resume' : 'pause' }, paused ? 'Resume' : 'Pause');
     toggle.addEventListener('click', () => busy(toggle, async () => {

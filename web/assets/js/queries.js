@@ -1,7 +1,9 @@
 // The GraphQL documents the tab sends, in one place.
 
+import { POLICY } from './policy.js';
+
 export const WEBHOOK = `id name description url eventTypes status disabledReason revision
-  headers { name value } rateLimit { perSecond burst } maxConcurrency
+  headers { name value } rateLimit { perSecond burst } maxConcurrency filter ${POLICY}
   previousSecretExpiresAt createdAt updatedAt
   verification { status fileName downloadPath checkedUrls failureReason verifiedAt lastCheckedAt }`;
 
@@ -21,6 +23,6 @@ export const DELIVERY_DETAIL = `${DELIVERY} requestBody ${ATTEMPTS}`;
 
 export const HISTORY = 'type time revision data';
 
-export const TEST_RESULT = 'succeeded statusCode latencyMs errorClass errorMessage responseExcerpt';
+export const TEST_RESULT = 'succeeded statusCode latencyMs errorClass errorMessage responseExcerpt passesFilter';
 
 export const USER_ERRORS = 'userErrors { field message code }';

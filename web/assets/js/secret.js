@@ -2,7 +2,7 @@
 // overlap explained.
 
 import { h, replace, errorBox, busy, fmtTime } from './dom.js';
-import { gql } from './gql.js';
+import { gql, readOnly } from './gql.js';
 import { USER_ERRORS } from './queries.js';
 import { confirmDialog } from './dialog.js';
 
@@ -62,6 +62,6 @@ export function secretPanel(w) {
   return h('section', { class: 'panel', id: 'secret', 'aria-labelledby': 'secret-title' },
     h('h2', { id: 'secret-title' }, 'Signing secret'),
     h('p', { class: 'muted small' }, 'Every delivery is signed with this secret (Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature headers). Your receiver uses it to check that a request really came from webhookd.'),
-    h('div', { class: 'row' }, reveal, rotate),
+    h('div', { class: 'row' }, reveal, readOnly() ? null : rotate),
     shown, overlap, out);
 }

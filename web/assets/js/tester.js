@@ -5,6 +5,7 @@ import { h, replace, errorBox, busy, sentence } from './dom.js';
 import { gql } from './gql.js';
 import { TEST_RESULT, USER_ERRORS } from './queries.js';
 import { eventTypes } from './form.js';
+import { filterVerdict } from './filter.js';
 
 // resultText summarises a TestResult in words.
 export function resultText(r) {
@@ -81,6 +82,7 @@ function resultView(r) {
       h('dt', {}, 'Result'), h('dd', { id: 'test-outcome' }, r.succeeded ? 'Succeeded' : 'Failed'),
       h('dt', {}, 'Status'), h('dd', { id: 'test-status' }, r.statusCode ? String(r.statusCode) : `no response (${r.errorClass || 'error'})`),
       h('dt', {}, 'Latency'), h('dd', {}, `${r.latencyMs} ms`),
+      h('dt', {}, 'Filter'), h('dd', { id: 'test-filter', 'data-passes': String(r.passesFilter) }, filterVerdict(r.passesFilter)),
       r.errorMessage ? [h('dt', {}, 'Error'), h('dd', {}, r.errorMessage)] : null),
     h('h3', {}, 'Response excerpt'),
     r.responseExcerpt ? h('pre', {}, r.responseExcerpt) : h('p', { class: 'muted' }, '(empty body)'));

@@ -2,7 +2,7 @@
 // looks for it, and check now.
 
 import { h, replace, errorBox, busy, fmtTime } from './dom.js';
-import { gql, download } from './gql.js';
+import { gql, download, readOnly } from './gql.js';
 import { WEBHOOK, USER_ERRORS } from './queries.js';
 
 // verificationPanel renders for webhook w; onChange(w) gets the webhook
@@ -48,6 +48,6 @@ export function verificationPanel(w, onChange) {
     h('h3', {}, 'webhookd fetches, in this order:'),
     h('ol', { class: 'urls', id: 'checked-urls' }, v.checkedUrls.map((u) => h('li', {}, h('code', {}, u)))),
     h('p', { class: 'small muted' }, 'Plain GET requests, at most 1 KiB and 5 seconds, with no redirects to other hosts.'),
-    h('div', { class: 'row' }, verifyBtn),
+    readOnly() ? null : h('div', { class: 'row' }, verifyBtn),
     out);
 }

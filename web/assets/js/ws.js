@@ -3,7 +3,7 @@
 // It reconnects with backoff after a dropped connection and tells the
 // caller, who refetches to fill whatever was missed meanwhile.
 
-import { apiKey } from './gql.js';
+import { authHeaders } from './gql.js';
 
 const PROTOCOL = 'graphql-transport-ws';
 // 4403 is the protocol's "forbidden": the key was refused; don't retry.
@@ -32,7 +32,8 @@ export class LiveSubscription {
     this.ws = ws;
     this.onState(this.attempt ? 'reconnecting' : 'connecting');
     ws.onopen = () => {
-      ws.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${apiKey()}` } }));
+      // The key, or the CSRF token that vouches for the handshake's cookie.
+      ws.send(JSON.stringify({ type: 'connection_init', payload: authHeaders() }));
     };
     ws.onmessage = (ev) => this.receive(ws, ev);
     ws.onclose = (ev) => this.closed(ws, ev);
