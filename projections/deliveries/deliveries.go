@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -91,10 +92,18 @@ func (*Deliveries) Name() string { return "deliveries" }
 func (d *Deliveries) BeginBatch() { d.batch = map[string]*DeliveryView{} }
 
 // FlushBatch implements Batcher: it writes every view the batch changed.
+// The views are put in key order: bbolt inserts into a node by shifting
+// what follows, so puts in map order into a node that grows through the
+// batch cost a memmove each, and sorted ones append.
 func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
 	b := tx.Bucket(bucketDeliveries)
-	for id, v := range d.batch {
-		if err := putDelivery(b, id, *v); err != nil {
+	ids := make([]string, 0, len(d.batch))
+	for id := range d.batch {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := putDelivery(b, id, *d.batch[id]); err != nil {
 			return err
 		}
 	}
