@@ -10,7 +10,9 @@ import (
 func TestSendTraceparentSetting(t *testing.T) {
 	_, client, _, _, hookID := deliverySetup(t)
 	query := func() bool {
-		var w struct{ Webhook struct{ SendTraceparent bool } }
+		var w struct {
+			Webhook struct{ SendTraceparent bool }
+		}
 		client.MustData(t, `query($id: ID!) { webhook(id: $id) { sendTraceparent } }`, map[string]any{"id": hookID}, &w)
 		return w.Webhook.SendTraceparent
 	}
