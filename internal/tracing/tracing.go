@@ -10,6 +10,8 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -45,17 +47,18 @@ func New(tp trace.TracerProvider) *Tracer {
 	return &Tracer{tracer: tp.Tracer(instrumentation)}
 }
 
-// Setup returns a tracer that exports over OTLP/HTTP to endpoint (a URL
-// such as http://collector:4318, or host:port for plain HTTP), and the
+// Setup returns a tracer that exports over OTLP/HTTP to endpoint (a
+// collector's URL such as http://collector:4318, or host:port for plain
+// HTTP), and the
 // shutdown that flushes what is batched. An empty endpoint is off: a nil
 // tracer and a shutdown that does nothing.
 func Setup(ctx context.Context, endpoint, version string) (*Tracer, func(context.Context) error, error) {
 	if endpoint == "" {
 		return nil, func(context.Context) error { return nil }, nil
 	}
-	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
-	if !hasScheme(endpoint) {
-		opts = []otlptracehttp.Option{otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure()}
+	opts, err := exporterOptions(endpoint)
+	if err != nil {
+		return nil, nil, err
 	}
 	exp, err := otlptracehttp.New(ctx, opts...)
 	if err != nil {
@@ -67,13 +70,21 @@ func Setup(ctx context.Context, endpoint, version string) (*Tracer, func(context
 	return New(tp), tp.Shutdown, nil
 }
 
-func hasScheme(endpoint string) bool {
-	for i := 0; i+2 < len(endpoint); i++ {
-		if endpoint[i] == ':' {
-			return endpoint[i+1] == '/' && endpoint[i+2] == '/'
-		}
+// exporterOptions reads endpoint as a collector's base URL, as
+// OTEL_EXPORTER_OTLP_ENDPOINT is read: a URL without a path gets the
+// traces path, /v1/traces; host:port alone means plain HTTP.
+func exporterOptions(endpoint string) ([]otlptracehttp.Option, error) {
+	if !strings.Contains(endpoint, "://") {
+		return []otlptracehttp.Option{otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure()}, nil
 	}
-	return false
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("otel endpoint %q is not an http(s) URL or host:port", endpoint)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/traces"
+	}
+	return []otlptracehttp.Option{otlptracehttp.WithEndpointURL(u.String())}, nil
 }
 
 // Enabled reports whether spans are made.

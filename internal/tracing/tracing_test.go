@@ -2,6 +2,10 @@ package tracing
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +58,50 @@ func TestSetupOff(t *testing.T) {
 	tr, stop, err := Setup(context.Background(), "", "test")
 	if err != nil || tr != nil || stop(context.Background()) != nil {
 		t.Fatalf("Setup(\"\") = %v, %v; want a nil tracer", tr, err)
+	}
+}
+
+// TestSetupExportsOverOTLPHTTP: with an endpoint, spans reach it as
+// OTLP/HTTP protobuf POSTs to /v1/traces; shutdown flushes the batch.
+func TestSetupExportsOverOTLPHTTP(t *testing.T) {
+	got := make(chan string, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if len(body) > 0 {
+			got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type")
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	for name, endpoint := range map[string]string{"URL": srv.URL, "HostPort": strings.TrimPrefix(srv.URL, "http://")} {
+		t.Run(name, func(t *testing.T) {
+			tr, stop, err := Setup(context.Background(), endpoint, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			span, _ := tr.StartPublish(context.Background(), "acme", "email.open")
+			EndPublish(span, "msg", false, nil)
+			if err := stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case req := <-got:
+				if req != "POST /v1/traces application/x-protobuf" {
+					t.Fatalf("exporter sent %q", req)
+				}
+			default:
+				t.Fatal("shutdown returned without exporting the span")
+			}
+		})
+	}
+}
+
+// TestSetupRefusesBadEndpoint: serve fails at start on an endpoint that
+// is neither an http(s) URL nor host:port, rather than tracing nowhere.
+func TestSetupRefusesBadEndpoint(t *testing.T) {
+	for _, bad := range []string{"ftp://collector:4318", "http://"} {
+		if _, _, err := Setup(context.Background(), bad, "test"); err == nil {
+			t.Errorf("Setup(%q) accepted it", bad)
+		}
 	}
 }
