@@ -66,4 +66,3 @@ func createdAt(tx *bbolt.Tx, deliveryID string) (time.Time, bool) {
 	}
 	return d.CreatedAt, true
 }
-
