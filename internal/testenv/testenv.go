@@ -73,6 +73,9 @@ type Options struct {
 	// Tracer, when set, traces publishing and attempts as --otel-endpoint
 	// does; tests give it an SDK provider with an in-memory exporter.
 	Tracer *tracing.Tracer
+	// Now is the event store's clock (commit times, retention sweeps);
+	// nil means time.Now.
+	Now func() time.Time
 }
 
 // New starts a core in t.TempDir and stops it when the test ends. Nothing
@@ -97,7 +100,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 		opts.Logger = slog.Default()
 	}
 	var store eventstore.Store
-	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger})
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

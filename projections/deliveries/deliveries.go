@@ -23,6 +23,7 @@ var (
 	bucketDeliveries          = []byte("deliveries")            // id -> DeliveryView JSON
 	bucketDeliveriesByWebhook = []byte("deliveries_by_webhook") // webhook 0 createdPos id -> indexValue
 	bucketDeliveriesByStatus  = []byte("deliveries_by_status")  // webhook 0 status 0 createdPos id -> indexValue
+	bucketDeliveriesByCreated = []byte("deliveries_by_created") // createdUnixNano id -> nil, for retention
 )
 
 // Change topics of delivery read-model updates. Every applied delivery
@@ -121,7 +122,7 @@ func (d *Deliveries) view(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 
 // Buckets implements Projection.
 func (*Deliveries) Buckets() []string {
-	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus)}
+	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus), string(bucketDeliveriesByCreated)}
 }
 
 // DeliveryView is a delivery as the read model holds it.
@@ -261,6 +262,9 @@ func indexDelivery(tx *bbolt.Tx, v DeliveryView, oldStatus domain.DeliveryStatus
 	val := indexValue(v)
 	if created {
 		if err := tx.Bucket(bucketDeliveriesByWebhook).Put(deliveryKey(v.WebhookID, "", v.CreatedPosition, v.ID), val); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketDeliveriesByCreated).Put(createdKey(v), nil); err != nil {
 			return err
 		}
 	}

@@ -148,7 +148,9 @@ func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot) ([]p
 			return nil, fmt.Errorf("due entry %s: %w", deliveryID, err)
 		}
 	} else if e, key = findDelivery(tx, deliveryID); key == nil {
-		return nil, fmt.Errorf("due index: no entry for delivery %s", deliveryID)
+		// The delivery's start is gone from the log (retention expired it
+		// and the read model dropped it): nothing can be sent for it.
+		return nil, nil
 	}
 	e.DueAt, e.Retry, e.Snapshot = at, true, snap
 	return putDue(tx, e)
