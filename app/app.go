@@ -14,6 +14,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/tracing"
 )
 
 // PositionWaiter lets a command wait until the read models include its own
@@ -55,6 +56,8 @@ type App struct {
 	IdempotencyWindow time.Duration
 	// Tester sends test deliveries at once; the dispatcher is one.
 	Tester TestSender
+	// Tracer makes the publish spans; nil (tracing off) makes none.
+	Tracer *tracing.Tracer
 	// Now and Random are injectable so tests control time and randomness.
 	Now    func() time.Time
 	Random io.Reader

@@ -45,6 +45,9 @@ type Config struct {
 	// PortalThemeFile is a YAML or JSON file of the portal's default
 	// theme (brandColor, logoUrl, productName); sessions may override it.
 	PortalThemeFile string
+	// OTelEndpoint is the OTLP/HTTP endpoint traces are exported to;
+	// empty (the default) turns tracing off.
+	OTelEndpoint string
 	Cluster
 }
 
@@ -84,6 +87,7 @@ func Keys() []Key {
 		{Flag: "partitions", Env: "WEBHOOKD_PARTITIONS", Default: "64", Help: "how many partitions instances on a shared store divide the webhooks into (the same on every instance)"},
 		{Flag: "lease-ttl", Env: "WEBHOOKD_LEASE_TTL", Default: "10s", Help: "how long a partition lease lives without renewal; renewed every third of it"},
 		{Flag: "instance-id", Env: "WEBHOOKD_INSTANCE_ID", Default: "", Help: "this instance's ID in leases and logs; random per start when empty"},
+		{Flag: "otel-endpoint", Env: "WEBHOOKD_OTEL_ENDPOINT", Default: "", Help: "OTLP/HTTP endpoint (http://collector:4318) for OpenTelemetry traces of publishing and delivery; empty: tracing off"},
 		{Flag: "retry-schedule", Env: "WEBHOOKD_RETRY_SCHEDULE", Default: "", Help: "comma-separated delays before each attempt (0,5s,5m,...); empty: the default schedule"},
 	}
 }
@@ -173,6 +177,7 @@ func build(values map[string]*string, bools map[string]*bool) (Config, error) {
 		RedisURL: get("redis-url"), LogLevel: get("log-level"), LogFormat: get("log-format"),
 		EventTypesFile: get("event-types-file"), AllowCIDRs: get("allow-cidrs"), PublicURL: get("public-url"),
 		SigningKeyFile: get("signing-key-file"), PortalThemeFile: get("portal-theme-file"),
+		OTelEndpoint: get("otel-endpoint"),
 	}
 	c.Dev, c.Introspection = *bools["dev"], *bools["introspection"]
 	var err error

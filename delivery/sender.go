@@ -44,6 +44,9 @@ type Request struct {
 	// Timeout bounds this attempt within the client's own bound; zero
 	// means DefaultTimeout.
 	Timeout time.Duration
+	// Traceparent, when set, is sent as the W3C traceparent header (the
+	// webhook asked for it; see tracing.go).
+	Traceparent string
 }
 
 // Result is what an attempt produced.
@@ -98,6 +101,9 @@ func (s *Sender) Send(ctx context.Context, r Request) Result {
 	req.Header.Set("User-Agent", s.UserAgent)
 	if r.Test {
 		req.Header.Set(domain.TestHeader, "true")
+	}
+	if r.Traceparent != "" {
+		req.Header.Set("traceparent", r.Traceparent)
 	}
 	signer, err := signature.NewSigner(r.Secrets, s.SigningKeys...)
 	if err != nil {

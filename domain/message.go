@@ -40,6 +40,10 @@ type MessagePublished struct {
 	// TestWebhookID marks a message sent by the testing tool: it goes to
 	// that one webhook only, verified or not, and is never fanned out.
 	TestWebhookID string `json:"testWebhookId,omitempty"`
+	// Traceparent is the W3C trace context of the publish span, so each
+	// attempt's span joins the message's trace however much later it is
+	// made. Empty when tracing was off; messages from before it have none.
+	Traceparent string `json:"traceparent,omitempty"`
 }
 
 // EventType is the stable stored name of MessagePublished.

@@ -203,7 +203,10 @@ type WebhookDeliverySettingsChanged struct {
 	WebhookID  string        `json:"webhookId"`
 	BodyFormat BodyFormat    `json:"bodyFormat,omitempty"`
 	Retry      RetrySettings `json:"retry"`
-	At         time.Time     `json:"at"`
+	// Traceparent sends the W3C traceparent header with every attempt;
+	// events from before it have none and mean off.
+	Traceparent bool      `json:"traceparent,omitempty"`
+	At          time.Time `json:"at"`
 }
 
 // EventType is the stable stored name of WebhookDeliverySettingsChanged.
@@ -218,7 +221,7 @@ func (s WebhookState) RetryPolicy(def RetryPolicy) RetryPolicy { return s.Retry.
 
 // evolveDeliverySettings folds WebhookDeliverySettingsChanged.
 func evolveDeliverySettings(s WebhookState, e WebhookDeliverySettingsChanged) WebhookState {
-	s.BodyFormat, s.Retry, s.UpdatedAt = e.BodyFormat, e.Retry, e.At
+	s.BodyFormat, s.Retry, s.SendTraceparent, s.UpdatedAt = e.BodyFormat, e.Retry, e.Traceparent, e.At
 	return s
 }
 
@@ -233,16 +236,19 @@ func validateDeliverySettings(f BodyFormat, r *RetrySettings) error {
 // deliverySettingsEvents decides the settings event of a create or an
 // update: none when the settings stay as they are (for a create: when they
 // are the defaults), so webhooks that never choose keep their streams as
-// before. format nil and retry nil leave that setting unchanged.
-func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry *RetrySettings, now time.Time) []eventstore.Event {
-	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), At: now}
+// before. format, retry and traceparent nil leave that setting unchanged.
+func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry *RetrySettings, traceparent *bool, now time.Time) []eventstore.Event {
+	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), Traceparent: s.SendTraceparent, At: now}
+	if traceparent != nil {
+		next.Traceparent = *traceparent
+	}
 	if format != nil {
 		next.BodyFormat = normalizeBodyFormat(*format)
 	}
 	if retry != nil {
 		next.Retry = retry.normalized()
 	}
-	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) {
+	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) && next.Traceparent == s.SendTraceparent {
 		return nil
 	}
 	return []eventstore.Event{next}

@@ -83,6 +83,9 @@ type WebhookState struct {
 	// values are JSON bodies and the default retry schedule.
 	BodyFormat BodyFormat
 	Retry      RetrySettings
+	// SendTraceparent makes attempts carry the W3C traceparent header of
+	// their span, so receivers that trace can join the message's trace.
+	SendTraceparent bool `json:",omitempty"`
 
 	Status         WebhookStatus
 	DisabledReason string

@@ -33,6 +33,8 @@ type CreateWebhook struct {
 	// are JSON bodies and the default retry schedule.
 	BodyFormat BodyFormat
 	Retry      *RetrySettings
+	// SendTraceparent: attempts carry the traceparent header.
+	SendTraceparent bool
 }
 
 // UpdateWebhook changes any subset of a webhook's settings. Nil fields (and
@@ -54,6 +56,8 @@ type UpdateWebhook struct {
 	// BodyFormat and Retry, when set, replace the delivery settings.
 	BodyFormat *BodyFormat
 	Retry      *RetrySettings
+	// SendTraceparent, when set, turns the traceparent header on or off.
+	SendTraceparent *bool
 }
 
 // DeleteWebhook deletes a webhook for good.

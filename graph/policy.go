@@ -51,4 +51,5 @@ func setDeliverySettings(w *model.Webhook, v app.WebhookView) {
 		out.TotalSeconds += int(d / time.Second)
 	}
 	w.RetryPolicy = out
+	w.SendTraceparent = v.SendTraceparent
 }

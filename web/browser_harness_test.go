@@ -1,11 +1,8 @@
-package web
+package web_test
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,9 +15,8 @@ import (
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
-	"github.com/webhookd/webhookd/graph"
-	"github.com/webhookd/webhookd/httpserver"
 	"github.com/webhookd/webhookd/internal/browsertest"
+	"github.com/webhookd/webhookd/internal/gqltest"
 	"github.com/webhookd/webhookd/internal/testenv"
 )
 
@@ -30,25 +26,17 @@ import (
 // dispatcher, and an account key to sign in with.
 type uiServer struct {
 	env       *testenv.Env
-	srv       *httptest.Server
+	srv       *gqltest.Server
 	principal app.Principal
 	key       string
 }
 
 func newUIServer(t *testing.T) *uiServer {
 	t.Helper()
-	env := testenv.New(t)
-	env.StartDispatcher(t)
-	resolver := &graph.Resolver{App: env.App, Logger: slog.New(slog.DiscardHandler)}
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", graph.NewHandler(resolver, graph.Options{Introspection: true, PingInterval: time.Second}))
-	mux.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(env.App))
-	mux.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(env.App))
-	mux.Handle("/", Handler(Options{}))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	p, key := env.AccountKey(t, "acme", domain.ScopeAccount)
-	return &uiServer{env: env, srv: srv, principal: p, key: key}
+	srv := gqltest.NewServer(t) // httpserver.Server with the routes serve mounts
+	srv.Env.StartDispatcher(t)
+	p, key := srv.Env.AccountKey(t, "acme", domain.ScopeAccount)
+	return &uiServer{env: srv.Env, srv: srv, principal: p, key: key}
 }
 
 // chromiumPath finds Debian's chromium, or skips the test.

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/webhookd/webhookd/web"
 )
 
 func get(t *testing.T, h http.Handler, method, path string) *http.Response {
@@ -28,7 +30,7 @@ func body(t *testing.T, r *http.Response) string {
 }
 
 func TestHandler(t *testing.T) {
-	h := Handler(Options{})
+	h := web.Handler(web.Options{})
 	t.Run("IndexAtRoot", func(t *testing.T) {
 		r := get(t, h, http.MethodGet, "/")
 		if r.StatusCode != http.StatusOK {
@@ -88,15 +90,15 @@ func TestConfig(t *testing.T) {
 	}
 	read := func(t *testing.T, h http.Handler) map[string]any { return readFrom(t, h, "127.0.0.1:50000") }
 	t.Run("NoDevKey", func(t *testing.T) {
-		for _, opts := range []Options{{}, {DevKey: func() string { return "" }}} {
-			if c := read(t, Handler(opts)); len(c) != 0 {
+		for _, opts := range []web.Options{{}, {DevKey: func() string { return "" }}} {
+			if c := read(t, web.Handler(opts)); len(c) != 0 {
 				t.Errorf("config %v, want {}", c)
 			}
 		}
 	})
 	t.Run("DevKey", func(t *testing.T) {
 		key := ""
-		h := Handler(Options{DevKey: func() string { return key }})
+		h := web.Handler(web.Options{DevKey: func() string { return key }})
 		key = "whk_demo" // set after mounting, as --dev does
 		if c := read(t, h); c["devKey"] != "whk_demo" {
 			t.Errorf("config %v", c)
@@ -106,7 +108,7 @@ func TestConfig(t *testing.T) {
 		}
 	})
 	t.Run("DevKeyNotForTheNetwork", func(t *testing.T) {
-		h := Handler(Options{DevKey: func() string { return "whk_demo" }})
+		h := web.Handler(web.Options{DevKey: func() string { return "whk_demo" }})
 		for _, remote := range []string{"203.0.113.7:443", "10.0.0.2:5000", "[2001:db8::1]:80", "[::ffff:192.0.2.1]:80", "garbage"} {
 			if c := readFrom(t, h, remote); len(c) != 0 {
 				t.Errorf("config for %s: %v, want {}", remote, c)
@@ -120,18 +122,18 @@ func TestConfig(t *testing.T) {
 // show as a blank page in a browser.
 func TestModuleImports(t *testing.T) {
 	imp := regexp.MustCompile(`(?m)^import\s+(?:[^'"]*\s+from\s+)?['"](\./[^'"]+)['"]`)
-	files, err := fs.Glob(assets, "assets/js/*.js")
+	files, err := fs.Glob(web.Assets, "assets/js/*.js")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no modules embedded: %v", err)
 	}
 	for _, f := range files {
-		src, err := fs.ReadFile(assets, f)
+		src, err := fs.ReadFile(web.Assets, f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range imp.FindAllStringSubmatch(string(src), -1) {
 			target := "assets/js/" + strings.TrimPrefix(m[1], "./")
-			if _, err := fs.Stat(assets, target); err != nil {
+			if _, err := fs.Stat(web.Assets, target); err != nil {
 				t.Errorf("%s imports %s, which is not embedded", f, m[1])
 			}
 		}

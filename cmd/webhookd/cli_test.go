@@ -92,7 +92,7 @@ func TestCLIHelp(t *testing.T) {
 	}{
 		"Top":             {[]string{"--help"}, "", "webhookd keys create"},
 		"Help":            {[]string{"help"}, "", "webhookd projections rebuild"},
-		"Serve":           {[]string{"serve", "--help"}, "addr allow-cidrs data-dir dev dispatch event-types-file eventstore fatal-after idempotency-window instance-id introspection lease-ttl log-format log-level partitions portal-frame-ancestors portal-theme-file public-url redis-url retention retry-schedule shutdown-timeout signing-key-file", "WEBHOOKD_ADDR"},
+		"Serve":           {[]string{"serve", "--help"}, "addr allow-cidrs data-dir dev dispatch event-types-file eventstore fatal-after idempotency-window instance-id introspection lease-ttl log-format log-level otel-endpoint partitions portal-frame-ancestors portal-theme-file public-url redis-url retention retry-schedule shutdown-timeout signing-key-file", "WEBHOOKD_ADDR"},
 		"Keys":            {[]string{"keys", "--help"}, "", "keys revoke KEY_ID"},
 		"KeysH":           {[]string{"keys", "-h"}, "", "keys list --account A"},
 		"KeysCreate":      {[]string{"keys", "create", "--help"}, "account data-dir expires-in init label scope", "-init"},

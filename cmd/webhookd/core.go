@@ -21,6 +21,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
 	"github.com/webhookd/webhookd/eventstore/postgres"
+	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/ratelimit"
@@ -38,6 +39,8 @@ type core struct {
 	// closeLimiter closes the Redis client behind the rate limiter, when
 	// there is one.
 	closeLimiter func() error
+	// stopTracing flushes and stops the trace exporter.
+	stopTracing func(context.Context) error
 	// lock is the data directory's lock, held until Close.
 	lock *os.File
 }
@@ -89,15 +92,24 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		return fail(err)
 	}
 	c.closeLimiter = closeLimiter
-	if c.Core, err = wiring.Assemble(wiring.Parts{Store: c.Store, ReadDB: c.ReadDB, Guard: c.Guard, Sender: sender, Limiter: limiter, Logger: logger}); err != nil {
+	tracer, stopTracing, err := tracing.Setup(ctx, cfg.OTelEndpoint, versionString())
+	if err != nil {
 		return fail(err)
 	}
-	c.App.Guard = c.Guard // callback URLs are checked when set, too
-	c.App.IdempotencyWindow = cfg.IdempotencyWindow
+	c.stopTracing = stopTracing
+	parts := wiring.Parts{
+		Store: c.Store, ReadDB: c.ReadDB, Guard: c.Guard, Sender: sender, Limiter: limiter, Logger: logger,
+		CheckCallbackURLs: true, IdempotencyWindow: cfg.IdempotencyWindow, Tracer: tracer,
+	}
 	if cfg.EventTypesFile != "" {
-		if c.App.Catalogue, err = loadCatalogue(cfg.EventTypesFile); err != nil {
+		cat, err := loadCatalogue(cfg.EventTypesFile)
+		if err != nil {
 			return fail(err)
 		}
+		parts.Catalogue = &cat
+	}
+	if c.Core, err = wiring.Assemble(parts); err != nil {
+		return fail(err)
 	}
 	return c, nil
 }
@@ -116,6 +128,11 @@ func (c *core) Close() error {
 	var errs []error
 	if c.closeLimiter != nil {
 		errs = append(errs, c.closeLimiter())
+	}
+	if c.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, c.stopTracing(ctx))
+		cancel()
 	}
 	if c.ReadDB != nil {
 		errs = append(errs, c.ReadDB.Close())

@@ -340,6 +340,7 @@ type ComplexityRoot struct {
 		RetryPolicy             func(childComplexity int) int
 		Revision                func(childComplexity int) int
 		Secret                  func(childComplexity int) int
+		SendTraceparent         func(childComplexity int) int
 		Status                  func(childComplexity int) int
 		URL                     func(childComplexity int) int
 		UpdatedAt               func(childComplexity int) int
@@ -1727,6 +1728,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Secret(childComplexity), true
+	case "Webhook.sendTraceparent":
+		if e.ComplexityRoot.Webhook.SendTraceparent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.SendTraceparent(childComplexity), true
 	case "Webhook.status":
 		if e.ComplexityRoot.Webhook.Status == nil {
 			break
@@ -2696,6 +2703,8 @@ input RetryPolicyInput {
 extend type Webhook {
   bodyFormat: BodyFormat!
   retryPolicy: RetryPolicy!
+  "Whether attempts carry the W3C traceparent header of their span (when the server traces with OpenTelemetry), so a receiver that traces can join the message's trace."
+  sendTraceparent: Boolean!
 }
 
 extend input CreateWebhookInput {
@@ -2703,6 +2712,8 @@ extend input CreateWebhookInput {
   bodyFormat: BodyFormat
   "Default: the DEFAULT schedule with a 15 s attempt timeout."
   retryPolicy: RetryPolicyInput
+  "Send the W3C traceparent header with every attempt. Default false."
+  sendTraceparent: Boolean
 }
 
 extend input UpdateWebhookInput {
@@ -2710,6 +2721,8 @@ extend input UpdateWebhookInput {
   bodyFormat: BodyFormat
   "Replaces the whole policy. A delivery already retrying continues on the new schedule, counting the attempts it made; once they exceed it, its next failure fails it (it can be redelivered)."
   retryPolicy: RetryPolicyInput
+  "Turns the traceparent header on or off from the next attempt on."
+  sendTraceparent: Boolean
 }
 `, BuiltIn: false},
 }
@@ -3249,6 +3262,8 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_bodyFormat(ctx, field)
 	case "retryPolicy":
 		return ec.fieldContext_Webhook_retryPolicy(ctx, field)
+	case "sendTraceparent":
+		return ec.fieldContext_Webhook_sendTraceparent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
 }
@@ -9868,6 +9883,29 @@ func (ec *executionContext) fieldContext_Webhook_retryPolicy(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Webhook_sendTraceparent(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_sendTraceparent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SendTraceparent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_sendTraceparent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _WebhookCheck_webhook(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCheck) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11688,7 +11726,7 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy"}
+	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11765,6 +11803,13 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.RetryPolicy = data
+		case "sendTraceparent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sendTraceparent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SendTraceparent = data
 		}
 	}
 	return it, nil
@@ -12430,7 +12475,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy"}
+	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12521,6 +12566,13 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.RetryPolicy = data
+		case "sendTraceparent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sendTraceparent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SendTraceparent = data
 		}
 	}
 	return it, nil
@@ -14743,6 +14795,11 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "retryPolicy":
 			out.Values[i] = ec._Webhook_retryPolicy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendTraceparent":
+			out.Values[i] = ec._Webhook_sendTraceparent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

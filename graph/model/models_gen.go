@@ -96,6 +96,8 @@ type CreateWebhookInput struct {
 	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
 	// Default: the DEFAULT schedule with a 15 s attempt timeout.
 	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
+	// Send the W3C traceparent header with every attempt. Default false.
+	SendTraceparent *bool `json:"sendTraceparent,omitempty"`
 }
 
 type CreateWebhookPayload struct {
@@ -367,6 +369,8 @@ type UpdateWebhookInput struct {
 	BodyFormat *BodyFormat `json:"bodyFormat,omitempty"`
 	// Replaces the whole policy. A delivery already retrying continues on the new schedule, counting the attempts it made; once they exceed it, its next failure fails it (it can be redelivered).
 	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
+	// Turns the traceparent header on or off from the next attempt on.
+	SendTraceparent *bool `json:"sendTraceparent,omitempty"`
 }
 
 type UpdateWebhookPayload struct {
@@ -444,6 +448,8 @@ type Webhook struct {
 	Filter      JSON         `json:"filter,omitempty"`
 	BodyFormat  BodyFormat   `json:"bodyFormat"`
 	RetryPolicy *RetryPolicy `json:"retryPolicy"`
+	// Whether attempts carry the W3C traceparent header of their span (when the server traces with OpenTelemetry), so a receiver that traces can join the message's trace.
+	SendTraceparent bool `json:"sendTraceparent"`
 }
 
 func (Webhook) IsNode()            {}

@@ -22,6 +22,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
@@ -69,6 +70,12 @@ type Options struct {
 	// uses it, so a test can inject storage faults (internal/faultstore)
 	// under the whole core.
 	WrapStore func(eventstore.Store) eventstore.Store
+	// Tracer, when set, traces publishing and attempts as --otel-endpoint
+	// does; tests give it an SDK provider with an in-memory exporter.
+	Tracer *tracing.Tracer
+	// Now is the event store's clock (commit times, retention sweeps);
+	// nil means time.Now.
+	Now func() time.Time
 }
 
 // New starts a core in t.TempDir and stops it when the test ends. Nothing
@@ -93,7 +100,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 		opts.Logger = slog.Default()
 	}
 	var store eventstore.Store
-	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger})
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +122,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 	// through the guard, with loopback allowed for test receivers.
 	c, err := wiring.Assemble(wiring.Parts{
 		Store: store, ReadDB: readDB, Guard: guard, Logger: opts.Logger,
-		Sender: delivery.NewSender(guard, opts.SenderTimeout), Limiter: ratelimit.NewGCRA(time.Now),
+		Sender: delivery.NewSender(guard, opts.SenderTimeout), Limiter: ratelimit.NewGCRA(time.Now), Tracer: opts.Tracer,
 	})
 	if err != nil {
 		t.Fatal(err)

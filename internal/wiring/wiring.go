@@ -8,6 +8,7 @@ package wiring
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/webhookd/webhookd/delivery"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/netguard"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/due"
@@ -34,6 +36,19 @@ type Parts struct {
 	Sender  *delivery.Sender
 	Limiter ratelimit.Limiter
 	Logger  *slog.Logger
+	// CheckCallbackURLs makes create and update refuse callback URLs the
+	// guard refuses (serve). Tests that register unresolvable names such as
+	// example.com leave it off; delivery and verification dial through the
+	// guard either way.
+	CheckCallbackURLs bool
+	// IdempotencyWindow is how long a published event's id deduplicates;
+	// zero means app.DefaultIdempotencyWindow.
+	IdempotencyWindow time.Duration
+	// Catalogue is the event-type catalogue; the zero value means the
+	// built-in one.
+	Catalogue *domain.Catalogue
+	// Tracer makes publish and attempt spans; nil is tracing off.
+	Tracer *tracing.Tracer
 }
 
 // Core is the assembled service core. Nothing runs yet: the caller starts
@@ -67,6 +82,14 @@ func Assemble(p Parts) (*Core, error) {
 	c.App.Logger = p.Logger
 	c.App.Verifier = verification.New(p.Guard)
 	c.App.Tester = c.Dispatcher
+	if p.CheckCallbackURLs {
+		c.App.Guard = p.Guard
+	}
+	c.App.IdempotencyWindow = p.IdempotencyWindow
+	c.App.Tracer, c.Dispatcher.Tracer = p.Tracer, p.Tracer
+	if p.Catalogue != nil {
+		c.App.Catalogue = *p.Catalogue
+	}
 	d := c.Dispatcher
 	d.Store, d.Codec, d.Progress, d.Logger = p.Store, c.Codec, c.Runner, p.Logger
 	d.Due, d.Webhooks = due.Index{DB: p.ReadDB}, c.App.Read
