@@ -203,7 +203,10 @@ type WebhookDeliverySettingsChanged struct {
 	WebhookID  string        `json:"webhookId"`
 	BodyFormat BodyFormat    `json:"bodyFormat,omitempty"`
 	Retry      RetrySettings `json:"retry"`
-	At         time.Time     `json:"at"`
+	// Ordering is whether deliveries wait for their predecessor
+	// (ordering.go); events stored before it existed have none.
+	Ordering Ordering  `json:"ordering,omitzero"`
+	At       time.Time `json:"at"`
 }
 
 // EventType is the stable stored name of WebhookDeliverySettingsChanged.
@@ -218,14 +221,17 @@ func (s WebhookState) RetryPolicy(def RetryPolicy) RetryPolicy { return s.Retry.
 
 // evolveDeliverySettings folds WebhookDeliverySettingsChanged.
 func evolveDeliverySettings(s WebhookState, e WebhookDeliverySettingsChanged) WebhookState {
-	s.BodyFormat, s.Retry, s.UpdatedAt = e.BodyFormat, e.Retry, e.At
+	s.BodyFormat, s.Retry, s.Ordering, s.UpdatedAt = e.BodyFormat, e.Retry, e.Ordering, e.At
 	return s
 }
 
-func validateDeliverySettings(f BodyFormat, r *RetrySettings) error {
+func validateDeliverySettings(f BodyFormat, r *RetrySettings, o *Ordering) error {
 	errs := []error{ValidateBodyFormat(f)}
 	if r != nil {
 		errs = append(errs, r.Validate())
+	}
+	if o != nil {
+		errs = append(errs, o.Validate())
 	}
 	return errors.Join(errs...)
 }
@@ -233,16 +239,19 @@ func validateDeliverySettings(f BodyFormat, r *RetrySettings) error {
 // deliverySettingsEvents decides the settings event of a create or an
 // update: none when the settings stay as they are (for a create: when they
 // are the defaults), so webhooks that never choose keep their streams as
-// before. format nil and retry nil leave that setting unchanged.
-func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry *RetrySettings, now time.Time) []eventstore.Event {
-	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), At: now}
+// before. format, retry and ordering nil leave that setting unchanged.
+func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry *RetrySettings, ordering *Ordering, now time.Time) []eventstore.Event {
+	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), Ordering: s.Ordering, At: now}
 	if format != nil {
 		next.BodyFormat = normalizeBodyFormat(*format)
 	}
 	if retry != nil {
 		next.Retry = retry.normalized()
 	}
-	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) {
+	if ordering != nil {
+		next.Ordering = ordering.normalized()
+	}
+	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) && next.Ordering == s.Ordering {
 		return nil
 	}
 	return []eventstore.Event{next}

@@ -83,6 +83,8 @@ type WebhookState struct {
 	// values are JSON bodies and the default retry schedule.
 	BodyFormat BodyFormat
 	Retry      RetrySettings
+	// Ordering is the ordered-delivery choice (ordering.go).
+	Ordering Ordering `json:",omitzero"`
 
 	Status         WebhookStatus
 	DisabledReason string

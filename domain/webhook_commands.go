@@ -33,6 +33,8 @@ type CreateWebhook struct {
 	// are JSON bodies and the default retry schedule.
 	BodyFormat BodyFormat
 	Retry      *RetrySettings
+	// Ordering, when set, is the ordered-delivery choice; nil is NONE.
+	Ordering *Ordering
 }
 
 // UpdateWebhook changes any subset of a webhook's settings. Nil fields (and
@@ -54,6 +56,8 @@ type UpdateWebhook struct {
 	// BodyFormat and Retry, when set, replace the delivery settings.
 	BodyFormat *BodyFormat
 	Retry      *RetrySettings
+	// Ordering, when set, replaces the ordered-delivery choice.
+	Ordering *Ordering
 }
 
 // DeleteWebhook deletes a webhook for good.
@@ -126,7 +130,7 @@ func (c CreateWebhook) Validate(known func(string) bool) error {
 		ValidateWebhookHeaders(c.Headers),
 		ValidateRateLimit(c.RateLimit),
 		ValidateWebhookFilter(c.Filter),
-		validateDeliverySettings(c.BodyFormat, c.Retry),
+		validateDeliverySettings(c.BodyFormat, c.Retry, c.Ordering),
 	}
 	if c.MaxConcurrency != 0 {
 		errs = append(errs, ValidateMaxConcurrency(c.MaxConcurrency))
@@ -170,7 +174,7 @@ func (c UpdateWebhook) Validate(known func(string) bool) error {
 	if c.BodyFormat != nil {
 		errs = append(errs, ValidateBodyFormat(*c.BodyFormat))
 	}
-	errs = append(errs, validateDeliverySettings("", c.Retry))
+	errs = append(errs, validateDeliverySettings("", c.Retry, c.Ordering))
 	return errors.Join(errs...)
 }
 
