@@ -113,7 +113,7 @@ func (d *Dispatcher) Notify(changes []projections.Change) {
 	}
 	d.mu.Lock()
 	for _, c := range changes {
-		if c.Topic == due.TopicDue || c.Topic == app.TopicWebhook {
+		if c.Topic == due.TopicDue || c.Topic == app.TopicWebhook || d.headFinished(c) {
 			d.dirty[c.ID] = true
 		}
 	}

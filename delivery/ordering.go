@@ -5,6 +5,7 @@ import (
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/due"
 )
 
@@ -43,4 +44,18 @@ func (d *Dispatcher) owed(id string, view app.WebhookView, now time.Time, limit 
 		}
 	}
 	return entries, next, nil
+}
+
+// headFinished reports whether the change records an attempt of an
+// ordered webhook. The due index publishes no change when a delivery
+// leaves it (succeeded or finally failed), and the lane of an unordered
+// webhook does not need one: it started the others meanwhile. An ordered
+// lane waits for exactly that, so the record wakes it to start the next
+// head. d.mu is held.
+func (d *Dispatcher) headFinished(c projections.Change) bool {
+	if c.Topic != app.TopicWebhookDeliveries {
+		return false
+	}
+	view, ok, _ := d.views.get(c.ID)
+	return ok && view.Ordering.Ordered()
 }
