@@ -80,8 +80,8 @@ func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event
 	case domain.WebhookDeliverySettingsChanged:
 		return nil, setOrdering(tx, e.WebhookID, e.Ordering)
 	case domain.DeliveryScheduled:
-		return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
-			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Seq: seq, DueAt: e.ScheduledAt})
+		return putDue(tx, keepPlace(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Seq: seq, DueAt: e.ScheduledAt}))
 	case domain.DeliveryAttempted:
 		return nil, recordHealth(tx, e)
 	case domain.DeliveryRetryScheduled:

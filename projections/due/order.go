@@ -101,3 +101,16 @@ func dropWebhookOrder(tx *bbolt.Tx, webhookID string) error {
 	}
 	return tx.Bucket(bucketOrdering).Delete([]byte(webhookID))
 }
+
+// keepPlace gives e the line and position of the delivery's entry when it
+// already has one: the dispatcher schedules a first attempt that fan-out
+// queued, and that must not send it to the back of its line.
+func keepPlace(tx *bbolt.Tx, e DueEntry) DueEntry {
+	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(e.DeliveryID)); key != nil {
+		var old DueEntry
+		if json.Unmarshal(tx.Bucket(bucketDue).Get(key), &old) == nil {
+			e.Seq, e.Line = old.Seq, old.Line
+		}
+	}
+	return e
+}
