@@ -22,6 +22,7 @@ func (r *mutationResolver) createWebhook(ctx context.Context, input model.Create
 		Description: deref(input.Description), Headers: headerMap(input.Headers),
 		MaxConcurrency: deref(input.MaxConcurrency), Filter: input.Filter,
 		BodyFormat: deref(bodyFormatIn(input.BodyFormat)), Retry: retrySettingsIn(input.RetryPolicy),
+		Ordering: orderingIn(input.Ordering),
 	}
 	if input.RateLimit != nil {
 		cmd.RateLimit = rateLimit(*input.RateLimit)
@@ -41,6 +42,7 @@ func (r *mutationResolver) updateWebhook(ctx context.Context, input model.Update
 		Name: input.Name, URL: input.URL, EventTypes: input.EventTypes, Description: input.Description,
 		MaxConcurrency: input.MaxConcurrency, Filter: input.Filter,
 		BodyFormat: bodyFormatIn(input.BodyFormat), Retry: retrySettingsIn(input.RetryPolicy),
+		Ordering: orderingIn(input.Ordering),
 	}
 	if input.Headers != nil {
 		cmd.Headers = headerMap(input.Headers)
