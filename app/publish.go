@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,19 +51,21 @@ type PublishResult struct {
 // returns, every accepted event is durable; deliveries follow from the
 // log. A repeated ID within the idempotency window returns the original
 // message and creates no deliveries.
+//
+// A store that refuses writes partway through a batch leaves some events
+// accepted: those get their message IDs, the others a STORE_UNAVAILABLE
+// error of their own, so the caller resends exactly those. Only when
+// nothing was accepted is the fault returned for the whole call.
 func (a *App) Publish(ctx context.Context, events []PublishInput) ([]PublishResult, error) {
 	if len(events) > MaxPublishBatch {
 		return nil, domain.FieldErrorf(domain.ETOOLARGE, "events", "at most %d events per call, got %d", MaxPublishBatch, len(events))
 	}
 	results := make([]PublishResult, len(events))
-	sem := make(chan struct{}, publishParallelism)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var fault error
-	// A key repeated within the batch is a duplicate of its first use,
-	// whichever append would have finished first.
+	faults := map[int]error{}
+	// A key repeated within the batch is a duplicate of its first use.
 	firstUse := map[[2]string]int{}
 	repeats := map[int]int{}
+	var plan []planned
 	for i, in := range events {
 		if err := a.validatePublish(in); err != nil {
 			results[i].Err = err
@@ -76,32 +79,134 @@ func (a *App) Publish(ctx context.Context, events []PublishInput) ([]PublishResu
 			}
 			firstUse[k] = i
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res, err := a.publishOne(ctx, in)
-			if err != nil {
-				mu.Lock()
-				fault = err
-				mu.Unlock()
-				return
-			}
-			results[i] = res
-		}()
-	}
-	wg.Wait()
-	if fault != nil {
-		if IsStoreUnavailable(fault) {
-			a.Logger.ErrorContext(ctx, "publish refused: the store is not accepting writes", "err", fault)
+		p, dup, err := a.planOne(ctx, i, in)
+		switch {
+		case err != nil:
+			faults[i] = err
+		case dup != nil:
+			results[i] = *dup
+		default:
+			plan = append(plan, p)
 		}
-		return results, fault
+	}
+	for k, err := range a.appendPlanned(ctx, plan) {
+		p := plan[k]
+		switch {
+		case err == nil:
+			results[p.index] = PublishResult{MessageID: p.msg.MessageID}
+		case p.msg.IdempotencyKey != "" && eventstore.IsWrongExpectedVersion(err):
+			results[p.index] = PublishResult{MessageID: p.msg.MessageID, Duplicate: true}
+		default:
+			faults[p.index] = err
+		}
+	}
+	if err := a.settleFaults(ctx, results, faults); err != nil {
+		return results, err
 	}
 	for i, first := range repeats {
 		results[i] = PublishResult{MessageID: results[first].MessageID, Duplicate: true, Err: results[first].Err}
 	}
 	return results, nil
+}
+
+// errEventStoreUnavailable is one event's status when the store refused
+// it while accepting others of the same call.
+var errEventStoreUnavailable = &domain.Error{
+	Code:    domain.ESTOREUNAVAILABLE,
+	Message: "the event store refused this event (for example, its disk is full); it was not accepted; retry it later",
+}
+
+// settleFaults turns the events a failing store refused into their own
+// STORE_UNAVAILABLE results when others were accepted, and otherwise
+// returns the fault for the whole call.
+func (a *App) settleFaults(ctx context.Context, results []PublishResult, faults map[int]error) error {
+	if len(faults) == 0 {
+		return nil
+	}
+	var fault error
+	partial := true
+	for _, err := range faults {
+		fault = err
+		partial = partial && IsStoreUnavailable(err)
+	}
+	if partial {
+		partial = slices.ContainsFunc(results, func(r PublishResult) bool { return r.MessageID != "" })
+	}
+	if IsStoreUnavailable(fault) {
+		a.Logger.ErrorContext(ctx, "publish refused: the store is not accepting writes", "err", fault,
+			"refused", len(faults), "accepted_before", partial)
+	}
+	if !partial {
+		return fault
+	}
+	for i := range faults {
+		results[i] = PublishResult{Err: errEventStoreUnavailable}
+	}
+	return nil
+}
+
+// planned is an event ready to append: its message and where it goes.
+type planned struct {
+	index int
+	msg   domain.MessagePublished
+}
+
+// planOne gives the event its message ID. A keyed event whose key the
+// previous idempotency window already holds is a duplicate (dup); within
+// one window the NoStream append decides.
+func (a *App) planOne(ctx context.Context, i int, in PublishInput) (p planned, dup *PublishResult, err error) {
+	now := a.Now()
+	msg := domain.MessagePublished{AccountID: in.Account, Type: in.Type, Data: in.Data, IdempotencyKey: in.ID, PublishedAt: now}
+	if in.ID == "" {
+		msg.MessageID = uuid.Must(uuid.NewV7()).String()
+		return planned{index: i, msg: msg}, nil, nil
+	}
+	window := a.idempotencyWindow()
+	epoch := now.UnixNano() / int64(window)
+	if prev, ok, err := a.readMessage(ctx, keyedMessageID(in.Account, in.ID, epoch-1)); err != nil {
+		return p, nil, err
+	} else if ok && now.Sub(prev.PublishedAt) < window {
+		return p, &PublishResult{MessageID: prev.MessageID, Duplicate: true}, nil
+	}
+	msg.MessageID = keyedMessageID(in.Account, in.ID, epoch)
+	return planned{index: i, msg: msg}, nil, nil
+}
+
+// appendPlanned appends each planned message to its own stream with
+// NoStream and returns each append's error: in one batch append where
+// the store takes one (a few group commits for a thousand messages),
+// else in up to publishParallelism concurrent appends.
+func (a *App) appendPlanned(ctx context.Context, plan []planned) []error {
+	errs := make([]error, len(plan))
+	batch := make([]eventstore.StreamAppend, 0, len(plan))
+	at := make([]int, 0, len(plan))
+	for k, p := range plan {
+		d, err := a.Codec.Encode(p.msg)
+		if err != nil {
+			errs[k] = err
+			continue
+		}
+		batch = append(batch, eventstore.StreamAppend{Stream: domain.MessageStream(p.msg.MessageID), Expected: eventstore.NoStream, Events: []eventstore.EventData{d}})
+		at = append(at, k)
+	}
+	if b, ok := a.Store.(eventstore.BatchAppender); ok {
+		for j, r := range b.AppendBatch(ctx, batch) {
+			errs[at[j]] = classifyAppend(batch[j].Stream, r.Err)
+		}
+		return errs
+	}
+	sem := make(chan struct{}, publishParallelism)
+	var wg sync.WaitGroup
+	for j, sa := range batch {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			_, err := a.Store.Append(ctx, sa.Stream, sa.Expected, sa.Events...)
+			errs[at[j]] = classifyAppend(sa.Stream, err)
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 func (a *App) validatePublish(in PublishInput) *domain.Error {
@@ -120,32 +225,6 @@ func (a *App) validatePublish(in PublishInput) *domain.Error {
 		return domain.FieldErrorf(domain.EINVALID, "id", "id must be at most 200 characters")
 	}
 	return nil
-}
-
-func (a *App) publishOne(ctx context.Context, in PublishInput) (PublishResult, error) {
-	now := a.Now()
-	msg := domain.MessagePublished{AccountID: in.Account, Type: in.Type, Data: in.Data, IdempotencyKey: in.ID, PublishedAt: now}
-	if in.ID == "" {
-		msg.MessageID = uuid.Must(uuid.NewV7()).String()
-		_, err := a.appendEvents(ctx, domain.MessageStream(msg.MessageID), eventstore.NoStream, msg)
-		return PublishResult{MessageID: msg.MessageID}, err
-	}
-	// Keyed: the message ID derives from the key and the window it falls
-	// in. The previous window's message still counts while it is younger
-	// than the window; within one window the NoStream append decides.
-	window := a.idempotencyWindow()
-	epoch := now.UnixNano() / int64(window)
-	if prev, ok, err := a.readMessage(ctx, keyedMessageID(in.Account, in.ID, epoch-1)); err != nil {
-		return PublishResult{}, err
-	} else if ok && now.Sub(prev.PublishedAt) < window {
-		return PublishResult{MessageID: prev.MessageID, Duplicate: true}, nil
-	}
-	msg.MessageID = keyedMessageID(in.Account, in.ID, epoch)
-	_, err := a.appendEvents(ctx, domain.MessageStream(msg.MessageID), eventstore.NoStream, msg)
-	if eventstore.IsWrongExpectedVersion(err) {
-		return PublishResult{MessageID: msg.MessageID, Duplicate: true}, nil
-	}
-	return PublishResult{MessageID: msg.MessageID}, err
 }
 
 func (a *App) idempotencyWindow() time.Duration {

@@ -70,9 +70,16 @@ func newRigIn(tb testing.TB, n int, senderTimeout time.Duration, dir string) *ri
 // ownership through the real verification fetch.
 func (r *rig) webhook(tb testing.TB, recv *receiver, maxConcurrency int, types ...string) webhooks.WebhookView {
 	tb.Helper()
+	return r.webhookAt(tb, recv, "/hook", maxConcurrency, types...)
+}
+
+// webhookAt is webhook with the endpoint at path on recv, so that many
+// webhooks can share one receiver.
+func (r *rig) webhookAt(tb testing.TB, recv *receiver, path string, maxConcurrency int, types ...string) webhooks.WebhookView {
+	tb.Helper()
 	ctx := context.Background()
 	v, err := r.env.App.CreateWebhook(ctx, r.owner, domain.CreateWebhook{
-		Name: "bench", URL: recv.srv.URL + "/hook", EventTypes: types, MaxConcurrency: maxConcurrency,
+		Name: "bench", URL: recv.srv.URL + path, EventTypes: types, MaxConcurrency: maxConcurrency,
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -89,7 +89,12 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 		}, now)
 		return append(events, decided...), err
 	}
-	_, res, err := aggregate.Handle(ctx, d.Store, d.Codec, domain.DeliveryStream(e.DeliveryID), domain.EvolveDelivery, decide)
+	var opts []aggregate.Option
+	if snap := e.Snapshot; snap != nil && snap.State.ID == e.DeliveryID {
+		// A retry: read only what the stream gained since the entry was filed.
+		opts = append(opts, aggregate.FromSnapshot(snap.State, snap.State.Version, snap.Position))
+	}
+	_, res, err := aggregate.Handle(ctx, d.Store, d.Codec, domain.DeliveryStream(e.DeliveryID), domain.EvolveDelivery, decide, opts...)
 	out.seen = res.Position
 	if err != nil || !res.Appended() {
 		return out, err

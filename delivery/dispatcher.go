@@ -68,6 +68,7 @@ type Dispatcher struct {
 	dirty    map[string]bool
 	wakeups  wakeHeap
 	inflight map[string]hold // deliveries the due index must not hand out again yet
+	holds    holdQueue       // the holds of inflight that end by themselves, in order
 	running  int
 	wake     chan struct{}
 	workers  sync.WaitGroup
@@ -167,11 +168,7 @@ func (d *Dispatcher) pass() time.Time {
 	now := d.Now()
 	d.mu.Lock()
 	applied := d.Progress.Position()
-	for id, h := range d.inflight {
-		if h.released(applied, now) {
-			delete(d.inflight, id)
-		}
-	}
+	d.releaseHolds(applied, now)
 	if now.Before(d.storePausedUntil) {
 		paused := d.storePausedUntil // the store refuses writes: send nothing until then
 		d.mu.Unlock()
@@ -264,7 +261,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 		d.mu.Lock()
 		l.inflight++
 		d.running++
-		d.inflight[e.DeliveryID] = hold{running: true}
+		d.setHold(e.DeliveryID, hold{running: true})
 		d.mu.Unlock()
 		d.workers.Add(1)
 		go d.attempt(l, view, e)
@@ -333,7 +330,7 @@ func (d *Dispatcher) finish(l *lane, deliveryID string, out attempted, err error
 		resumed = d.storeBackoff != 0
 		d.storeBackoff = 0
 	}
-	d.inflight[deliveryID] = h
+	d.setHold(deliveryID, h)
 	// Back off the whole lane when the endpoint asks for it (429, 502, 503,
 	// 504), and also when no response came at all (refused, timed out,
 	// unresolvable): a dead endpoint with a million pending deliveries must

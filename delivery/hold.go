@@ -18,6 +18,7 @@ type hold struct {
 	running bool
 	pos     eventstore.Position
 	until   time.Time
+	seq     uint64 // which setHold made it (holds.go)
 }
 
 // released reports whether the hold has ended at now, with the read

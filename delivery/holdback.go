@@ -14,7 +14,7 @@ func (d *Dispatcher) HoldBack(recorded map[string]eventstore.Position) {
 	for id, pos := range recorded {
 		if h := d.inflight[id]; pos > h.pos {
 			h.pos = pos // pass drops it once the index has caught up
-			d.inflight[id] = h
+			d.setHold(id, h)
 		}
 	}
 }

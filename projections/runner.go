@@ -35,6 +35,10 @@ type Runner struct {
 	OnCommit func([]Change)
 	// OnProgress, when set, is called after each committed batch.
 	OnProgress func(pos eventstore.Position)
+	// Retention, when it limits any category, is applied by Prune and at
+	// the end of every Rebuild, so a rebuilt read model holds what the
+	// live one does once both are pruned.
+	Retention Retention
 
 	// applyMu serialises batches, so a rebuild can run beside a live
 	// runner: while it holds the lock, live batches wait, then skip what
@@ -400,9 +404,17 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position,
 	r.mu.Lock()
 	r.pos = 0
 	r.mu.Unlock()
-	return r.catchUp(ctx, true, func(p eventstore.Position) {
+	err = r.catchUp(ctx, true, func(p eventstore.Position) {
 		if progress != nil {
 			progress(p, time.Since(start))
 		}
 	})
+	if err != nil {
+		return err
+	}
+	// The log may still hold events of objects retention has dropped from
+	// the read model (a delivery whose message expired, a stream whose
+	// start did), which replaying brought back in part: prune them again.
+	_, err = r.pruneLocked(ctx)
+	return err
 }

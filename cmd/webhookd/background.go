@@ -12,6 +12,10 @@ import (
 // EventStoreDB log, waits for the read models to catch up instead.
 const maxHeldBack = 200_000
 
+// pruneInterval is how often the read models drop what retention expired.
+// Ages are days, so a few minutes late costs nothing.
+const pruneInterval = 5 * time.Minute
+
 // startBackground runs the projections under supervision and the
 // dispatcher. It returns at once.
 func (m *Main) startBackground() {
@@ -29,6 +33,12 @@ func (m *Main) startBackground() {
 	}
 	up("projections", true)
 	m.Metrics.TaskRestarts.WithLabelValues("projections")
+	if len(c.Runner.Retention.Ages) > 0 {
+		m.goBackground("retention", func() error {
+			c.Runner.RunPruner(runCtx, pruneInterval)
+			return nil
+		})
+	}
 	m.goBackground("projections", func() error {
 		err := c.Runner.Supervise(runCtx, projections.Supervision{
 			FatalAfter: m.Config.FatalAfter,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/webhookd/webhookd/projections"
 	"io"
 	"os"
 	"time"
@@ -36,6 +37,7 @@ func rebuildCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer c.Close()
 	start := time.Now()
 	last := time.Time{}
+	c.Runner.Retention = projections.Retention{Ages: cfg.Retention}
 	err = c.Runner.Rebuild(ctx, func(p eventstore.Position, elapsed time.Duration) {
 		if time.Since(last) < 500*time.Millisecond {
 			return

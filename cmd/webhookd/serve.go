@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/webhookd/webhookd/projections"
 	"io"
 	"log/slog"
 	"net"
@@ -92,6 +93,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := applyRetention(ctx, c.Store, m.Config.Retention, m.Logger); err != nil {
 		return err
 	}
+	// The read models prune by the same policy (projections.Retention).
+	c.Runner.Retention = projections.Retention{Ages: m.Config.Retention}
 	m.Core.Runner.OnProgress = func(p eventstore.Position) {
 		m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p))
 		if m.projected != nil {

@@ -125,3 +125,70 @@ func newAppendReq(stream string, expected eventstore.ExpectedRevision, events []
 // errDuplicateID marks a request refused because an event ID is stored
 // elsewhere; it wraps ErrInvalidEvent for callers.
 var errDuplicateID = errors.New("event id already stored")
+
+var _ eventstore.BatchAppender = (*Store)(nil)
+
+// AppendBatch queues every append of the batch for the writer at once and
+// waits for them all, so the writer commits them in as few group commits
+// as its batch bounds allow. Each one is checked, committed and answered
+// as its own Append would be: an append refused for its own reasons, or
+// caught in a commit that failed, fails alone, and the results say
+// exactly which appends are durable.
+func (s *Store) AppendBatch(ctx context.Context, appends []eventstore.StreamAppend) []eventstore.BatchResult {
+	out := make([]eventstore.BatchResult, len(appends))
+	reqs := make([]*appendReq, len(appends))
+	for i, a := range appends {
+		if reqs[i], out[i].Err = newAppendReq(a.Stream, a.Expected, a.Events); out[i].Err != nil {
+			reqs[i] = nil
+		}
+	}
+	s.enqueueAll(ctx, reqs, out)
+	for i, req := range reqs {
+		if req == nil {
+			continue
+		}
+		select {
+		case r := <-req.done:
+			out[i] = eventstore.BatchResult{Result: r.res, Err: r.err}
+		case <-ctx.Done():
+			out[i].Err = fmt.Errorf("append %s: %w", req.stream, ctx.Err())
+		}
+	}
+	return out
+}
+
+// enqueueAll hands reqs to the writer in order; one it could not hand
+// over gets its error in out and is set to nil.
+func (s *Store) enqueueAll(ctx context.Context, reqs []*appendReq, out []eventstore.BatchResult) {
+	fail := func(from int, err error) {
+		for j := from; j < len(reqs); j++ {
+			if reqs[j] != nil {
+				out[j].Err, reqs[j] = fmt.Errorf("append %s: %w", reqs[j].stream, err), nil
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		fail(0, err)
+		return
+	}
+	s.gate.RLock()
+	if s.closed {
+		s.gate.RUnlock()
+		fail(0, eventstore.ErrClosed)
+		return
+	}
+	s.inflight.Add(1)
+	s.gate.RUnlock()
+	defer s.inflight.Done()
+	for i, req := range reqs {
+		if req == nil {
+			continue
+		}
+		select {
+		case s.reqs <- req:
+		case <-ctx.Done():
+			fail(i, ctx.Err())
+			return
+		}
+	}
+}

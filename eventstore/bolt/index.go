@@ -105,42 +105,72 @@ func (p *pendingIndex) snapshot(stream string) pendingStream {
 	return pendingStream{first: ps.first, positions: slices.Clone(ps.positions)}
 }
 
-// flush writes every pending entry to the streams bucket in one
-// transaction and then clears them. Only the writer calls it, between
-// group commits.
+// flush writes every pending entry to the streams bucket in a
+// transaction of its own and then drops them. Only the writer calls it,
+// between group commits, when no append is waiting.
 func (s *Store) flush(head uint64) error {
-	p := s.pending
-	if p.events == 0 {
+	if s.pending.events == 0 {
 		return nil
 	}
+	names := s.pending.names()
+	if err := s.update(func(tx *bbolt.Tx) error { return s.writeIndex(tx, names, head) }); err != nil {
+		return fmt.Errorf("bolt: flush stream index: %w", err)
+	}
+	s.pending.forget(names, head)
+	return nil
+}
+
+// names returns the streams with pending entries, sorted, so that the
+// index is written walking the tree in one direction.
+func (p *pendingIndex) names() []string {
 	names := make([]string, 0, len(p.streams))
 	for name := range p.streams {
 		names = append(names, name)
 	}
-	slices.Sort(names) // sorted puts walk the tree in one direction
-	err := s.update(func(tx *bbolt.Tx) error {
-		streams := tx.Bucket(bucketStreams)
-		for _, name := range names {
-			ps := p.streams[name]
-			for i, pos := range ps.positions {
-				if err := streams.Put(appendStreamKey(nil, name, ps.first+uint64(i)), putUint64(pos)); err != nil {
-					return fmt.Errorf("index %s/%d: %w", name, ps.first+uint64(i), err)
-				}
-			}
-			last := ps.first + uint64(len(ps.positions)) - 1
-			if err := streams.Put(streamHeadKey(name), putUint64(last)); err != nil {
-				return fmt.Errorf("index head of %s: %w", name, err)
+	slices.Sort(names)
+	return names
+}
+
+// writeIndex puts the pending entries of streams names, all of them at
+// positions up to head, into the streams bucket, and records that the
+// index now covers the log up to head.
+func (s *Store) writeIndex(tx *bbolt.Tx, names []string, head uint64) error {
+	streams := tx.Bucket(bucketStreams)
+	for _, name := range names {
+		ps := s.pending.streams[name]
+		for i, pos := range ps.positions {
+			if err := streams.Put(appendStreamKey(nil, name, ps.first+uint64(i)), putUint64(pos)); err != nil {
+				return fmt.Errorf("index %s/%d: %w", name, ps.first+uint64(i), err)
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keyIndexed, putUint64(head))
-	})
-	if err != nil {
-		return fmt.Errorf("bolt: flush stream index: %w", err)
+		last := ps.first + uint64(len(ps.positions)) - 1
+		if err := streams.Put(streamHeadKey(name), putUint64(last)); err != nil {
+			return fmt.Errorf("index head of %s: %w", name, err)
+		}
 	}
+	return tx.Bucket(bucketMeta).Put(keyIndexed, putUint64(head))
+}
+
+// forget drops the entries at positions up to head of streams names, once
+// the index holding them has committed. Entries the same transaction
+// appended stay pending.
+func (p *pendingIndex) forget(names []string, head uint64) {
 	p.mu.Lock()
-	p.streams, p.events = map[string]*pendingStream{}, 0
-	p.mu.Unlock()
-	return nil
+	defer p.mu.Unlock()
+	for _, name := range names {
+		ps := p.streams[name]
+		n := 0
+		for n < len(ps.positions) && ps.positions[n] <= head {
+			n++
+		}
+		p.events -= n
+		if n == len(ps.positions) {
+			delete(p.streams, name)
+			continue
+		}
+		ps.first += uint64(n)
+		ps.positions = slices.Clone(ps.positions[n:])
+	}
 }
 
 // recoverPending rebuilds the pending entries from the log records after

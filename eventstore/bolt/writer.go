@@ -22,13 +22,17 @@ const flushInterval = 50 * time.Millisecond
 // writer is the only goroutine that writes events. It takes one request,
 // drains whatever else is already queued, and commits the lot in one
 // transaction: the group commit that makes 64 writers cost one fsync.
-// Between commits it flushes the stream index.
+// When the stream index is due for a flush (flushInterval has passed or
+// flushEvents are pending), the next group commit writes it too, so a
+// flush never costs appends a commit of their own; only an idle writer
+// flushes in a transaction by itself.
 func (s *Store) writer(head uint64, window *idWindow) {
 	defer s.writerWG.Done()
 	batch := make([]*appendReq, 0, s.maxBatch)
 	replies := make([]appendReply, 0, s.maxBatch)
 	tick := time.NewTicker(flushInterval)
 	defer tick.Stop()
+	flushDue := false
 	for {
 		var req *appendReq
 		select {
@@ -39,7 +43,11 @@ func (s *Store) writer(head uint64, window *idWindow) {
 			}
 			req = r
 		case <-tick.C:
-			s.flushLogged(head)
+			if len(s.reqs) == 0 {
+				s.flushLogged(head)
+			} else {
+				flushDue = true // the next commit carries it
+			}
 			continue
 		case done := <-s.flushReqs:
 			done <- s.flush(head)
@@ -60,10 +68,10 @@ func (s *Store) writer(head uint64, window *idWindow) {
 				break drain
 			}
 		}
-		replies = s.commit(batch, replies[:0], size, &head, window)
-		if s.pending.events >= flushEvents {
-			s.flushLogged(head)
-		}
+		flushDue = flushDue || s.pending.events >= flushEvents
+		var flushed bool
+		replies, flushed = s.commit(batch, replies[:0], size, &head, window, flushDue)
+		flushDue = flushDue && !flushed
 	}
 }
 
@@ -78,11 +86,22 @@ func (s *Store) flushLogged(head uint64) {
 // commit applies batch in one transaction and answers every request. A
 // request that fails its own checks gets its own error and writes nothing;
 // the rest still commit. Only a failure of the transaction itself fails
-// them all.
-func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head *uint64, window *idWindow) []appendReply {
+// them all. With flush set, the transaction first writes the pending
+// stream index (every entry up to head, all committed before), and
+// reports whether that was done.
+func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head *uint64, window *idWindow, flush bool) ([]appendReply, bool) {
 	next := *head
 	var w *txWriter
+	var names []string
+	if flush {
+		names = s.pending.names()
+	}
 	err := s.update(func(tx *bbolt.Tx) error {
+		if flush {
+			if err := s.writeIndex(tx, names, *head); err != nil {
+				return err
+			}
+		}
 		w = newTxWriter(s, tx, size, window, s.now())
 		for _, req := range batch {
 			res, reqErr, err := w.apply(req, &next)
@@ -102,6 +121,8 @@ func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head
 		for _, req := range batch {
 			replies = append(replies, appendReply{err: fmt.Errorf("append %s: commit: %w", req.stream, err)})
 		}
+	} else if flush {
+		s.pending.forget(names, *head)
 	}
 	for i, req := range batch {
 		req.done <- replies[i]
@@ -110,7 +131,7 @@ func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head
 		*head = next
 		s.broadcast()
 	}
-	return replies
+	return replies, err == nil && flush
 }
 
 // txWriter holds the buckets of one write transaction and an arena for the

@@ -20,11 +20,15 @@ type Store struct {
 
 	mu        sync.Mutex
 	appendErr error
+	allowed   int // appends still let through while appendErr is set
 	readErr   error
 	refused   atomic.Int64
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.BatchAppender = (*Store)(nil)
+)
 
 // Wrap returns s with no fault set.
 func Wrap(s eventstore.Store) *Store { return &Store{Store: s} }
@@ -43,10 +47,19 @@ func (s *Store) FailReads(err error) {
 	s.mu.Unlock()
 }
 
+// FailAppendsAfter lets the next n appends through (each stream's part of
+// a batch append counts as one) and then fails every append with err until
+// Heal: a disk that fills up partway through a batch.
+func (s *Store) FailAppendsAfter(n int, err error) {
+	s.mu.Lock()
+	s.appendErr, s.allowed = err, n
+	s.mu.Unlock()
+}
+
 // Heal clears every fault.
 func (s *Store) Heal() {
 	s.mu.Lock()
-	s.appendErr, s.readErr = nil, nil
+	s.appendErr, s.readErr, s.allowed = nil, nil, 0
 	s.mu.Unlock()
 }
 
@@ -59,13 +72,55 @@ func (s *Store) faults() (appendErr, readErr error) {
 	return s.appendErr, s.readErr
 }
 
+// appendFault returns the fault of the next append, if any, using up one
+// of the appends FailAppendsAfter lets through.
+func (s *Store) appendFault() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.appendErr == nil {
+		return nil
+	}
+	if s.allowed > 0 {
+		s.allowed--
+		return nil
+	}
+	s.refused.Add(1)
+	return s.appendErr
+}
+
 // Append fails while an append fault is set, and appends otherwise.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	if err, _ := s.faults(); err != nil {
-		s.refused.Add(1)
+	if err := s.appendFault(); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	return s.Store.Append(ctx, stream, expected, events...)
+}
+
+// AppendBatch applies the append fault to each stream's part in order and
+// hands the rest to the real store's batch append (or its Append), so a
+// batch can fail partway through.
+func (s *Store) AppendBatch(ctx context.Context, appends []eventstore.StreamAppend) []eventstore.BatchResult {
+	out := make([]eventstore.BatchResult, len(appends))
+	var pass []eventstore.StreamAppend
+	var at []int
+	for i, a := range appends {
+		if err := s.appendFault(); err != nil {
+			out[i].Err = err
+			continue
+		}
+		pass, at = append(pass, a), append(at, i)
+	}
+	if b, ok := s.Store.(eventstore.BatchAppender); ok {
+		for k, r := range b.AppendBatch(ctx, pass) {
+			out[at[k]] = r
+		}
+		return out
+	}
+	for k, a := range pass {
+		res, err := s.Store.Append(ctx, a.Stream, a.Expected, a.Events...)
+		out[at[k]] = eventstore.BatchResult{Result: res, Err: err}
+	}
+	return out
 }
 
 // ReadStream fails while a read fault is set.

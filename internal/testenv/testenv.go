@@ -69,6 +69,9 @@ type Options struct {
 	// uses it, so a test can inject storage faults (internal/faultstore)
 	// under the whole core.
 	WrapStore func(eventstore.Store) eventstore.Store
+	// Now is the event store's clock (commit times, retention sweeps);
+	// nil means time.Now.
+	Now func() time.Time
 }
 
 // New starts a core in t.TempDir and stops it when the test ends. Nothing
@@ -93,7 +96,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 		opts.Logger = slog.Default()
 	}
 	var store eventstore.Store
-	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger})
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: !opts.Durable, SweepInterval: -1, Logger: opts.Logger, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

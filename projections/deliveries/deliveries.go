@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -22,6 +23,7 @@ var (
 	bucketDeliveries          = []byte("deliveries")            // id -> DeliveryView JSON
 	bucketDeliveriesByWebhook = []byte("deliveries_by_webhook") // webhook 0 createdPos id -> indexValue
 	bucketDeliveriesByStatus  = []byte("deliveries_by_status")  // webhook 0 status 0 createdPos id -> indexValue
+	bucketDeliveriesByCreated = []byte("deliveries_by_created") // createdUnixNano id -> nil, for retention
 )
 
 // Change topics of delivery read-model updates. Every applied delivery
@@ -91,10 +93,18 @@ func (*Deliveries) Name() string { return "deliveries" }
 func (d *Deliveries) BeginBatch() { d.batch = map[string]*DeliveryView{} }
 
 // FlushBatch implements Batcher: it writes every view the batch changed.
+// The views are put in key order: bbolt inserts into a node by shifting
+// what follows, so puts in map order into a node that grows through the
+// batch cost a memmove each, and sorted ones append.
 func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
 	b := tx.Bucket(bucketDeliveries)
-	for id, v := range d.batch {
-		if err := putDelivery(b, id, *v); err != nil {
+	ids := make([]string, 0, len(d.batch))
+	for id := range d.batch {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := putDelivery(b, id, *d.batch[id]); err != nil {
 			return err
 		}
 	}
@@ -112,7 +122,7 @@ func (d *Deliveries) view(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 
 // Buckets implements Projection.
 func (*Deliveries) Buckets() []string {
-	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus)}
+	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus), string(bucketDeliveriesByCreated)}
 }
 
 // DeliveryView is a delivery as the read model holds it.
@@ -252,6 +262,9 @@ func indexDelivery(tx *bbolt.Tx, v DeliveryView, oldStatus domain.DeliveryStatus
 	val := indexValue(v)
 	if created {
 		if err := tx.Bucket(bucketDeliveriesByWebhook).Put(deliveryKey(v.WebhookID, "", v.CreatedPosition, v.ID), val); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketDeliveriesByCreated).Put(createdKey(v), nil); err != nil {
 			return err
 		}
 	}

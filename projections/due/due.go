@@ -23,7 +23,7 @@ import (
 var (
 	bucketDue           = []byte("due")             // webhookID 0 dueUnixNano deliveryID -> DueEntry JSON
 	bucketDueByDelivery = []byte("due_by_delivery") // deliveryID -> due key
-	bucketHealth        = []byte("webhook_health")  // webhookID -> Health JSON
+	bucketHealth        = []byte("webhook_health")  // webhookID -> Health (health.go)
 	bucketDueCounts     = []byte("due_counts")      // webhookID -> DueCount (16 bytes)
 )
 
@@ -46,6 +46,9 @@ type DueEntry struct {
 	Seq   uint64    `json:"s,omitempty"`
 	Line  string    `json:"l,omitempty"`
 	DueAt time.Time `json:"-"`
+	// Snapshot, on a retry's entry, is the delivery's state when it was
+	// filed (folds.go); nil when the projection could not fold it.
+	Snapshot *Snapshot `json:"z,omitempty"`
 }
 
 // Health tracks since when every delivery to a webhook has been failing,
@@ -57,7 +60,13 @@ type Health struct {
 
 // Due is the due-index projection; it also owes the first attempts of
 // fan-out (fanout.go in this package, from projections/fanout).
-type Due struct{}
+type Due struct {
+	folds *folds // nil: entries carry no snapshot
+}
+
+// New returns the due projection with its cache of delivery states, so
+// retries' entries carry snapshots (folds.go).
+func New() Due { return Due{folds: &folds{}} }
 
 // Name implements Projection.
 func (Due) Name() string { return "due" }
@@ -69,29 +78,39 @@ func (Due) Buckets() []string {
 }
 
 // Apply implements Projection.
-func (Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
+func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	if err := backfillOrder(tx); err != nil {
 		return nil, err
 	}
 	seq := uint64(rec.Position)
+	var snap *Snapshot
+	if id, ok := domain.DeliveryIDFromStream(rec.Stream); ok && ev != nil {
+		if s, ok := d.folds.apply(id, rec, ev); ok {
+			snap = &s
+		}
+	}
 	switch e := ev.(type) {
 	case domain.MessagePublished:
 		return queueFirstAttempts(tx, e, seq) // fanout.go
 	case domain.WebhookDeliverySettingsChanged:
 		return nil, setOrdering(tx, e.WebhookID, e.Ordering)
 	case domain.DeliveryScheduled:
+		if filed(tx, e) {
+			// The fan-out filed exactly this entry; leave it be.
+			return []projections.Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
+		}
 		return putDue(tx, keepPlace(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
 			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Seq: seq, DueAt: e.ScheduledAt}))
 	case domain.DeliveryAttempted:
 		return nil, recordHealth(tx, e)
 	case domain.DeliveryRetryScheduled:
-		return moveDue(tx, e.DeliveryID, e.DueAt)
+		return moveDue(tx, e.DeliveryID, e.DueAt, snap)
 	case domain.DeliveryRedeliveryRequested:
 		if e.MessageID != "" {
 			return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
-				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, Seq: seq, DueAt: e.DueAt})
+				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, Seq: seq, DueAt: e.DueAt, Snapshot: snap})
 		}
-		return moveDue(tx, e.DeliveryID, e.DueAt) // stored before the event carried its facts
+		return moveDue(tx, e.DeliveryID, e.DueAt, snap) // stored before the event carried its facts
 	case domain.DeliverySucceeded:
 		return nil, deleteDue(tx, e.DeliveryID)
 	case domain.DeliveryFailed:
@@ -137,8 +156,9 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 	return []projections.Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
 }
 
-// moveDue re-files an owed attempt under a new due time.
-func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time) ([]projections.Change, error) {
+// moveDue re-files an owed attempt under a new due time, with the
+// delivery's snapshot when there is one.
+func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot) ([]projections.Change, error) {
 	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
 	var e DueEntry
 	if key != nil {
@@ -146,9 +166,11 @@ func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time) ([]projections.Chang
 			return nil, fmt.Errorf("due entry %s: %w", deliveryID, err)
 		}
 	} else if e, key = findDelivery(tx, deliveryID); key == nil {
-		return nil, fmt.Errorf("due index: no entry for delivery %s", deliveryID)
+		// The delivery's start is gone from the log (retention expired it
+		// and the read model dropped it): nothing can be sent for it.
+		return nil, nil
 	}
-	e.DueAt, e.Retry = at, true
+	e.DueAt, e.Retry, e.Snapshot = at, true, snap
 	return putDue(tx, e)
 }
 
@@ -228,28 +250,4 @@ func dropWebhookDue(tx *bbolt.Tx, webhookID string) error {
 		}
 	}
 	return nil
-}
-
-func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted) error {
-	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(a.DeliveryID)); key != nil {
-		var e DueEntry
-		if json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e) == nil && e.Test {
-			return nil // test deliveries never count towards disabling
-		}
-	}
-	b := tx.Bucket(bucketHealth)
-	var h Health
-	if raw := b.Get([]byte(a.WebhookID)); raw != nil {
-		_ = json.Unmarshal(raw, &h)
-	}
-	if a.StatusCode >= 200 && a.StatusCode < 300 {
-		h = Health{LastSuccessAt: a.At}
-	} else if h.FailingSince.IsZero() {
-		h.FailingSince = a.At
-	}
-	raw, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(a.WebhookID), raw)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,13 +34,17 @@ func DueLines(db *bbolt.DB, webhookID string, perWebhook, counting bool, limit i
 			if !ok {
 				return fmt.Errorf("order index: malformed key %q", k)
 			}
+			lp := linePrefix(webhookID, line)
 			head, err := entryOf(tx, id)
+			if errors.Is(err, errNoEntry) {
+				k, _ = c.Next() // not owed any more; the index never keeps such keys, but a stale one must not block its line
+				continue
+			}
 			if err != nil {
 				return err
 			}
 			head.Seq = seq
 			l := Line{Key: line, Head: head}
-			lp := linePrefix(webhookID, line)
 			if counting {
 				for ; k != nil && bytes.HasPrefix(k, lp); k, _ = c.Next() {
 					l.Waiting++
@@ -78,12 +83,14 @@ func splitOrderKey(k []byte) (line string, seq uint64, deliveryID string, ok boo
 	return string(k[2 : 2+n]), binary.BigEndian.Uint64(k[2+n:]), string(k[2+n+8:]), true
 }
 
+var errNoEntry = errors.New("order index: no due entry")
+
 // entryOf reads a delivery's due entry, with its due time.
 func entryOf(tx *bbolt.Tx, deliveryID string) (DueEntry, error) {
 	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
 	var e DueEntry
 	if len(key) < 8 {
-		return e, fmt.Errorf("order index: no due entry for delivery %s", deliveryID)
+		return e, fmt.Errorf("delivery %s: %w", deliveryID, errNoEntry)
 	}
 	if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
 		return e, fmt.Errorf("due entry %s: %w", deliveryID, err)

@@ -79,10 +79,9 @@ func CountDue(db *bbolt.DB) (int, error) {
 func WebhookHealth(db *bbolt.DB, webhookID string) (Health, error) {
 	var h Health
 	err := db.View(func(tx *bbolt.Tx) error {
-		if raw := tx.Bucket(bucketHealth).Get([]byte(webhookID)); raw != nil {
-			return json.Unmarshal(raw, &h)
-		}
-		return nil
+		var err error
+		h, err = decodeHealth(tx.Bucket(bucketHealth).Get([]byte(webhookID)))
+		return err
 	})
 	return h, err
 }

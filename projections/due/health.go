@@ -1,0 +1,85 @@
+package due
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
+)
+
+// recordHealth notes an attempt's outcome in its webhook's health. It
+// runs once per attempt inside the runner's serial stage, so it reads
+// only the test flag of the delivery's due entry and keeps health in 16
+// bytes rather than decoding and encoding JSON.
+func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted) error {
+	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(a.DeliveryID)); key != nil && isTest(tx.Bucket(bucketDue).Get(key)) {
+		return nil // test deliveries never count towards disabling
+	}
+	b := tx.Bucket(bucketHealth)
+	h, err := decodeHealth(b.Get([]byte(a.WebhookID)))
+	if err != nil {
+		return err
+	}
+	if a.StatusCode >= 200 && a.StatusCode < 300 {
+		h = Health{LastSuccessAt: a.At}
+	} else if h.FailingSince.IsZero() {
+		h.FailingSince = a.At
+	}
+	return b.Put([]byte(a.WebhookID), encodeHealth(h))
+}
+
+// isTest reads only the test flag of an encoded DueEntry.
+func isTest(raw []byte) bool {
+	var e struct {
+		Test bool `json:"x"`
+	}
+	return json.Unmarshal(raw, &e) == nil && e.Test
+}
+
+// encodeHealth is two big-endian Unix nanosecond times, 0 for none.
+func encodeHealth(h Health) []byte {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 16), unixNano(h.LastSuccessAt))
+	return binary.BigEndian.AppendUint64(v, unixNano(h.FailingSince))
+}
+
+// decodeHealth reads encodeHealth's format and, for values written before
+// it, JSON.
+func decodeHealth(raw []byte) (Health, error) {
+	var h Health
+	switch {
+	case raw == nil:
+		return h, nil
+	case bytes.HasPrefix(raw, []byte("{")):
+		err := json.Unmarshal(raw, &h)
+		return h, err
+	case len(raw) != 16:
+		return h, fmt.Errorf("webhook health: %d bytes", len(raw))
+	}
+	return Health{LastSuccessAt: fromUnixNano(binary.BigEndian.Uint64(raw)), FailingSince: fromUnixNano(binary.BigEndian.Uint64(raw[8:]))}, nil
+}
+
+func unixNano(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+func fromUnixNano(n uint64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(n)).UTC()
+}
+
+// filed reports whether the due index already holds exactly the entry
+// delivery.scheduled would file: the fan-out's, under the same key.
+func filed(tx *bbolt.Tx, e domain.DeliveryScheduled) bool {
+	key := tx.Bucket(bucketDueByDelivery).Get([]byte(e.DeliveryID))
+	return key != nil && !e.Test && bytes.Equal(key, dueKey(e.WebhookID, e.ScheduledAt, e.DeliveryID))
+}
