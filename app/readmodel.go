@@ -6,6 +6,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/deliveries"
+	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/projections/history"
 	"github.com/webhookd/webhookd/projections/webhooks"
 )
@@ -31,6 +32,9 @@ type ReadModel interface {
 	EachDelivery(account, webhookID string, r DeliveryRange, fn func(DeliveryView) error) error
 	Stats(account, webhookID string, from, to time.Time) (StatsView, error)
 	History(stream string, first int, after string) (HistoryPage, error)
+	// OrderedLines is the heads of the webhook's lines, with how many
+	// deliveries each holds; perWebhook folds them into one line.
+	OrderedLines(webhookID string, perWebhook bool) ([]OrderedLine, error)
 }
 
 // WebhookLookup finds a webhook whatever its account. It is for the
@@ -74,6 +78,8 @@ type (
 	StatsView = deliveries.StatsView
 	// MinutePoint is one step of a stats series.
 	MinutePoint = deliveries.MinutePoint
+	// OrderedLine is one line of an ordered webhook and its head.
+	OrderedLine = due.Line
 	// HistoryEntry is one event of a subject's history.
 	HistoryEntry = history.HistoryEntry
 	// HistoryPage is one page of a subject's history.

@@ -117,7 +117,7 @@ func (d *Dispatcher) Notify(changes []projections.Change) {
 	}
 	d.mu.Lock()
 	for _, c := range changes {
-		if c.Topic == due.TopicDue || c.Topic == app.TopicWebhook {
+		if c.Topic == due.TopicDue || c.Topic == app.TopicWebhook || d.headFinished(c) {
 			d.dirty[c.ID] = true
 		}
 	}
@@ -245,7 +245,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 	if free <= 0 {
 		return time.Time{} // a finishing attempt wakes it
 	}
-	entries, next, err := d.Due.For(id, now, free, d.isInFlight)
+	entries, next, err := d.owed(id, view, now, free) // ordering.go
 	if err != nil {
 		d.Logger.Error("dispatcher: read due index", "webhook", id, "err", err)
 		return now.Add(time.Second)

@@ -205,8 +205,11 @@ type WebhookDeliverySettingsChanged struct {
 	Retry      RetrySettings `json:"retry"`
 	// Traceparent sends the W3C traceparent header with every attempt;
 	// events from before it have none and mean off.
-	Traceparent bool      `json:"traceparent,omitempty"`
-	At          time.Time `json:"at"`
+	Traceparent bool `json:"traceparent,omitempty"`
+	// Ordering is whether deliveries wait for their predecessor
+	// (ordering.go); events stored before it existed have none.
+	Ordering Ordering  `json:"ordering,omitzero"`
+	At       time.Time `json:"at"`
 }
 
 // EventType is the stable stored name of WebhookDeliverySettingsChanged.
@@ -221,14 +224,17 @@ func (s WebhookState) RetryPolicy(def RetryPolicy) RetryPolicy { return s.Retry.
 
 // evolveDeliverySettings folds WebhookDeliverySettingsChanged.
 func evolveDeliverySettings(s WebhookState, e WebhookDeliverySettingsChanged) WebhookState {
-	s.BodyFormat, s.Retry, s.SendTraceparent, s.UpdatedAt = e.BodyFormat, e.Retry, e.Traceparent, e.At
+	s.BodyFormat, s.Retry, s.SendTraceparent, s.Ordering, s.UpdatedAt = e.BodyFormat, e.Retry, e.Traceparent, e.Ordering, e.At
 	return s
 }
 
-func validateDeliverySettings(f BodyFormat, r *RetrySettings) error {
+func validateDeliverySettings(f BodyFormat, r *RetrySettings, o *Ordering) error {
 	errs := []error{ValidateBodyFormat(f)}
 	if r != nil {
 		errs = append(errs, r.Validate())
+	}
+	if o != nil {
+		errs = append(errs, o.Validate())
 	}
 	return errors.Join(errs...)
 }
@@ -236,9 +242,10 @@ func validateDeliverySettings(f BodyFormat, r *RetrySettings) error {
 // deliverySettingsEvents decides the settings event of a create or an
 // update: none when the settings stay as they are (for a create: when they
 // are the defaults), so webhooks that never choose keep their streams as
-// before. format, retry and traceparent nil leave that setting unchanged.
-func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry *RetrySettings, traceparent *bool, now time.Time) []eventstore.Event {
-	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), Traceparent: s.SendTraceparent, At: now}
+// before. format, retry, traceparent and ordering nil leave that setting
+// unchanged.
+func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry *RetrySettings, traceparent *bool, ordering *Ordering, now time.Time) []eventstore.Event {
+	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), Traceparent: s.SendTraceparent, Ordering: s.Ordering, At: now}
 	if traceparent != nil {
 		next.Traceparent = *traceparent
 	}
@@ -248,7 +255,10 @@ func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry
 	if retry != nil {
 		next.Retry = retry.normalized()
 	}
-	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) && next.Traceparent == s.SendTraceparent {
+	if ordering != nil {
+		next.Ordering = ordering.normalized()
+	}
+	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) && next.Traceparent == s.SendTraceparent && next.Ordering == s.Ordering {
 		return nil
 	}
 	return []eventstore.Event{next}

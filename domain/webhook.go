@@ -86,6 +86,8 @@ type WebhookState struct {
 	// SendTraceparent makes attempts carry the W3C traceparent header of
 	// their span, so receivers that trace can join the message's trace.
 	SendTraceparent bool `json:",omitempty"`
+	// Ordering is the ordered-delivery choice (ordering.go).
+	Ordering Ordering `json:",omitzero"`
 
 	Status         WebhookStatus
 	DisabledReason string

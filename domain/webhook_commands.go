@@ -35,6 +35,8 @@ type CreateWebhook struct {
 	Retry      *RetrySettings
 	// SendTraceparent: attempts carry the traceparent header.
 	SendTraceparent bool
+	// Ordering, when set, is the ordered-delivery choice; nil is NONE.
+	Ordering *Ordering
 }
 
 // UpdateWebhook changes any subset of a webhook's settings. Nil fields (and
@@ -58,6 +60,8 @@ type UpdateWebhook struct {
 	Retry      *RetrySettings
 	// SendTraceparent, when set, turns the traceparent header on or off.
 	SendTraceparent *bool
+	// Ordering, when set, replaces the ordered-delivery choice.
+	Ordering *Ordering
 }
 
 // DeleteWebhook deletes a webhook for good.
@@ -130,7 +134,7 @@ func (c CreateWebhook) Validate(known func(string) bool) error {
 		ValidateWebhookHeaders(c.Headers),
 		ValidateRateLimit(c.RateLimit),
 		ValidateWebhookFilter(c.Filter),
-		validateDeliverySettings(c.BodyFormat, c.Retry),
+		validateDeliverySettings(c.BodyFormat, c.Retry, c.Ordering),
 	}
 	if c.MaxConcurrency != 0 {
 		errs = append(errs, ValidateMaxConcurrency(c.MaxConcurrency))
@@ -174,7 +178,7 @@ func (c UpdateWebhook) Validate(known func(string) bool) error {
 	if c.BodyFormat != nil {
 		errs = append(errs, ValidateBodyFormat(*c.BodyFormat))
 	}
-	errs = append(errs, validateDeliverySettings("", c.Retry))
+	errs = append(errs, validateDeliverySettings("", c.Retry, c.Ordering))
 	return errors.Join(errs...)
 }
 

@@ -102,7 +102,7 @@ func decideCreateWebhook(s WebhookState, c CreateWebhook, now time.Time, known f
 		VerificationFile: c.VerificationFile,
 		At:               now,
 	})
-	events = append(events, deliverySettingsEvents(WebhookState{}, c.WebhookID, &c.BodyFormat, c.Retry, &c.SendTraceparent, now)...)
+	events = append(events, deliverySettingsEvents(WebhookState{}, c.WebhookID, &c.BodyFormat, c.Retry, &c.SendTraceparent, c.Ordering, now)...)
 	return appendFilterSet(events, c.WebhookID, "", c.Filter, now)
 }
 
@@ -156,7 +156,7 @@ func decideUpdateWebhook(s WebhookState, c UpdateWebhook, now time.Time, known f
 		next.Headers = maps.Clone(next.Headers)
 		events = append(events, next)
 	}
-	events = append(events, deliverySettingsEvents(s, s.ID, c.BodyFormat, c.Retry, c.SendTraceparent, now)...)
+	events = append(events, deliverySettingsEvents(s, s.ID, c.BodyFormat, c.Retry, c.SendTraceparent, c.Ordering, now)...)
 	return appendFilterSet(events, s.ID, s.Filter, c.Filter, now)
 }
 

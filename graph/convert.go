@@ -80,6 +80,7 @@ func toWebhook(v app.WebhookView) *model.Webhook {
 		w.Filter = model.JSON(v.Filter)
 	}
 	setDeliverySettings(w, v)
+	w.Ordering = toOrdering(v)
 	return w
 }
 

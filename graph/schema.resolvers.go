@@ -286,10 +286,14 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 // Verification returns generated.VerificationResolver implementation.
 func (r *Resolver) Verification() generated.VerificationResolver { return &verificationResolver{r} }
 
+// Webhook returns generated.WebhookResolver implementation.
+func (r *Resolver) Webhook() generated.WebhookResolver { return &webhookResolver{r} }
+
 type (
 	deliveryResolver     struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 	verificationResolver struct{ *Resolver }
+	webhookResolver      struct{ *Resolver }
 )

@@ -23,6 +23,7 @@ func (r *mutationResolver) createWebhook(ctx context.Context, input model.Create
 		MaxConcurrency: deref(input.MaxConcurrency), Filter: input.Filter,
 		BodyFormat: deref(bodyFormatIn(input.BodyFormat)), Retry: retrySettingsIn(input.RetryPolicy),
 		SendTraceparent: deref(input.SendTraceparent),
+		Ordering:        orderingIn(input.Ordering),
 	}
 	if input.RateLimit != nil {
 		cmd.RateLimit = rateLimit(*input.RateLimit)
@@ -43,6 +44,7 @@ func (r *mutationResolver) updateWebhook(ctx context.Context, input model.Update
 		MaxConcurrency: input.MaxConcurrency, Filter: input.Filter,
 		BodyFormat: bodyFormatIn(input.BodyFormat), Retry: retrySettingsIn(input.RetryPolicy),
 		SendTraceparent: input.SendTraceparent,
+		Ordering:        orderingIn(input.Ordering),
 	}
 	if input.Headers != nil {
 		cmd.Headers = headerMap(input.Headers)

@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	Verification() VerificationResolver
+	Webhook() WebhookResolver
 }
 
 type DirectiveRoot struct {
@@ -54,6 +55,14 @@ type ComplexityRoot struct {
 		Label     func(childComplexity int) int
 		RevokedAt func(childComplexity int) int
 		Scope     func(childComplexity int) int
+	}
+
+	BlockedLine struct {
+		Delivery      func(childComplexity int) int
+		Key           func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		Waiting       func(childComplexity int) int
 	}
 
 	CheckWebhooksPayload struct {
@@ -325,6 +334,7 @@ type ComplexityRoot struct {
 
 	Webhook struct {
 		Account                 func(childComplexity int) int
+		BlockedLines            func(childComplexity int, first *int) int
 		BodyFormat              func(childComplexity int) int
 		CreatedAt               func(childComplexity int) int
 		Description             func(childComplexity int) int
@@ -335,6 +345,7 @@ type ComplexityRoot struct {
 		ID                      func(childComplexity int) int
 		MaxConcurrency          func(childComplexity int) int
 		Name                    func(childComplexity int) int
+		Ordering                func(childComplexity int) int
 		PreviousSecretExpiresAt func(childComplexity int) int
 		RateLimit               func(childComplexity int) int
 		RetryPolicy             func(childComplexity int) int
@@ -363,6 +374,11 @@ type ComplexityRoot struct {
 	WebhookEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	WebhookOrdering struct {
+		Key  func(childComplexity int) int
+		Mode func(childComplexity int) int
 	}
 
 	WebhookPayload struct {
@@ -430,6 +446,9 @@ type SubscriptionResolver interface {
 }
 type VerificationResolver interface {
 	DownloadURL(ctx context.Context, obj *model.Verification) (*string, error)
+}
+type WebhookResolver interface {
+	BlockedLines(ctx context.Context, obj *model.Webhook, first *int) ([]model.BlockedLine, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -505,6 +524,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.Scope(childComplexity), true
+
+	case "BlockedLine.delivery":
+		if e.ComplexityRoot.BlockedLine.Delivery == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedLine.Delivery(childComplexity), true
+	case "BlockedLine.key":
+		if e.ComplexityRoot.BlockedLine.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedLine.Key(childComplexity), true
+	case "BlockedLine.nextAttemptAt":
+		if e.ComplexityRoot.BlockedLine.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedLine.NextAttemptAt(childComplexity), true
+	case "BlockedLine.reason":
+		if e.ComplexityRoot.BlockedLine.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedLine.Reason(childComplexity), true
+	case "BlockedLine.waiting":
+		if e.ComplexityRoot.BlockedLine.Waiting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BlockedLine.Waiting(childComplexity), true
 
 	case "CheckWebhooksPayload.results":
 		if e.ComplexityRoot.CheckWebhooksPayload.Results == nil {
@@ -1638,6 +1688,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Account(childComplexity), true
+	case "Webhook.blockedLines":
+		if e.ComplexityRoot.Webhook.BlockedLines == nil {
+			break
+		}
+
+		args, err := ec.field_Webhook_blockedLines_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Webhook.BlockedLines(childComplexity, args["first"].(*int)), true
 	case "Webhook.bodyFormat":
 		if e.ComplexityRoot.Webhook.BodyFormat == nil {
 			break
@@ -1698,6 +1759,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Name(childComplexity), true
+	case "Webhook.ordering":
+		if e.ComplexityRoot.Webhook.Ordering == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Ordering(childComplexity), true
 	case "Webhook.previousSecretExpiresAt":
 		if e.ComplexityRoot.Webhook.PreviousSecretExpiresAt == nil {
 			break
@@ -1816,6 +1883,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebhookEdge.Node(childComplexity), true
 
+	case "WebhookOrdering.key":
+		if e.ComplexityRoot.WebhookOrdering.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookOrdering.Key(childComplexity), true
+	case "WebhookOrdering.mode":
+		if e.ComplexityRoot.WebhookOrdering.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookOrdering.Mode(childComplexity), true
+
 	case "WebhookPayload.userErrors":
 		if e.ComplexityRoot.WebhookPayload.UserErrors == nil {
 			break
@@ -1919,6 +1999,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateWebhookInput", ec.unmarshalInputUpdateWebhookInput),
 			graphql.NewInputUnmarshaler("WebhookFilter", ec.unmarshalInputWebhookFilter),
 			graphql.NewInputUnmarshaler("WebhookIdInput", ec.unmarshalInputWebhookIdInput),
+			graphql.NewInputUnmarshaler("WebhookOrderingInput", ec.unmarshalInputWebhookOrderingInput),
 		)
 	}
 	first := true
@@ -2725,6 +2806,61 @@ extend input UpdateWebhookInput {
   sendTraceparent: Boolean
 }
 `, BuiltIn: false},
+	{Name: "../../ordering.graphqls", Input: `# Ordered delivery: whether a webhook's deliveries wait for their
+# predecessor, and the lines that are waiting.
+
+"Whether a webhook's deliveries go out in publication order."
+enum OrderingMode {
+  "As they fall due, several at once (up to maxConcurrency)."
+  NONE
+  "One at a time: the next delivery waits until the previous one succeeded or finally failed. A failing delivery holds up the line while it is retried."
+  PER_WEBHOOK
+  "One at a time per value of the key (a path into the data, such as data.recipient); different keys do not wait for each other."
+  PER_KEY
+}
+
+type WebhookOrdering {
+  mode: OrderingMode!
+  "The dotted path into the data whose value names the line; only with PER_KEY."
+  key: String
+}
+
+input WebhookOrderingInput {
+  mode: OrderingMode!
+  "Required with PER_KEY: a dotted path into the data, such as data.recipient. It applies to messages published from then on."
+  key: String
+}
+
+"A line of an ordered webhook held up by its oldest delivery, which failed and waits to be retried."
+type BlockedLine {
+  "The key's value for PER_KEY (empty when the message lacks it); empty for PER_WEBHOOK."
+  key: String!
+  "The delivery at the head of the line."
+  delivery: Delivery!
+  "Deliveries waiting in the line, the head included."
+  waiting: Int!
+  "When the head is tried again."
+  nextAttemptAt: Time!
+  "Why the head's last attempt failed."
+  reason: String!
+}
+
+extend type Webhook {
+  ordering: WebhookOrdering!
+  "Lines held up by a failing head (at most first), for an ordered webhook; empty otherwise."
+  blockedLines(first: Int = 20): [BlockedLine!]!
+}
+
+extend input CreateWebhookInput {
+  "Default NONE."
+  ordering: WebhookOrderingInput
+}
+
+extend input UpdateWebhookInput {
+  "Deliveries already owed take their place in the new order."
+  ordering: WebhookOrderingInput
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2760,6 +2896,22 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_BlockedLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_BlockedLine_key(ctx, field)
+	case "delivery":
+		return ec.fieldContext_BlockedLine_delivery(ctx, field)
+	case "waiting":
+		return ec.fieldContext_BlockedLine_waiting(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_BlockedLine_nextAttemptAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_BlockedLine_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BlockedLine", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckWebhooksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3264,6 +3416,10 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_retryPolicy(ctx, field)
 	case "sendTraceparent":
 		return ec.fieldContext_Webhook_sendTraceparent(ctx, field)
+	case "ordering":
+		return ec.fieldContext_Webhook_ordering(ctx, field)
+	case "blockedLines":
+		return ec.fieldContext_Webhook_blockedLines(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
 }
@@ -3302,6 +3458,16 @@ func (ec *executionContext) childFields_WebhookEdge(ctx context.Context, field g
 		return ec.fieldContext_WebhookEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebhookEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookOrdering(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mode":
+		return ec.fieldContext_WebhookOrdering_mode(ctx, field)
+	case "key":
+		return ec.fieldContext_WebhookOrdering_key(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookOrdering", field.Name)
 }
 
 func (ec *executionContext) childFields_WebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3942,6 +4108,20 @@ func (ec *executionContext) field_Subscription_webhookUpdated_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Webhook_blockedLines_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4221,6 +4401,130 @@ func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BlockedLine_key(ctx context.Context, field graphql.CollectedField, obj *model.BlockedLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedLine_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedLine_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlockedLine", field, false, false, "String")
+}
+
+func (ec *executionContext) _BlockedLine_delivery(ctx context.Context, field graphql.CollectedField, obj *model.BlockedLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedLine_delivery(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delivery, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Delivery) graphql.Marshaler {
+			return ec.marshalNDelivery2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐDelivery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedLine_delivery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BlockedLine",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Delivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BlockedLine_waiting(ctx context.Context, field graphql.CollectedField, obj *model.BlockedLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedLine_waiting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waiting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedLine_waiting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlockedLine", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BlockedLine_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *model.BlockedLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedLine_nextAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedLine_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlockedLine", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BlockedLine_reason(ctx context.Context, field graphql.CollectedField, obj *model.BlockedLine) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BlockedLine_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BlockedLine_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BlockedLine", field, false, false, "String")
 }
 
 func (ec *executionContext) _CheckWebhooksPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.CheckWebhooksPayload) (ret graphql.Marshaler) {
@@ -9906,6 +10210,82 @@ func (ec *executionContext) fieldContext_Webhook_sendTraceparent(_ context.Conte
 	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Webhook_ordering(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_ordering(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ordering, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookOrdering) graphql.Marshaler {
+			return ec.marshalNWebhookOrdering2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookOrdering(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_ordering(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Webhook",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookOrdering(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Webhook_blockedLines(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_blockedLines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Webhook().BlockedLines(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.BlockedLine) graphql.Marshaler {
+			return ec.marshalNBlockedLine2ᚕgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBlockedLineᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_blockedLines(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Webhook",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BlockedLine(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Webhook_blockedLines_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WebhookCheck_webhook(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCheck) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10165,6 +10545,52 @@ func (ec *executionContext) fieldContext_WebhookEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _WebhookOrdering_mode(ctx context.Context, field graphql.CollectedField, obj *model.WebhookOrdering) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookOrdering_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.OrderingMode) graphql.Marshaler {
+			return ec.marshalNOrderingMode2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐOrderingMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookOrdering_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookOrdering", field, false, false, "OrderingMode")
+}
+
+func (ec *executionContext) _WebhookOrdering_key(ctx context.Context, field graphql.CollectedField, obj *model.WebhookOrdering) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookOrdering_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookOrdering_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookOrdering", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookPayload_webhook(ctx context.Context, field graphql.CollectedField, obj *model.WebhookPayload) (ret graphql.Marshaler) {
@@ -11726,7 +12152,7 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent"}
+	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent", "ordering"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11810,6 +12236,13 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.SendTraceparent = data
+		case "ordering":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ordering"))
+			data, err := ec.unmarshalOWebhookOrderingInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookOrderingInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ordering = data
 		}
 	}
 	return it, nil
@@ -12475,7 +12908,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent"}
+	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent", "ordering"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12573,6 +13006,13 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.SendTraceparent = data
+		case "ordering":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ordering"))
+			data, err := ec.unmarshalOWebhookOrderingInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookOrderingInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ordering = data
 		}
 	}
 	return it, nil
@@ -12678,6 +13118,55 @@ func (ec *executionContext) unmarshalInputWebhookIdInput(ctx context.Context, ob
 func UnmarshalWebhookIdInput(ctx context.Context, raw any) (model.WebhookIDInput, error) {
 	var out model.WebhookIDInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebhookIdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWebhookOrderingInput(ctx context.Context, obj any) (model.WebhookOrderingInput, error) {
+	var it model.WebhookOrderingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mode", "key"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mode"))
+			data, err := ec.unmarshalNOrderingMode2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐOrderingMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mode = data
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebhookOrderingInput unmarshals raw into the WebhookOrderingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebhookOrderingInput(ctx context.Context, raw any) (model.WebhookOrderingInput, error) {
+	var out model.WebhookOrderingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebhookOrderingInput", raw, &out)
 	return out, err
 }
 
@@ -12805,6 +13294,59 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 		case "revokedAt":
 			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var blockedLineImplementors = []string{"BlockedLine"}
+
+func (ec *executionContext) _BlockedLine(ctx context.Context, sel ast.SelectionSet, obj *model.BlockedLine) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, blockedLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BlockedLine")
+		case "key":
+			out.Values[i] = ec._BlockedLine_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delivery":
+			out.Values[i] = ec._BlockedLine_delivery(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waiting":
+			out.Values[i] = ec._BlockedLine_waiting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._BlockedLine_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._BlockedLine_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -14701,108 +15243,119 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Webhook_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "account":
 			out.Values[i] = ec._Webhook_account(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Webhook_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Webhook_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "url":
 			out.Values[i] = ec._Webhook_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "eventTypes":
 			out.Values[i] = ec._Webhook_eventTypes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Webhook_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "disabledReason":
 			out.Values[i] = ec._Webhook_disabledReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "headers":
 			out.Values[i] = ec._Webhook_headers(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rateLimit":
 			out.Values[i] = ec._Webhook_rateLimit(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxConcurrency":
 			out.Values[i] = ec._Webhook_maxConcurrency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "verification":
 			out.Values[i] = ec._Webhook_verification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "secret":
 			out.Values[i] = ec._Webhook_secret(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "previousSecretExpiresAt":
 			out.Values[i] = ec._Webhook_previousSecretExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Webhook_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Webhook_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "revision":
 			out.Values[i] = ec._Webhook_revision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "filter":
 			out.Values[i] = ec._Webhook_filter(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "bodyFormat":
 			out.Values[i] = ec._Webhook_bodyFormat(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "retryPolicy":
 			out.Values[i] = ec._Webhook_retryPolicy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sendTraceparent":
 			out.Values[i] = ec._Webhook_sendTraceparent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ordering":
+			out.Values[i] = ec._Webhook_ordering(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blockedLines":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Webhook_blockedLines(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14930,6 +15483,44 @@ func (ec *executionContext) _WebhookEdge(ctx context.Context, sel ast.SelectionS
 		case "node":
 			out.Values[i] = ec._WebhookEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhookOrderingImplementors = []string{"WebhookOrdering"}
+
+func (ec *executionContext) _WebhookOrdering(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookOrdering) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookOrderingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookOrdering")
+		case "mode":
+			out.Values[i] = ec._WebhookOrdering_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._WebhookOrdering_key(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -15455,6 +16046,26 @@ func (ec *executionContext) marshalNApiKey2ᚕgithubᚗcomᚋwebhookdᚋwebhookd
 	return ret
 }
 
+func (ec *executionContext) marshalNBlockedLine2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBlockedLine(ctx context.Context, sel ast.SelectionSet, v model.BlockedLine) graphql.Marshaler {
+	return ec._BlockedLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBlockedLine2ᚕgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBlockedLineᚄ(ctx context.Context, sel ast.SelectionSet, v []model.BlockedLine) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBlockedLine2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBlockedLine(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNBodyFormat2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, v any) (model.BodyFormat, error) {
 	var res model.BodyFormat
 	err := res.UnmarshalGQL(v)
@@ -15808,6 +16419,16 @@ func (ec *executionContext) marshalNJSON2githubᚗcomᚋwebhookdᚋwebhookdᚋgr
 		graphql.AddInvalidNullError(ctx, "JSON!")
 		return graphql.Null
 	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNOrderingMode2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐOrderingMode(ctx context.Context, v any) (model.OrderingMode, error) {
+	var res model.OrderingMode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderingMode2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐOrderingMode(ctx context.Context, sel ast.SelectionSet, v model.OrderingMode) graphql.Marshaler {
 	return v
 }
 
@@ -16258,6 +16879,14 @@ func (ec *executionContext) marshalNWebhookEdge2ᚕgithubᚗcomᚋwebhookdᚋweb
 func (ec *executionContext) unmarshalNWebhookIdInput2githubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookIDInput(ctx context.Context, v any) (model.WebhookIDInput, error) {
 	res, err := ec.unmarshalInputWebhookIdInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebhookOrdering2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookOrdering(ctx context.Context, sel ast.SelectionSet, v *model.WebhookOrdering) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebhookOrdering!")
+		return graphql.Null
+	}
+	return ec._WebhookOrdering(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWebhookPayload2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookPayload(ctx context.Context, sel ast.SelectionSet, v *model.WebhookPayload) graphql.Marshaler {
@@ -16784,6 +17413,14 @@ func (ec *executionContext) unmarshalOWebhookFilter2ᚖgithubᚗcomᚋwebhookd�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputWebhookFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOWebhookOrderingInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookOrderingInput(ctx context.Context, v any) (*model.WebhookOrderingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWebhookOrderingInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -34,6 +34,20 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 }
 
+// A line of an ordered webhook held up by its oldest delivery, which failed and waits to be retried.
+type BlockedLine struct {
+	// The key's value for PER_KEY (empty when the message lacks it); empty for PER_WEBHOOK.
+	Key string `json:"key"`
+	// The delivery at the head of the line.
+	Delivery *Delivery `json:"delivery"`
+	// Deliveries waiting in the line, the head included.
+	Waiting int `json:"waiting"`
+	// When the head is tried again.
+	NextAttemptAt time.Time `json:"nextAttemptAt"`
+	// Why the head's last attempt failed.
+	Reason string `json:"reason"`
+}
+
 type CheckWebhooksInput struct {
 	// Reserved; Check now tests every webhook of the account.
 	ClientMutationID *string `json:"clientMutationId,omitempty"`
@@ -98,6 +112,8 @@ type CreateWebhookInput struct {
 	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
 	// Send the W3C traceparent header with every attempt. Default false.
 	SendTraceparent *bool `json:"sendTraceparent,omitempty"`
+	// Default NONE.
+	Ordering *WebhookOrderingInput `json:"ordering,omitempty"`
 }
 
 type CreateWebhookPayload struct {
@@ -371,6 +387,8 @@ type UpdateWebhookInput struct {
 	RetryPolicy *RetryPolicyInput `json:"retryPolicy,omitempty"`
 	// Turns the traceparent header on or off from the next attempt on.
 	SendTraceparent *bool `json:"sendTraceparent,omitempty"`
+	// Deliveries already owed take their place in the new order.
+	Ordering *WebhookOrderingInput `json:"ordering,omitempty"`
 }
 
 type UpdateWebhookPayload struct {
@@ -449,7 +467,10 @@ type Webhook struct {
 	BodyFormat  BodyFormat   `json:"bodyFormat"`
 	RetryPolicy *RetryPolicy `json:"retryPolicy"`
 	// Whether attempts carry the W3C traceparent header of their span (when the server traces with OpenTelemetry), so a receiver that traces can join the message's trace.
-	SendTraceparent bool `json:"sendTraceparent"`
+	SendTraceparent bool             `json:"sendTraceparent"`
+	Ordering        *WebhookOrdering `json:"ordering"`
+	// Lines held up by a failing head (at most first), for an ordered webhook; empty otherwise.
+	BlockedLines []BlockedLine `json:"blockedLines"`
 }
 
 func (Webhook) IsNode()            {}
@@ -482,6 +503,18 @@ type WebhookFilter struct {
 
 type WebhookIDInput struct {
 	ID string `json:"id"`
+}
+
+type WebhookOrdering struct {
+	Mode OrderingMode `json:"mode"`
+	// The dotted path into the data whose value names the line; only with PER_KEY.
+	Key *string `json:"key,omitempty"`
+}
+
+type WebhookOrderingInput struct {
+	Mode OrderingMode `json:"mode"`
+	// Required with PER_KEY: a dotted path into the data, such as data.recipient. It applies to messages published from then on.
+	Key *string `json:"key,omitempty"`
 }
 
 type WebhookPayload struct {
@@ -683,6 +716,67 @@ func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a webhook's deliveries go out in publication order.
+type OrderingMode string
+
+const (
+	// As they fall due, several at once (up to maxConcurrency).
+	OrderingModeNone OrderingMode = "NONE"
+	// One at a time: the next delivery waits until the previous one succeeded or finally failed. A failing delivery holds up the line while it is retried.
+	OrderingModePerWebhook OrderingMode = "PER_WEBHOOK"
+	// One at a time per value of the key (a path into the data, such as data.recipient); different keys do not wait for each other.
+	OrderingModePerKey OrderingMode = "PER_KEY"
+)
+
+var AllOrderingMode = []OrderingMode{
+	OrderingModeNone,
+	OrderingModePerWebhook,
+	OrderingModePerKey,
+}
+
+func (e OrderingMode) IsValid() bool {
+	switch e {
+	case OrderingModeNone, OrderingModePerWebhook, OrderingModePerKey:
+		return true
+	}
+	return false
+}
+
+func (e OrderingMode) String() string {
+	return string(e)
+}
+
+func (e *OrderingMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderingMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderingMode", str)
+	}
+	return nil
+}
+
+func (e OrderingMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderingMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderingMode) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

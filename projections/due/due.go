@@ -39,7 +39,12 @@ type DueEntry struct {
 	EventType  string `json:"t"`
 	Test       bool   `json:"x,omitempty"`
 	// Retry is set for attempts after the first (retries, redeliveries).
-	Retry bool      `json:"r,omitempty"`
+	Retry bool `json:"r,omitempty"`
+	// Seq is the log position that queued the delivery and Line its
+	// ordering key (order.go): an ordered webhook sends each line's
+	// lowest Seq first. Retries keep both.
+	Seq   uint64    `json:"s,omitempty"`
+	Line  string    `json:"l,omitempty"`
 	DueAt time.Time `json:"-"`
 	// Snapshot, on a retry's entry, is the delivery's state when it was
 	// filed (folds.go); nil when the projection could not fold it.
@@ -68,11 +73,16 @@ func (Due) Name() string { return "due" }
 
 // Buckets implements Projection.
 func (Due) Buckets() []string {
-	return []string{string(bucketDue), string(bucketDueByDelivery), string(bucketHealth), string(bucketDueCounts)}
+	return []string{string(bucketDue), string(bucketDueByDelivery), string(bucketHealth), string(bucketDueCounts),
+		string(bucketDueOrder), string(bucketOrdering)}
 }
 
 // Apply implements Projection.
 func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
+	if err := backfillOrder(tx); err != nil {
+		return nil, err
+	}
+	seq := uint64(rec.Position)
 	var snap *Snapshot
 	if id, ok := domain.DeliveryIDFromStream(rec.Stream); ok && ev != nil {
 		if s, ok := d.folds.apply(id, rec, ev); ok {
@@ -81,14 +91,16 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 	}
 	switch e := ev.(type) {
 	case domain.MessagePublished:
-		return queueFirstAttempts(tx, e) // fanout.go
+		return queueFirstAttempts(tx, e, seq) // fanout.go
+	case domain.WebhookDeliverySettingsChanged:
+		return nil, setOrdering(tx, e.WebhookID, e.Ordering)
 	case domain.DeliveryScheduled:
 		if filed(tx, e) {
 			// The fan-out filed exactly this entry; leave it be.
 			return []projections.Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
 		}
-		return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
-			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, DueAt: e.ScheduledAt})
+		return putDue(tx, keepPlace(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Seq: seq, DueAt: e.ScheduledAt}))
 	case domain.DeliveryAttempted:
 		return nil, recordHealth(tx, e)
 	case domain.DeliveryRetryScheduled:
@@ -96,7 +108,7 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 	case domain.DeliveryRedeliveryRequested:
 		if e.MessageID != "" {
 			return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
-				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, DueAt: e.DueAt, Snapshot: snap})
+				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, Seq: seq, DueAt: e.DueAt, Snapshot: snap})
 		}
 		return moveDue(tx, e.DeliveryID, e.DueAt, snap) // stored before the event carried its facts
 	case domain.DeliverySucceeded:
@@ -104,6 +116,9 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 	case domain.DeliveryFailed:
 		return nil, deleteDue(tx, e.DeliveryID)
 	case domain.WebhookDeleted:
+		if err := dropWebhookOrder(tx, e.WebhookID); err != nil {
+			return nil, err
+		}
 		return nil, dropWebhookDue(tx, e.WebhookID)
 	}
 	return nil, nil
@@ -127,6 +142,9 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 	}
 	key := dueKey(e.WebhookID, e.DueAt, e.DeliveryID)
 	if err := tx.Bucket(bucketDue).Put(key, raw); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketDueOrder).Put(orderKey(e), nil); err != nil {
 		return nil, err
 	}
 	if err := countDue(tx, e, 1); err != nil {
@@ -167,6 +185,9 @@ func deleteDue(tx *bbolt.Tx, deliveryID string) error {
 		return fmt.Errorf("due entry %s: %w", deliveryID, err)
 	}
 	if err := countDue(tx, e, -1); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketDueOrder).Delete(orderKey(e)); err != nil {
 		return err
 	}
 	if err := tx.Bucket(bucketDue).Delete(key); err != nil {

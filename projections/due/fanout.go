@@ -9,12 +9,12 @@ import (
 )
 
 // queueFirstAttempts owes a first attempt of m to every webhook it fans
-// out to.
-func queueFirstAttempts(tx *bbolt.Tx, m domain.MessagePublished) ([]projections.Change, error) {
+// out to, filed in its line at seq, the message's log position.
+func queueFirstAttempts(tx *bbolt.Tx, m domain.MessagePublished, seq uint64) ([]projections.Change, error) {
 	var changes []projections.Change
 	for _, id := range fanout.Targets(tx, m) {
 		c, err := putDue(tx, DueEntry{DeliveryID: domain.DeliveryIDFor(m.MessageID, id), MessageID: m.MessageID,
-			WebhookID: id, AccountID: m.AccountID, EventType: m.Type, DueAt: m.PublishedAt})
+			WebhookID: id, AccountID: m.AccountID, EventType: m.Type, Seq: seq, Line: lineOf(tx, id, m), DueAt: m.PublishedAt})
 		if err != nil {
 			return nil, err
 		}

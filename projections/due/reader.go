@@ -16,6 +16,8 @@ type Reader interface {
 	Webhooks() ([]string, error)
 	// For returns a webhook's entries due by now, oldest first (DueFor).
 	For(webhookID string, now time.Time, limit int, skip func(deliveryID string) bool) ([]DueEntry, time.Time, error)
+	// Lines returns the heads of an ordered webhook's lines (DueLines).
+	Lines(webhookID string, perWebhook, counting bool, limit int) ([]Line, error)
 	// Health is since when a webhook's deliveries have all been failing.
 	Health(webhookID string) (Health, error)
 	// Counts is every webhook's owed attempts (DueCounts).
@@ -33,6 +35,11 @@ func (i Index) Webhooks() ([]string, error) { return DueWebhooks(i.DB) }
 // For implements Reader.
 func (i Index) For(webhookID string, now time.Time, limit int, skip func(string) bool) ([]DueEntry, time.Time, error) {
 	return DueFor(i.DB, webhookID, now, limit, skip)
+}
+
+// Lines implements Reader.
+func (i Index) Lines(webhookID string, perWebhook, counting bool, limit int) ([]Line, error) {
+	return DueLines(i.DB, webhookID, perWebhook, counting, limit)
 }
 
 // Health implements Reader.

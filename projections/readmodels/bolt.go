@@ -9,6 +9,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/projections/accounts"
 	"github.com/webhookd/webhookd/projections/deliveries"
+	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/projections/history"
 	"github.com/webhookd/webhookd/projections/webhooks"
 )
@@ -47,6 +48,11 @@ func (b Bolt) WebhookAnyAccount(id string) (app.WebhookView, bool, error) {
 // Webhooks implements app.ReadModel.
 func (b Bolt) Webhooks(account string, f app.WebhookFilter, first int, after string) (app.WebhookPage, error) {
 	return webhooks.ListWebhooks(b.DB, account, f, first, after)
+}
+
+// OrderedLines implements app.ReadModel.
+func (b Bolt) OrderedLines(webhookID string, perWebhook bool) ([]app.OrderedLine, error) {
+	return due.DueLines(b.DB, webhookID, perWebhook, true, 0)
 }
 
 // Delivery implements app.ReadModel.

@@ -7,6 +7,7 @@ import { USER_ERRORS } from './queries.js';
 import { headerFields, limitFields } from './settings.js';
 import { filterField } from './filter.js';
 import { policyFields } from './policy.js';
+import { orderingFields } from './ordering.js';
 
 // TEST_EVENT_TYPE is the testing tool's and Check now's type. They send it
 // straight to one webhook whatever it subscribes to, and the platform
@@ -76,6 +77,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
   const limits = limitFields(id, errEl, initial);
   const filter = filterField(id, errEl, initial.filter);
   const policy = policyFields(id, errEl, initial);
+  const order = orderingFields(id, errEl, initial);
   const editing = Boolean(initial.id);
 
   const formError = h('div', { role: 'alert', class: 'form-error' });
@@ -85,7 +87,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     text('url', 'Callback URL', 'url', 'The HTTPS address of the script that receives the POSTs, e.g. https://example.com/hooks/webhookd.php', initial.url),
     fieldset,
     text('description', 'Description (optional)', 'text', null, initial.description),
-    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry,
+    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry, order.el,
     formError,
     h('div', { class: 'row' }, button, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
 
@@ -106,6 +108,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
       if (flt.filter !== undefined) values.filter = flt.filter;
       values.bodyFormat = pol.bodyFormat;
       values.retryPolicy = pol.retryPolicy;
+      values.ordering = order.read().ordering;
       const rows = headers.rows();
       // An edit sends every setting, so clearing a field clears it on the
       // server; a create leaves out what is empty and gets the defaults.

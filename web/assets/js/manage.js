@@ -11,6 +11,7 @@ import { secretPanel } from './secret.js';
 import { webhookForm, eventTypes } from './form.js';
 import { confirmDialog } from './dialog.js';
 import { policyText } from './policy.js';
+import { orderingText, blockedList } from './ordering.js';
 
 // tabs links the manage page and the delivery log of webhook id.
 export function tabs(id, current) {
@@ -75,7 +76,9 @@ export async function manageView(main, id) {
       current.description ? h('p', {}, current.description) : null,
       h('ul', { class: 'types', 'aria-label': 'Event types' }, current.eventTypes.map((t) => h('li', {}, t))),
       h('p', { class: 'small muted', id: 'webhook-settings' }, settingsText(current)),
-      h('p', { class: 'small muted', id: 'webhook-policy' }, policyText(current)));
+      h('p', { class: 'small muted', id: 'webhook-policy' }, policyText(current)),
+      h('p', { class: 'small muted', id: 'webhook-ordering' }, orderingText(current)),
+      blockedList(current));
   }
 
   function update(next) {

@@ -1,9 +1,10 @@
 // The GraphQL documents the tab sends, in one place.
 
 import { POLICY } from './policy.js';
+import { ORDERING } from './ordering.js';
 
 export const WEBHOOK = `id name description url eventTypes status disabledReason revision
-  headers { name value } rateLimit { perSecond burst } maxConcurrency filter ${POLICY}
+  headers { name value } rateLimit { perSecond burst } maxConcurrency filter ${POLICY} ${ORDERING}
   previousSecretExpiresAt createdAt updatedAt
   verification { status fileName downloadPath checkedUrls failureReason verifiedAt lastCheckedAt }`;
 
