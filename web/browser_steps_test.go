@@ -79,7 +79,7 @@ func exportLog(t *testing.T, ctx context.Context, deliveryGID string) {
 // tool is off with the reason, pausing says what really happens to its
 // events, verifying turns the tool on, and the history lists it all.
 func unverified(t *testing.T, s *uiServer, recv *testenv.Receiver) {
-	ctx := browserCtx(t, 45*time.Second)
+	ctx := browserCtx(t, 2*time.Minute)
 	p, key := s.env.AccountKey(t, "gamma", domain.ScopeAccount)
 	v, err := s.env.App.CreateWebhook(context.Background(), p, domain.CreateWebhook{Name: "Not yet verified", URL: recv.URL + "/gamma/in", EventTypes: []string{"email.bounce"}})
 	if err != nil {

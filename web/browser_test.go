@@ -31,7 +31,7 @@ func TestBrowser(t *testing.T) {
 	recv := testenv.NewReceiver(t)
 
 	t.Run("BadInput", func(t *testing.T) {
-		ctx := browserCtx(t, 45*time.Second)
+		ctx := browserCtx(t, 2*time.Minute)
 		do(t, ctx, "bad key",
 			chromedp.Navigate(s.srv.URL+"/"),
 			chromedp.WaitVisible(chromedp.CSS("#api-key")),
@@ -155,7 +155,7 @@ func assertFieldError(t *testing.T, ctx context.Context, field, other string) {
 }
 
 func journey(t *testing.T, s *uiServer, recv *testenv.Receiver) {
-	ctx := browserCtx(t, 75*time.Second)
+	ctx := browserCtx(t, 3*time.Minute)
 	downloads := t.TempDir()
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads,
@@ -299,7 +299,7 @@ func publish(t *testing.T, s *uiServer) string {
 // manage covers the other actions: reveal and rotate the secret, pause
 // and resume, edit, and delete behind a confirmation.
 func manage(t *testing.T, s *uiServer, recv *testenv.Receiver) {
-	ctx := browserCtx(t, 45*time.Second)
+	ctx := browserCtx(t, 2*time.Minute)
 	bg := context.Background()
 	// An account of its own, so this test's webhooks don't meet the journey's.
 	p, key := s.env.AccountKey(t, "beta", domain.ScopeAccount)

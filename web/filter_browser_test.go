@@ -21,7 +21,7 @@ func TestBrowserFilter(t *testing.T) {
 	chromiumPath(t)
 	s := newUIServer(t)
 	recv := testenv.NewReceiver(t)
-	ctx := browserCtx(t, 60*time.Second)
+	ctx := browserCtx(t, 2*time.Minute)
 	signIn(t, ctx, s.srv.URL, s.key)
 	do(t, ctx, "open the form", chromedp.Navigate(s.srv.URL+"/#/new"), chromedp.WaitVisible(chromedp.CSS("#new-filter")),
 		chromedp.SendKeys(chromedp.CSS("#new-name"), "Soft bounces"),

@@ -19,7 +19,7 @@ func TestBrowserOrdering(t *testing.T) {
 	chromiumPath(t)
 	s := newUIServer(t)
 	recv := testenv.NewReceiver(t)
-	ctx := browserCtx(t, 60*time.Second)
+	ctx := browserCtx(t, 2*time.Minute)
 	signIn(t, ctx, s.srv.URL, s.key)
 
 	do(t, ctx, "fill the new-webhook form",
