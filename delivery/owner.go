@@ -30,3 +30,16 @@ func (d *Dispatcher) ExamineAll() {
 	d.mu.Unlock()
 	d.signal()
 }
+
+// InFlightWhere reports whether an attempt is in flight for a webhook that
+// match selects; ownership asks it before handing a partition back.
+func (d *Dispatcher) InFlightWhere(match func(webhookID string) bool) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, l := range d.lanes {
+		if l.inflight > 0 && match(id) {
+			return true
+		}
+	}
+	return false
+}

@@ -65,6 +65,12 @@ type Manager struct {
 	// OnGain hears of partitions this instance just acquired, so the
 	// dispatcher loads their lanes from the due index.
 	OnGain func(partitions []int)
+	// Busy, when set, reports whether attempts of partition p are still in
+	// flight here. A partition handed back to rebalance is first drained:
+	// Owns turns false at once, the lease is kept (renewed) until Busy
+	// says its attempts are recorded, and only then released, so the next
+	// owner never sends what this one still has in flight.
+	Busy func(partition int) bool
 
 	mu      sync.Mutex
 	views   []view
@@ -89,6 +95,9 @@ type view struct {
 	// deadline is the local time until which this instance may send for
 	// the partition; zero when it does not hold the lease.
 	deadline time.Time
+	// draining: the lease is held but being handed back; nothing new is
+	// sent for the partition.
+	draining bool
 }
 
 // NewInstanceID returns a random instance ID.
@@ -134,7 +143,7 @@ func (m *Manager) Owns(webhookID string) bool {
 // OwnsPartition is Owns for a partition.
 func (m *Manager) OwnsPartition(p int) bool {
 	m.mu.Lock()
-	ok := p >= 0 && p < len(m.views) && m.Now().Before(m.views[p].deadline)
+	ok := p >= 0 && p < len(m.views) && m.Now().Before(m.views[p].deadline) && !m.views[p].draining
 	m.mu.Unlock()
 	return ok && (m.Healthy == nil || m.Healthy() == nil)
 }

@@ -118,6 +118,11 @@ func (m *Manager) step(ctx context.Context, p int, owned *int, target int) (bool
 		}
 		var cmd any
 		switch mine := s.Owner == m.Instance; {
+		case mine && *owned > target && (!v.draining || m.Busy != nil && m.Busy(p)):
+			// Hand back in two steps: stop sending, keep the lease while the
+			// partition's attempts in flight are recorded, then release.
+			v.draining = true
+			cmd, decided = domain.RenewLease{Owner: m.Instance, Term: s.Term, TTL: m.TTL}, "renewed"
 		case mine && *owned > target:
 			cmd, decided = domain.ReleaseLease{Owner: m.Instance, Term: s.Term}, "released"
 		case mine:
@@ -153,6 +158,10 @@ func (m *Manager) step(ctx context.Context, p int, owned *int, target int) (bool
 		v.deadline = sentAt.Add(m.TTL - m.Margin)
 	case state.Owner != m.Instance:
 		v.deadline = time.Time{} // lost or released: stop at once
+		v.draining = false
+	}
+	if decided == "renewed" && *owned <= target {
+		v.draining = false // no longer in excess: keep it
 	}
 	if mine && !wasMine {
 		*owned++

@@ -29,6 +29,9 @@ func (m *Main) newOwnership() *ownership.Manager {
 		// index may be dispatched from (projectionsReady).
 		Healthy: func() error { return m.projectionsReady(context.Background()) },
 		OnGain:  func([]int) { c.Dispatcher.ExamineAll() },
+		Busy: func(p int) bool {
+			return c.Dispatcher.InFlightWhere(func(id string) bool { return domain.PartitionOf(id, cfg.Partitions) == p })
+		},
 	}
 	own.RegisterMetrics(m.Metrics.Registry)
 	c.Dispatcher.Owner = own
