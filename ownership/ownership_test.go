@@ -119,7 +119,7 @@ func TestFairShareAcrossInstances(t *testing.T) {
 	if got, _ := owners(a); got[0] != testPartitions {
 		t.Fatalf("alone, a owns %d partitions, want all %d", got[0], testPartitions)
 	}
-	for range 3 {
+	for range 4 { // a hands back in two rounds: drain, then release
 		c.tickAll(b, a, x)
 		c.clock.Advance(time.Second)
 	}

@@ -106,6 +106,12 @@ func offset(instance string, partitions int) int {
 func (m *Manager) step(ctx context.Context, p int, owned *int, target int) (bool, error) {
 	m.mu.Lock()
 	v := m.views[p]
+	handingBack := 0 // other partitions already being drained away
+	for i, o := range m.views {
+		if i != p && o.draining {
+			handingBack++
+		}
+	}
 	m.mu.Unlock()
 	sentAt := m.Now()
 	wasMine := sentAt.Before(v.deadline)
@@ -118,12 +124,13 @@ func (m *Manager) step(ctx context.Context, p int, owned *int, target int) (bool
 		}
 		var cmd any
 		switch mine := s.Owner == m.Instance; {
-		case mine && *owned > target && (!v.draining || m.Busy != nil && m.Busy(p)):
+		case mine && !v.draining && *owned-handingBack > target,
+			mine && v.draining && m.Busy != nil && m.Busy(p):
 			// Hand back in two steps: stop sending, keep the lease while the
 			// partition's attempts in flight are recorded, then release.
 			v.draining = true
 			cmd, decided = domain.RenewLease{Owner: m.Instance, Term: s.Term, TTL: m.TTL}, "renewed"
-		case mine && *owned > target:
+		case mine && v.draining:
 			cmd, decided = domain.ReleaseLease{Owner: m.Instance, Term: s.Term}, "released"
 		case mine:
 			cmd, decided = domain.RenewLease{Owner: m.Instance, Term: s.Term, TTL: m.TTL}, "renewed"
@@ -160,7 +167,7 @@ func (m *Manager) step(ctx context.Context, p int, owned *int, target int) (bool
 		v.deadline = time.Time{} // lost or released: stop at once
 		v.draining = false
 	}
-	if decided == "renewed" && *owned <= target {
+	if decided == "renewed" && v.draining && *owned-handingBack <= target && !(m.Busy != nil && m.Busy(p)) {
 		v.draining = false // no longer in excess: keep it
 	}
 	if mine && !wasMine {
