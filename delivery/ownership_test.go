@@ -35,7 +35,8 @@ func TestDispatchOnlyOwnedPartitions(t *testing.T) {
 	ctx := context.Background()
 	other.Tick(ctx) // alone: owns all eight
 	me.Tick(ctx)    // sees other; everything is held
-	other.Tick(ctx) // sees me; releases its excess four
+	other.Tick(ctx) // sees me; stops dispatching its excess four (drains them)
+	other.Tick(ctx) // nothing in flight there: releases them
 	me.Tick(ctx)    // takes the four released
 	if me.Owned() != 4 || other.Owned() != 4 {
 		t.Fatalf("me owns %d, other %d; want 4 each", me.Owned(), other.Owned())
