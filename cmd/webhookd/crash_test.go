@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/webhookd/webhookd/app"
-	"github.com/webhookd/webhookd/config"
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 )
@@ -179,18 +178,9 @@ func TestCrashReadyBeforeCatchUp(t *testing.T) {
 func publishLagging(t *testing.T, dir string, types []string, owed, lagging int, accepted *sync.Map) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Parse("test", []string{"--data-dir", dir, "--allow-cidrs", "127.0.0.0/8"}, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := openCore(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := openDirect(t, dir)
 	defer c.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- c.Runner.Run(runCtx) }()
+	stop, done := runProjections(c)
 	publishRange(t, c.App, types, 0, owed, accepted)
 	drainCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

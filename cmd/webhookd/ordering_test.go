@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/webhookd/webhookd/config"
 	"github.com/webhookd/webhookd/domain"
 )
 
@@ -147,18 +145,9 @@ func TestOrderedDeliverySurvivesFailuresAndKill(t *testing.T) {
 func setupOrderedAccount(t *testing.T, dir, base string, files *fileServer) string {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Parse("test", []string{"--data-dir", dir, "--allow-cidrs", "127.0.0.0/8"}, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := openCore(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := openDirect(t, dir)
 	defer c.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- c.Runner.Run(runCtx) }()
+	stop, done := runProjections(c)
 	defer func() { stop(); <-done }()
 	owner, err := c.App.CreateAPIKey(ctx, "acme", domain.ScopeAccount, "", 0)
 	if err != nil {

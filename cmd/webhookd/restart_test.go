@@ -159,18 +159,9 @@ func TestRestartLosesNothing(t *testing.T) {
 func setupRestartAccount(t *testing.T, dir, base string, files *fileServer, types []string) string {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Parse("test", []string{"--data-dir", dir, "--allow-cidrs", "127.0.0.0/8"}, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := openCore(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := openDirect(t, dir)
 	defer c.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- c.Runner.Run(runCtx) }()
+	stop, done := runProjections(c)
 	defer func() { stop(); <-done }()
 
 	owner, err := c.App.CreateAPIKey(ctx, "acme", domain.ScopeAccount, "", 0)
@@ -366,4 +357,28 @@ func TestGracefulShutdownLosesNothing(t *testing.T) {
 			t.Errorf("message %s was delivered %d times; a graceful stop records every attempt it made", id, n)
 		}
 	}
+}
+
+// openDirect opens the stores of dir as the keys CLI does without a
+// server, for setting up state before a child process serves them. The
+// caller closes it before starting the child (which locks the data dir).
+func openDirect(t *testing.T, dir string) *core {
+	t.Helper()
+	cfg, err := config.Parse("test", []string{"--data-dir", dir, "--allow-cidrs", "127.0.0.0/8"}, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := openCore(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// runProjections runs c's projections until stop; done yields Run's result.
+func runProjections(c *core) (stop func(), done <-chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { ch <- c.Runner.Run(ctx) }()
+	return cancel, ch
 }
