@@ -76,7 +76,11 @@ type Dispatcher struct {
 	wake     chan struct{}
 	workers  sync.WaitGroup
 	views    *viewCache
-	bodies   *bodyCache
+	// ordered remembers which webhooks were ordered when last read, past
+	// the view cache's short life: a record of an ordered head must wake
+	// its lane however long the attempt took (ordering.go).
+	ordered map[string]bool
+	bodies  *bodyCache
 	// storePausedUntil ends the current pause of dispatch after the store
 	// refused writes; storeBackoff is its length, zero while the store
 	// accepts writes.
@@ -102,7 +106,7 @@ func NewDispatcher() *Dispatcher {
 		Now: func() time.Time { return time.Now().UTC() }, Rand: rand.Float64, MaxInFlight: 1024,
 		StoreBackoff: time.Second, StoreBackoffMax: time.Minute,
 		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{},
-		inflight: map[string]hold{}, wake: make(chan struct{}, 1),
+		inflight: map[string]hold{}, ordered: map[string]bool{}, wake: make(chan struct{}, 1),
 		views: newViewCache(), bodies: newBodyCache(bodyCacheBytes),
 	}
 }
@@ -150,9 +154,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		next := d.pass()
-		wait := time.Until(next)
-		if next.IsZero() || wait > time.Minute {
-			wait = time.Minute // a safety net against missed signals
+		wait, sweep := time.Until(next), false
+		if next.IsZero() || wait > safetySweep {
+			wait, sweep = safetySweep, true
 		}
 		timer.Reset(max(wait, 0))
 		select {
@@ -161,7 +165,23 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		case <-d.wake:
 		case <-timer.C:
+			if sweep {
+				d.sweepLanes()
+			}
 		}
+	}
+}
+
+// safetySweep is how long the dispatcher sleeps at most. A sleep that long
+// ends with every lane looked at again, so a wake-up missed through a bug
+// delays a lane by a minute instead of stalling it for good.
+const safetySweep = time.Minute
+
+func (d *Dispatcher) sweepLanes() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id := range d.lanes {
+		d.dirty[id] = true
 	}
 }
 
@@ -191,10 +211,11 @@ func (d *Dispatcher) pass() time.Time {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.wakeups.Len() == 0 {
-		return time.Time{}
+	next := d.nextRelease()
+	if d.wakeups.Len() > 0 && (next.IsZero() || d.wakeups[0].at.Before(next)) {
+		next = d.wakeups[0].at
 	}
-	return d.wakeups[0].at
+	return next
 }
 
 // scheduleWake arranges for the lane to be looked at again at next. A lane
@@ -264,7 +285,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 		d.mu.Lock()
 		l.inflight++
 		d.running++
-		d.setHold(e.DeliveryID, hold{running: true})
+		d.setHold(e.DeliveryID, hold{running: true, lane: id})
 		d.mu.Unlock()
 		d.workers.Add(1)
 		go d.attempt(l, view, e)
@@ -282,6 +303,11 @@ func (d *Dispatcher) webhook(id string) (app.WebhookView, bool, error) {
 	view, ok, err := d.Webhooks.WebhookAnyAccount(id)
 	if err == nil && ok {
 		d.views.put(id, view, gen)
+	}
+	if err == nil {
+		d.mu.Lock()
+		d.ordered[id] = ok && view.Ordering.Ordered()
+		d.mu.Unlock()
 	}
 	return view, ok, err
 }
@@ -333,6 +359,7 @@ func (d *Dispatcher) finish(l *lane, deliveryID string, out attempted, err error
 		resumed = d.storeBackoff != 0
 		d.storeBackoff = 0
 	}
+	h.lane = l.id
 	d.setHold(deliveryID, h)
 	// Back off the whole lane when the endpoint asks for it (429, 502, 503,
 	// 504), and also when no response came at all (refused, timed out,

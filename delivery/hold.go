@@ -18,7 +18,11 @@ type hold struct {
 	running bool
 	pos     eventstore.Position
 	until   time.Time
-	seq     uint64 // which setHold made it (holds.go)
+	// lane is the webhook whose lane the release wakes: an ordered line
+	// waits on its head, and an attempt skipped as not yet due has no
+	// other wake-up. Empty (held back after a crash) wakes every lane.
+	lane string
+	seq  uint64 // which setHold made it (holds.go)
 }
 
 // released reports whether the hold has ended at now, with the read

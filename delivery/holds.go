@@ -56,6 +56,7 @@ func (d *Dispatcher) setHold(id string, h hold) {
 // models at applied. d.mu is held.
 func (d *Dispatcher) releaseHolds(applied eventstore.Position, now time.Time) {
 	q := &d.holds
+	wakeAll := false
 	for q.byPos.Len() > 0 && q.byPos[0].key <= uint64(applied) {
 		e := heap.Pop(&q.byPos).(held)
 		if h, ok := d.inflight[e.id]; ok && h.seq == e.seq {
@@ -67,6 +68,27 @@ func (d *Dispatcher) releaseHolds(applied eventstore.Position, now time.Time) {
 		e := heap.Pop(&q.byTime).(held)
 		if h, ok := d.inflight[e.id]; ok && h.seq == e.seq && h.released(applied, now) {
 			delete(d.inflight, e.id)
+			// The lane the hold kept waiting gets another look; a hold
+			// without one (held back after a crash) wakes every lane, once.
+			if h.lane != "" {
+				d.dirty[h.lane] = true
+			} else {
+				wakeAll = true
+			}
 		}
 	}
+	if wakeAll {
+		for id := range d.lanes {
+			d.dirty[id] = true
+		}
+	}
+}
+
+// nextRelease returns when the first hold waiting only for its time ends;
+// zero when none does. d.mu is held.
+func (d *Dispatcher) nextRelease() time.Time {
+	if d.holds.byTime.Len() == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(d.holds.byTime[0].key)).UTC()
 }

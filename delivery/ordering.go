@@ -51,11 +51,12 @@ func (d *Dispatcher) owed(id string, view app.WebhookView, now time.Time, limit 
 // leaves it (succeeded or finally failed), and the lane of an unordered
 // webhook does not need one: it started the others meanwhile. An ordered
 // lane waits for exactly that, so the record wakes it to start the next
-// head. d.mu is held.
+// head. It asks the ordered flag kept for as long as the dispatcher runs,
+// not the view cache: an attempt may outlast a cached view, and a missed
+// record would stall the line for good. d.mu is held.
 func (d *Dispatcher) headFinished(c projections.Change) bool {
 	if c.Topic != app.TopicWebhookDeliveries {
 		return false
 	}
-	view, ok, _ := d.views.get(c.ID)
-	return ok && view.Ordering.Ordered()
+	return d.ordered[c.ID]
 }
