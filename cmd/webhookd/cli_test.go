@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/webhookd/webhookd/internal/testlock"
 )
 
 var (
@@ -21,7 +23,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testlock.Run(m, false) // a heavy suite: never beside the cluster test
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -130,11 +130,11 @@ func checkLatency(t *testing.T, in checkInput) {
 	b50, b99 := quantiles(before)
 	a50, a99 := quantiles(after)
 	t.Logf("  of which attempt made -> its append began: p50 %s, p99 %s; append began -> arrival: p50 %s, p99 %s", b50, b99, a50, a99)
-	bound := latencyTarget + in.observerLag
-	if os.Getenv("WEBHOOKD_CLUSTER_STRICT_LATENCY") == "1" {
-		bound = latencyTarget
+	bound := latencyTarget
+	if os.Getenv("WEBHOOKD_CLUSTER_LENIENT_LATENCY") == "1" {
+		bound = latencyTarget + in.observerLag
 	}
-	t.Logf("  target p99 %s: met = %v; asserted: within %s (the target plus the observers' worst projection lag, %s)",
+	t.Logf("  target p99 %s: met = %v; asserted: within %s (observers' worst projection lag %s)",
 		latencyTarget, p99 <= latencyTarget, bound, in.observerLag.Round(time.Millisecond))
 	if p99 > bound {
 		t.Errorf("deliveryUpdated p99 %s, want within %s", p99, bound)
@@ -142,12 +142,12 @@ func checkLatency(t *testing.T, in checkInput) {
 }
 
 // latencyTarget is the spec's p99 for a deliveryUpdated from another
-// instance. What the design guarantees on any machine is that the path
-// from the append to the subscriber adds no more than that to how far the
-// observer's read model is behind, which on a CPU-starved machine is the
-// larger part (docs/architecture.md, Scale-out): so the test asserts the
-// target plus the observers' worst projection lag, and the target alone
-// with WEBHOOKD_CLUSTER_STRICT_LATENCY=1.
+// instance, and what the test asserts. The test runs with no other heavy
+// suite beside it (TestMain, internal/testlock); on a machine whose CPU is
+// taken by other work, the part the design can be held to is the target on
+// top of how far the observer's read model is behind, and
+// WEBHOOKD_CLUSTER_LENIENT_LATENCY=1 asserts that instead
+// (docs/architecture.md, Scale-out).
 const latencyTarget = time.Second
 
 func quantiles(d []time.Duration) (p50, p99 time.Duration) {
