@@ -124,6 +124,7 @@ func check(t *testing.T, in checkInput) {
 	t.Logf("highest per-webhook concurrency the receiver saw: %d (cap %d)", worst, maxConc)
 
 	checkLatency(t, in)
+	checkOrder(t, in)
 	compareReadModels(t, in.instances)
 }
 

@@ -54,6 +54,7 @@ func TestCluster(t *testing.T) {
 	}
 	pubKey := ins[0].createKey("acc-0", "publisher")
 	hooks, keys := createHooks(t, ins[0], recv, accounts, maxConc)
+	orderHooks(t, ins[0], hooks, keys)
 	lat := watchUpdates(t, ins[1:], keys[0])
 	lag := watchLag(t, ins)
 

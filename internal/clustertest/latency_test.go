@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/webhookd/webhookd/internal/gqltest"
 )
 
@@ -161,18 +159,7 @@ func quantiles(d []time.Duration) (p50, p99 time.Duration) {
 // eventTimes reads the created time of the events at the arrivals'
 // positions.
 func eventTimes(t *testing.T, dbURL string, as []arrival) map[int64]time.Time {
-	var c *pgx.Conn
-	retryConnect(t, func() (err error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		cfg, err := pgx.ParseConfig(dbURL)
-		if err != nil {
-			return err
-		}
-		delete(cfg.RuntimeParams, "pool_max_conns") // a pool setting, not the server's
-		c, err = pgx.ConnectConfig(ctx, cfg)
-		return err
-	})
+	c := connectDirect(t, dbURL)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	defer c.Close(context.Background())

@@ -91,6 +91,25 @@ func retryConnect(t testing.TB, connect func() error) {
 	}
 }
 
+// connectDirect opens one connection to dbURL (not a pool), for the
+// checks that query the event table itself.
+func connectDirect(t testing.TB, dbURL string) *pgx.Conn {
+	t.Helper()
+	var c *pgx.Conn
+	retryConnect(t, func() (err error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cfg, err := pgx.ParseConfig(dbURL)
+		if err != nil {
+			return err
+		}
+		delete(cfg.RuntimeParams, "pool_max_conns") // a pool setting, not the server's
+		c, err = pgx.ConnectConfig(ctx, cfg)
+		return err
+	})
+	return c
+}
+
 // withPool returns dbURL with the pool capped at n connections.
 func withPool(dbURL string, n int) string {
 	u, _ := url.Parse(dbURL)
