@@ -24,6 +24,7 @@ type instance struct {
 	dir  string
 	addr string
 	args []string
+	env  []string // added to the test's environment
 	cmd  *exec.Cmd
 	log  *os.File
 }
@@ -82,6 +83,7 @@ func (in *instance) start() {
 	}
 	in.log = f
 	in.cmd = exec.Command(in.bin, in.args...)
+	in.cmd.Env = append(os.Environ(), in.env...)
 	in.cmd.Stdout, in.cmd.Stderr = f, f
 	if err := in.cmd.Start(); err != nil {
 		in.t.Fatal(err)
@@ -180,7 +182,9 @@ func (in *instance) createKey(account, scope string) string {
 	in.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, in.bin, "keys", "create", "--account", account, "--scope", scope, "--data-dir", in.dir).CombinedOutput()
+	cmd := exec.CommandContext(ctx, in.bin, "keys", "create", "--account", account, "--scope", scope, "--data-dir", in.dir)
+	cmd.Env = append(os.Environ(), in.env...)
+	out, err := cmd.CombinedOutput()
 	m := keyLine.FindSubmatch(out)
 	if err != nil || m == nil {
 		in.t.Fatalf("keys create: %v\n%s", err, out)
