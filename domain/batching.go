@@ -55,22 +55,23 @@ func (b Batching) normalized() Batching {
 // validateBatchingWith refuses batching beside settings it cannot keep:
 // a FORM body is one event's fields, so it has no array form; and ordered
 // delivery sends a line's next event only once the previous one finished,
-// which a batch of many would break. The error names the field the
-// command set, so the caller sees the setting it asked for refused.
-func validateBatchingWith(b Batching, f BodyFormat, o Ordering, batchSet bool) error {
+// which a batch of many would break. The error names the setting the
+// command changed (batching when batchChanged), so a form that sends
+// every setting sees the one its user changed refused.
+func validateBatchingWith(b Batching, f BodyFormat, o Ordering, batchChanged bool) error {
 	if !b.On() {
 		return nil
 	}
 	switch {
 	case f == BodyFormatForm:
 		field := "bodyFormat"
-		if batchSet {
+		if batchChanged {
 			field = "batching"
 		}
 		return FieldErrorf(EINVALID, field, "batching is not offered with the FORM body format: a batch is a JSON array")
 	case o.Ordered():
 		field := "ordering"
-		if batchSet {
+		if batchChanged {
 			field = "batching"
 		}
 		return FieldErrorf(EINVALID, field, "batching is not offered with ordered delivery: turn ordering off to batch")

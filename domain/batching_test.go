@@ -51,6 +51,7 @@ func TestBatchingDecide(t *testing.T) {
 		{"ErrFormOnBatchedWebhook", []eventstore.Event{c, set("", Ordering{}, ten, t0)}, UpdateWebhook{BodyFormat: ptr(BodyFormatForm)}, nil, "bodyFormat"},
 		{"ErrBatchingOnOrderedWebhook", []eventstore.Event{c, set("", perWebhook, Batching{}, t0)}, UpdateWebhook{Batching: &ten}, nil, "batching"},
 		{"ErrOrderingOnBatchedWebhook", []eventstore.Event{c, set("", Ordering{}, ten, t0)}, UpdateWebhook{Ordering: &perWebhook}, nil, "ordering"},
+		{"ErrFormBesideUnchangedBatching", []eventstore.Event{c, set("", Ordering{}, ten, t0)}, UpdateWebhook{BodyFormat: ptr(BodyFormatForm), Batching: &ten}, nil, "bodyFormat"},
 		{"ErrTooManyEvents", []eventstore.Event{c}, UpdateWebhook{Batching: &Batching{MaxEvents: 101}}, nil, "batching.maxEvents"},
 		{"ErrNegativeEvents", []eventstore.Event{c}, UpdateWebhook{Batching: &Batching{MaxEvents: -1}}, nil, "batching.maxEvents"},
 		{"ErrWaitTooLong", []eventstore.Event{c}, UpdateWebhook{Batching: &Batching{MaxEvents: 5, MaxWaitMs: 10_001}}, nil, "batching.maxWaitMs"},

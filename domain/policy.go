@@ -260,7 +260,8 @@ type deliverySettings struct {
 // are the defaults), so webhooks that never choose keep their streams as
 // before. A nil field of c leaves that setting unchanged. The settings
 // must go together (validateBatchingWith): the combination is refused
-// whichever of them the command changed.
+// whichever of them the command changed, under the field it changed
+// (batching, when it changed batching).
 func deliverySettingsEvents(s WebhookState, id string, c deliverySettings, now time.Time) ([]eventstore.Event, error) {
 	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), Traceparent: s.SendTraceparent, Ordering: s.Ordering, Batching: s.Batching, At: now}
 	if c.traceparent != nil {
@@ -278,7 +279,7 @@ func deliverySettingsEvents(s WebhookState, id string, c deliverySettings, now t
 	if c.batching != nil {
 		next.Batching = c.batching.normalized()
 	}
-	if err := validateBatchingWith(next.Batching, next.BodyFormat, next.Ordering, c.batching != nil); err != nil {
+	if err := validateBatchingWith(next.Batching, next.BodyFormat, next.Ordering, next.Batching != s.Batching); err != nil {
 		return nil, err
 	}
 	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) && next.Traceparent == s.SendTraceparent && next.Ordering == s.Ordering && next.Batching == s.Batching {
