@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"github.com/webhookd/webhookd/app"
@@ -31,6 +32,10 @@ type attempted struct {
 	verdict     domain.RetryDecision
 	res         Result
 	sent        bool
+	// batchID and batchSize are set when the request was a batch of one
+	// (a test send to a batched webhook).
+	batchID   string
+	batchSize int
 }
 
 // attempt makes one owed attempt and records it. Its context is not the
@@ -85,7 +90,7 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 		decided, err := domain.DecideDelivery(s, domain.RecordAttempt{
 			Outcome: out.res.Outcome, Latency: out.res.Latency, ErrorMessage: out.res.ErrorMessage,
 			ResponseExcerpt: out.res.Excerpt, RequestHeaders: out.res.RequestHeaders, Rand: d.Rand(),
-			Policy: view.RetryPolicy(d.RetryPolicy),
+			Policy: view.RetryPolicy(d.RetryPolicy), BatchID: out.batchID, BatchSize: out.batchSize,
 		}, now)
 		return append(events, decided...), err
 	}
@@ -126,10 +131,18 @@ func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEn
 	if err != nil {
 		return time.Time{}, err
 	}
+	webhookID, batchSize := e.MessageID, 0
+	if view.Batching.On() {
+		// A batched webhook's receiver reads arrays: a test send is a
+		// batch of one (batch.go).
+		body = append(append([]byte{'['}, bytes.TrimSpace(body)...), ']')
+		webhookID, batchSize = domain.BatchID([]string{e.DeliveryID}), 1
+		out.batchID, out.batchSize = webhookID, batchSize
+	}
 	now := d.Now()
 	ctx, span, traceparent := d.traceAttempt(ctx, view, e)
 	out.res = d.Sender.Send(ctx, Request{
-		URL: view.URL, MessageID: e.MessageID, Timestamp: now, Body: body,
+		URL: view.URL, MessageID: webhookID, Timestamp: now, Body: body, BatchSize: batchSize,
 		Secrets: view.SigningSecrets(now), Headers: view.Headers, Test: e.Test,
 		ContentType: view.BodyFormat.ContentType(), Timeout: view.Retry.AttemptTimeout(), Traceparent: traceparent,
 	})

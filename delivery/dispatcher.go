@@ -266,6 +266,9 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 	if free <= 0 {
 		return time.Time{} // a finishing attempt wakes it
 	}
+	if view.Batching.On() {
+		return d.startBatches(l, view, now, free) // batch.go
+	}
 	entries, next, err := d.owed(id, view, now, free) // ordering.go
 	if err != nil {
 		d.Logger.Error("dispatcher: read due index", "webhook", id, "err", err)
@@ -344,34 +347,56 @@ func (d *Dispatcher) rateLimited(id string, perSecond, burst int) time.Duration 
 // falls due, or, for an attempt that could not be recorded, for a back-off,
 // so that nothing is sent again at once.
 func (d *Dispatcher) finish(l *lane, deliveryID string, out attempted, err error) {
+	d.finishRequest(l, []finished{{deliveryID: deliveryID, out: out, err: err}})
+}
+
+// finished is one delivery's part of a request that ended: one for a
+// single attempt, one per member for a batch (batch.go).
+type finished struct {
+	deliveryID string
+	out        attempted
+	err        error
+}
+
+// finishRequest releases the request's slot, holds each of its
+// deliveries as finish does, and steers the lane by what the endpoint
+// answered.
+func (d *Dispatcher) finishRequest(l *lane, members []finished) {
 	now := d.Now()
 	d.mu.Lock()
 	l.inflight--
 	d.running--
-	h := hold{pos: out.seen, until: out.notDueUntil}
-	var paused, resumed bool
-	switch {
-	case err != nil:
-		h = hold{until: d.notRecorded(now, err, &paused)}
-		l.pausedUntil = later(l.pausedUntil, h.until)
-	case out.recorded != 0:
-		h = hold{pos: out.recorded}
-		resumed = d.storeBackoff != 0
-		d.storeBackoff = 0
+	var paused, resumed, slowDown, unreachable, succeeded bool
+	var lastErr error
+	for _, m := range members {
+		out := m.out
+		h := hold{pos: out.seen, until: out.notDueUntil}
+		switch {
+		case m.err != nil:
+			h = hold{until: d.notRecorded(now, m.err, &paused)}
+			l.pausedUntil = later(l.pausedUntil, h.until)
+			lastErr = m.err
+		case out.recorded != 0:
+			h = hold{pos: out.recorded}
+			resumed = resumed || d.storeBackoff != 0
+			d.storeBackoff = 0
+			unreachable = unreachable || (out.res.Outcome.StatusCode == 0 && out.res.Outcome.ErrClass != "")
+		}
+		h.lane = l.id
+		d.setHold(m.deliveryID, h)
+		slowDown = slowDown || out.verdict.SlowDown
+		succeeded = succeeded || out.verdict.Result == domain.ResultSucceeded
 	}
-	h.lane = l.id
-	d.setHold(deliveryID, h)
 	// Back off the whole lane when the endpoint asks for it (429, 502, 503,
 	// 504), and also when no response came at all (refused, timed out,
 	// unresolvable): a dead endpoint with a million pending deliveries must
 	// not be hammered with a million futile attempts. Each delivery keeps
 	// its own retry schedule besides.
-	unreachable := out.recorded != 0 && out.res.Outcome.StatusCode == 0 && out.res.Outcome.ErrClass != ""
 	switch {
-	case out.verdict.SlowDown || unreachable:
+	case slowDown || unreachable:
 		l.slowDown = min(max(l.slowDown*2, time.Second), time.Minute)
 		l.pausedUntil = later(l.pausedUntil, now.Add(l.slowDown))
-	case out.verdict.Result == domain.ResultSucceeded:
+	case succeeded:
 		l.slowDown = 0
 	}
 	d.dirty[l.id] = true
@@ -383,7 +408,7 @@ func (d *Dispatcher) finish(l *lane, deliveryID string, out attempted, err error
 	}
 	pausedUntil := d.storePausedUntil
 	d.mu.Unlock()
-	d.storeStateChanged(paused, resumed, pausedUntil, err)
+	d.storeStateChanged(paused, resumed && !paused, pausedUntil, lastErr)
 	d.signal()
 }
 

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -47,7 +48,13 @@ type Request struct {
 	// Traceparent, when set, is sent as the W3C traceparent header (the
 	// webhook asked for it; see tracing.go).
 	Traceparent string
+	// BatchSize, when set, is how many events the body's JSON array holds
+	// (batch.go); it is sent as the BatchSizeHeader.
+	BatchSize int
 }
+
+// BatchSizeHeader tells a receiver how many events a batched body holds.
+const BatchSizeHeader = "webhook-batch-size"
 
 // Result is what an attempt produced.
 type Result struct {
@@ -104,6 +111,9 @@ func (s *Sender) Send(ctx context.Context, r Request) Result {
 	}
 	if r.Traceparent != "" {
 		req.Header.Set("traceparent", r.Traceparent)
+	}
+	if r.BatchSize > 0 {
+		req.Header.Set(BatchSizeHeader, strconv.Itoa(r.BatchSize))
 	}
 	signer, err := signature.NewSigner(r.Secrets, s.SigningKeys...)
 	if err != nil {

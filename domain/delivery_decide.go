@@ -36,8 +36,14 @@ type RecordAttempt struct {
 	RequestHeaders  map[string]string
 	// Policy is the webhook's retry policy; the zero value is the default.
 	Policy RetryPolicy
-	// Rand is a random draw in [0,1) for the retry jitter.
+	// Rand is a random draw in [0,1) for the retry jitter. The members of
+	// a batch share one draw, so those in the same round fall due together
+	// again.
 	Rand float64
+	// BatchID and BatchSize describe the batch the attempt sent the
+	// delivery in; zero for a single attempt.
+	BatchID   string
+	BatchSize int
 }
 
 // RequestRedelivery sends a finished (succeeded or failed) delivery again,
@@ -128,6 +134,7 @@ func decideRecordAttempt(s DeliveryState, c RecordAttempt, now time.Time) ([]eve
 		ErrorMessage:    clipUTF8(c.ErrorMessage, MaxErrorMessage),
 		ResponseExcerpt: clipUTF8(string(c.ResponseExcerpt), MaxResponseExcerpt),
 		RequestHeaders:  redactAttemptHeaders(c.RequestHeaders),
+		BatchID:         c.BatchID, BatchSize: c.BatchSize,
 	}
 	policy := c.Policy
 	if s.Test {
@@ -139,7 +146,7 @@ func decideRecordAttempt(s DeliveryState, c RecordAttempt, now time.Time) ([]eve
 	case ResultSucceeded:
 		next = DeliverySucceeded{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt, At: now}
 	case ResultRetry:
-		next = DeliveryRetryScheduled{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt + 1, DueAt: d.NextAt, SlowDown: d.SlowDown, At: now}
+		next = DeliveryRetryScheduled{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt + 1, DueAt: d.NextAt, SlowDown: d.SlowDown, BatchID: c.BatchID, At: now}
 	case ResultDisableWebhook:
 		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, DisablesWebhook: !s.Test, At: now}
 	default:

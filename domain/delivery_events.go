@@ -39,6 +39,11 @@ type DeliveryAttempted struct {
 	// RequestHeaders are the headers sent, with credential-looking values
 	// redacted; the signature stays, as it proves nothing about the secret.
 	RequestHeaders map[string]string `json:"requestHeaders,omitempty"`
+	// BatchID and BatchSize are set when the attempt sent this delivery in
+	// a batch (batching.go): the batch's webhook-id and how many events it
+	// held. Every member's stream records the same attempt.
+	BatchID   string `json:"batchId,omitempty"`
+	BatchSize int    `json:"batchSize,omitempty"`
 }
 
 // DeliveryRetryScheduled says attempt Attempt is due at DueAt. SlowDown is
@@ -49,7 +54,11 @@ type DeliveryRetryScheduled struct {
 	Attempt    int       `json:"attempt"`
 	DueAt      time.Time `json:"dueAt"`
 	SlowDown   bool      `json:"slowDown,omitempty"`
-	At         time.Time `json:"at"`
+	// BatchID is the batch the failed attempt was part of, so the lane
+	// retries its members together (batching.go); empty for a single
+	// attempt.
+	BatchID string    `json:"batchId,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // DeliverySucceeded ends a delivery: attempt Attempt got a 2xx.

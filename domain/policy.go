@@ -208,7 +208,10 @@ type WebhookDeliverySettingsChanged struct {
 	Traceparent bool `json:"traceparent,omitempty"`
 	// Ordering is whether deliveries wait for their predecessor
 	// (ordering.go); events stored before it existed have none.
-	Ordering Ordering  `json:"ordering,omitzero"`
+	Ordering Ordering `json:"ordering,omitzero"`
+	// Batching sends several events in one POST (batching.go); events
+	// stored before it existed have none and mean off.
+	Batching Batching  `json:"batching,omitzero"`
 	At       time.Time `json:"at"`
 }
 
@@ -224,11 +227,11 @@ func (s WebhookState) RetryPolicy(def RetryPolicy) RetryPolicy { return s.Retry.
 
 // evolveDeliverySettings folds WebhookDeliverySettingsChanged.
 func evolveDeliverySettings(s WebhookState, e WebhookDeliverySettingsChanged) WebhookState {
-	s.BodyFormat, s.Retry, s.SendTraceparent, s.Ordering, s.UpdatedAt = e.BodyFormat, e.Retry, e.Traceparent, e.Ordering, e.At
+	s.BodyFormat, s.Retry, s.SendTraceparent, s.Ordering, s.Batching, s.UpdatedAt = e.BodyFormat, e.Retry, e.Traceparent, e.Ordering, e.Batching, e.At
 	return s
 }
 
-func validateDeliverySettings(f BodyFormat, r *RetrySettings, o *Ordering) error {
+func validateDeliverySettings(f BodyFormat, r *RetrySettings, o *Ordering, b *Batching) error {
 	errs := []error{ValidateBodyFormat(f)}
 	if r != nil {
 		errs = append(errs, r.Validate())
@@ -236,30 +239,51 @@ func validateDeliverySettings(f BodyFormat, r *RetrySettings, o *Ordering) error
 	if o != nil {
 		errs = append(errs, o.Validate())
 	}
+	if b != nil {
+		errs = append(errs, b.Validate())
+	}
 	return errors.Join(errs...)
+}
+
+// deliverySettings is what a create or an update asks of the delivery
+// settings; a nil field leaves that setting as it is.
+type deliverySettings struct {
+	format      *BodyFormat
+	retry       *RetrySettings
+	traceparent *bool
+	ordering    *Ordering
+	batching    *Batching
 }
 
 // deliverySettingsEvents decides the settings event of a create or an
 // update: none when the settings stay as they are (for a create: when they
 // are the defaults), so webhooks that never choose keep their streams as
-// before. format, retry, traceparent and ordering nil leave that setting
-// unchanged.
-func deliverySettingsEvents(s WebhookState, id string, format *BodyFormat, retry *RetrySettings, traceparent *bool, ordering *Ordering, now time.Time) []eventstore.Event {
-	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), Traceparent: s.SendTraceparent, Ordering: s.Ordering, At: now}
-	if traceparent != nil {
-		next.Traceparent = *traceparent
+// before. A nil field of c leaves that setting unchanged. The settings
+// must go together (validateBatchingWith): the combination is refused
+// whichever of them the command changed, under the field it changed
+// (batching, when it changed batching).
+func deliverySettingsEvents(s WebhookState, id string, c deliverySettings, now time.Time) ([]eventstore.Event, error) {
+	next := WebhookDeliverySettingsChanged{WebhookID: id, BodyFormat: s.BodyFormat, Retry: s.Retry.normalized(), Traceparent: s.SendTraceparent, Ordering: s.Ordering, Batching: s.Batching, At: now}
+	if c.traceparent != nil {
+		next.Traceparent = *c.traceparent
 	}
-	if format != nil {
-		next.BodyFormat = normalizeBodyFormat(*format)
+	if c.format != nil {
+		next.BodyFormat = normalizeBodyFormat(*c.format)
 	}
-	if retry != nil {
-		next.Retry = retry.normalized()
+	if c.retry != nil {
+		next.Retry = c.retry.normalized()
 	}
-	if ordering != nil {
-		next.Ordering = ordering.normalized()
+	if c.ordering != nil {
+		next.Ordering = c.ordering.normalized()
 	}
-	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) && next.Traceparent == s.SendTraceparent && next.Ordering == s.Ordering {
-		return nil
+	if c.batching != nil {
+		next.Batching = c.batching.normalized()
 	}
-	return []eventstore.Event{next}
+	if err := validateBatchingWith(next.Batching, next.BodyFormat, next.Ordering, next.Batching != s.Batching); err != nil {
+		return nil, err
+	}
+	if next.BodyFormat == s.BodyFormat && next.Retry.equal(s.Retry) && next.Traceparent == s.SendTraceparent && next.Ordering == s.Ordering && next.Batching == s.Batching {
+		return nil, nil
+	}
+	return []eventstore.Event{next}, nil
 }

@@ -88,6 +88,8 @@ type WebhookState struct {
 	SendTraceparent bool `json:",omitempty"`
 	// Ordering is the ordered-delivery choice (ordering.go).
 	Ordering Ordering `json:",omitzero"`
+	// Batching is the choice of several events per POST (batching.go).
+	Batching Batching `json:",omitzero"`
 
 	Status         WebhookStatus
 	DisabledReason string

@@ -37,6 +37,9 @@ type CreateWebhook struct {
 	SendTraceparent bool
 	// Ordering, when set, is the ordered-delivery choice; nil is NONE.
 	Ordering *Ordering
+	// Batching, when set, is the choice of several events per POST; nil
+	// is off.
+	Batching *Batching
 }
 
 // UpdateWebhook changes any subset of a webhook's settings. Nil fields (and
@@ -62,6 +65,8 @@ type UpdateWebhook struct {
 	SendTraceparent *bool
 	// Ordering, when set, replaces the ordered-delivery choice.
 	Ordering *Ordering
+	// Batching, when set, replaces the batching choice.
+	Batching *Batching
 }
 
 // DeleteWebhook deletes a webhook for good.
@@ -134,7 +139,7 @@ func (c CreateWebhook) Validate(known func(string) bool) error {
 		ValidateWebhookHeaders(c.Headers),
 		ValidateRateLimit(c.RateLimit),
 		ValidateWebhookFilter(c.Filter),
-		validateDeliverySettings(c.BodyFormat, c.Retry, c.Ordering),
+		validateDeliverySettings(c.BodyFormat, c.Retry, c.Ordering, c.Batching),
 	}
 	if c.MaxConcurrency != 0 {
 		errs = append(errs, ValidateMaxConcurrency(c.MaxConcurrency))
@@ -178,7 +183,7 @@ func (c UpdateWebhook) Validate(known func(string) bool) error {
 	if c.BodyFormat != nil {
 		errs = append(errs, ValidateBodyFormat(*c.BodyFormat))
 	}
-	errs = append(errs, validateDeliverySettings("", c.Retry, c.Ordering))
+	errs = append(errs, validateDeliverySettings("", c.Retry, c.Ordering, c.Batching))
 	return errors.Join(errs...)
 }
 

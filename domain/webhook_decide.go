@@ -102,8 +102,12 @@ func decideCreateWebhook(s WebhookState, c CreateWebhook, now time.Time, known f
 		VerificationFile: c.VerificationFile,
 		At:               now,
 	})
-	events = append(events, deliverySettingsEvents(WebhookState{}, c.WebhookID, &c.BodyFormat, c.Retry, &c.SendTraceparent, c.Ordering, now)...)
-	return appendFilterSet(events, c.WebhookID, "", c.Filter, now)
+	settings, err := deliverySettingsEvents(WebhookState{}, c.WebhookID, deliverySettings{
+		format: &c.BodyFormat, retry: c.Retry, traceparent: &c.SendTraceparent, ordering: c.Ordering, batching: c.Batching}, now)
+	if err != nil {
+		return nil, err
+	}
+	return appendFilterSet(append(events, settings...), c.WebhookID, "", c.Filter, now)
 }
 
 // appendFilterSet adds the WebhookFilterSet a command's filter calls for.
@@ -156,8 +160,12 @@ func decideUpdateWebhook(s WebhookState, c UpdateWebhook, now time.Time, known f
 		next.Headers = maps.Clone(next.Headers)
 		events = append(events, next)
 	}
-	events = append(events, deliverySettingsEvents(s, s.ID, c.BodyFormat, c.Retry, c.SendTraceparent, c.Ordering, now)...)
-	return appendFilterSet(events, s.ID, s.Filter, c.Filter, now)
+	settings, err := deliverySettingsEvents(s, s.ID, deliverySettings{
+		format: c.BodyFormat, retry: c.Retry, traceparent: c.SendTraceparent, ordering: c.Ordering, batching: c.Batching}, now)
+	if err != nil {
+		return nil, err
+	}
+	return appendFilterSet(append(events, settings...), s.ID, s.Filter, c.Filter, now)
 }
 
 func deref[T any](p *T, current T) T {

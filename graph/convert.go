@@ -81,6 +81,7 @@ func toWebhook(v app.WebhookView) *model.Webhook {
 	}
 	setDeliverySettings(w, v)
 	w.Ordering = toOrdering(v)
+	w.Batching = toBatching(v)
 	return w
 }
 

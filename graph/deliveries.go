@@ -39,7 +39,7 @@ func toDelivery(v app.DeliveryView) *model.Delivery {
 }
 
 func toAttempt(a app.AttemptView) model.DeliveryAttempt {
-	out := model.DeliveryAttempt{Number: a.Number, At: a.At, LatencyMs: int(a.LatencyMs), RequestHeaders: toHeaders(a.RequestHeaders)}
+	out := model.DeliveryAttempt{Number: a.Number, At: a.At, LatencyMs: int(a.LatencyMs), RequestHeaders: toHeaders(a.RequestHeaders), Batch: toAttemptBatch(a)}
 	if a.StatusCode != 0 {
 		c := a.StatusCode
 		out.StatusCode = &c

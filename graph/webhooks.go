@@ -24,6 +24,7 @@ func (r *mutationResolver) createWebhook(ctx context.Context, input model.Create
 		BodyFormat: deref(bodyFormatIn(input.BodyFormat)), Retry: retrySettingsIn(input.RetryPolicy),
 		SendTraceparent: deref(input.SendTraceparent),
 		Ordering:        orderingIn(input.Ordering),
+		Batching:        batchingIn(input.Batching),
 	}
 	if input.RateLimit != nil {
 		cmd.RateLimit = rateLimit(*input.RateLimit)
@@ -45,6 +46,7 @@ func (r *mutationResolver) updateWebhook(ctx context.Context, input model.Update
 		BodyFormat: bodyFormatIn(input.BodyFormat), Retry: retrySettingsIn(input.RetryPolicy),
 		SendTraceparent: input.SendTraceparent,
 		Ordering:        orderingIn(input.Ordering),
+		Batching:        batchingIn(input.Batching),
 	}
 	if input.Headers != nil {
 		cmd.Headers = headerMap(input.Headers)

@@ -219,10 +219,22 @@ func appendAt(ctx context.Context, store eventstore.Store, codec *eventstore.Cod
 
 // Load reads and folds a whole stream, a page at a time, for a caller that
 // needs its state but decides nothing. A stream never written folds to
-// the zero state.
-func Load[S any](ctx context.Context, store eventstore.Store, codec *eventstore.Codec, stream string, evolve func(S, eventstore.Event) S) (S, Result, error) {
+// the zero state. FromSnapshot reads only what follows the snapshot;
+// other options are ignored.
+func Load[S any](ctx context.Context, store eventstore.Store, codec *eventstore.Codec, stream string, evolve func(S, eventstore.Event) S, opts ...Option) (S, Result, error) {
+	var cfg settings
+	for _, o := range opts {
+		o(&cfg)
+	}
 	var state S
 	var res Result
+	if cfg.start != nil {
+		start, ok := cfg.start.(S)
+		if !ok {
+			return state, res, fmt.Errorf("load %s: snapshot is a %T, not a %T", stream, cfg.start, state)
+		}
+		state, res.Version, res.Position = start, cfg.version, cfg.position
+	}
 	state, err := load(ctx, store, codec, stream, evolve, state, &res, DefaultPageSize)
 	return state, res, err
 }
@@ -257,13 +269,9 @@ func load[S any](ctx context.Context, store eventstore.Store, codec *eventstore.
 // for writes that need no decision on a loaded state, such as a new
 // message's first and only event.
 func Append(ctx context.Context, store eventstore.Store, codec *eventstore.Codec, stream string, expected eventstore.ExpectedRevision, events ...eventstore.Event) (eventstore.AppendResult, error) {
-	data := make([]eventstore.EventData, 0, len(events))
-	for _, e := range events {
-		enc, err := codec.Encode(e)
-		if err != nil {
-			return eventstore.AppendResult{}, fmt.Errorf("encode %s for %s: %w", e.EventType(), stream, err)
-		}
-		data = append(data, enc)
+	data, err := encodeAll(codec, stream, events)
+	if err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	return store.Append(ctx, stream, expected, data...)
 }

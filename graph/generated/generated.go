@@ -57,6 +57,11 @@ type ComplexityRoot struct {
 		Scope     func(childComplexity int) int
 	}
 
+	AttemptBatch struct {
+		ID   func(childComplexity int) int
+		Size func(childComplexity int) int
+	}
+
 	BlockedLine struct {
 		Delivery      func(childComplexity int) int
 		Key           func(childComplexity int) int
@@ -116,6 +121,7 @@ type ComplexityRoot struct {
 
 	DeliveryAttempt struct {
 		At              func(childComplexity int) int
+		Batch           func(childComplexity int) int
 		ErrorClass      func(childComplexity int) int
 		ErrorMessage    func(childComplexity int) int
 		LatencyMs       func(childComplexity int) int
@@ -334,6 +340,7 @@ type ComplexityRoot struct {
 
 	Webhook struct {
 		Account                 func(childComplexity int) int
+		Batching                func(childComplexity int) int
 		BlockedLines            func(childComplexity int, first *int) int
 		BodyFormat              func(childComplexity int) int
 		CreatedAt               func(childComplexity int) int
@@ -356,6 +363,11 @@ type ComplexityRoot struct {
 		URL                     func(childComplexity int) int
 		UpdatedAt               func(childComplexity int) int
 		Verification            func(childComplexity int) int
+	}
+
+	WebhookBatching struct {
+		MaxEvents func(childComplexity int) int
+		MaxWaitMs func(childComplexity int) int
 	}
 
 	WebhookCheck struct {
@@ -524,6 +536,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKey.Scope(childComplexity), true
+
+	case "AttemptBatch.id":
+		if e.ComplexityRoot.AttemptBatch.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttemptBatch.ID(childComplexity), true
+	case "AttemptBatch.size":
+		if e.ComplexityRoot.AttemptBatch.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttemptBatch.Size(childComplexity), true
 
 	case "BlockedLine.delivery":
 		if e.ComplexityRoot.BlockedLine.Delivery == nil {
@@ -754,6 +779,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryAttempt.At(childComplexity), true
+	case "DeliveryAttempt.batch":
+		if e.ComplexityRoot.DeliveryAttempt.Batch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryAttempt.Batch(childComplexity), true
 	case "DeliveryAttempt.errorClass":
 		if e.ComplexityRoot.DeliveryAttempt.ErrorClass == nil {
 			break
@@ -1688,6 +1719,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Account(childComplexity), true
+	case "Webhook.batching":
+		if e.ComplexityRoot.Webhook.Batching == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Batching(childComplexity), true
 	case "Webhook.blockedLines":
 		if e.ComplexityRoot.Webhook.BlockedLines == nil {
 			break
@@ -1825,6 +1862,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Verification(childComplexity), true
+
+	case "WebhookBatching.maxEvents":
+		if e.ComplexityRoot.WebhookBatching.MaxEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookBatching.MaxEvents(childComplexity), true
+	case "WebhookBatching.maxWaitMs":
+		if e.ComplexityRoot.WebhookBatching.MaxWaitMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookBatching.MaxWaitMs(childComplexity), true
 
 	case "WebhookCheck.error":
 		if e.ComplexityRoot.WebhookCheck.Error == nil {
@@ -1997,6 +2047,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RotateWebhookSecretInput", ec.unmarshalInputRotateWebhookSecretInput),
 			graphql.NewInputUnmarshaler("TestWebhookInput", ec.unmarshalInputTestWebhookInput),
 			graphql.NewInputUnmarshaler("UpdateWebhookInput", ec.unmarshalInputUpdateWebhookInput),
+			graphql.NewInputUnmarshaler("WebhookBatchingInput", ec.unmarshalInputWebhookBatchingInput),
 			graphql.NewInputUnmarshaler("WebhookFilter", ec.unmarshalInputWebhookFilter),
 			graphql.NewInputUnmarshaler("WebhookIdInput", ec.unmarshalInputWebhookIdInput),
 			graphql.NewInputUnmarshaler("WebhookOrderingInput", ec.unmarshalInputWebhookOrderingInput),
@@ -2861,6 +2912,51 @@ extend input UpdateWebhookInput {
   ordering: WebhookOrderingInput
 }
 `, BuiltIn: false},
+	{Name: "../../batching.graphqls", Input: `# Batching: several events in one POST whose body is a JSON array.
+
+"A webhook's batching: up to maxEvents events in one POST, waiting at most maxWaitMs for a batch to fill."
+type WebhookBatching {
+  "1 to 100 events per POST."
+  maxEvents: Int!
+  "How long, in milliseconds, the oldest event of a batch still filling waits for company before the batch goes out anyway (0 to 10,000)."
+  maxWaitMs: Int!
+}
+
+input WebhookBatchingInput {
+  "1 to 100 events per POST; 0 turns batching off."
+  maxEvents: Int!
+  "0 to 10,000 ms; default 0 (send what is owed at once, up to maxEvents)."
+  maxWaitMs: Int
+}
+
+"The batch an attempt sent a delivery in."
+type AttemptBatch {
+  "The batch's webhook-id: the same for the same set of events on every send."
+  id: String!
+  "How many events the batch held."
+  size: Int!
+}
+
+extend type Webhook {
+  "Null when each event goes in its own POST."
+  batching: WebhookBatching
+}
+
+extend type DeliveryAttempt {
+  "Null for an attempt that sent this delivery alone."
+  batch: AttemptBatch
+}
+
+extend input CreateWebhookInput {
+  "Default off. Not offered with the FORM body format or with ordering."
+  batching: WebhookBatchingInput
+}
+
+extend input UpdateWebhookInput {
+  "maxEvents 0 turns batching off. Deliveries already owed are batched from the next look at the webhook on; a batch already sent keeps its members."
+  batching: WebhookBatchingInput
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2896,6 +2992,16 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_AttemptBatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AttemptBatch_id(ctx, field)
+	case "size":
+		return ec.fieldContext_AttemptBatch_size(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttemptBatch", field.Name)
 }
 
 func (ec *executionContext) childFields_BlockedLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3030,6 +3136,8 @@ func (ec *executionContext) childFields_DeliveryAttempt(ctx context.Context, fie
 		return ec.fieldContext_DeliveryAttempt_responseExcerpt(ctx, field)
 	case "requestHeaders":
 		return ec.fieldContext_DeliveryAttempt_requestHeaders(ctx, field)
+	case "batch":
+		return ec.fieldContext_DeliveryAttempt_batch(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeliveryAttempt", field.Name)
 }
@@ -3420,8 +3528,20 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 		return ec.fieldContext_Webhook_ordering(ctx, field)
 	case "blockedLines":
 		return ec.fieldContext_Webhook_blockedLines(ctx, field)
+	case "batching":
+		return ec.fieldContext_Webhook_batching(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookBatching(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxEvents":
+		return ec.fieldContext_WebhookBatching_maxEvents(ctx, field)
+	case "maxWaitMs":
+		return ec.fieldContext_WebhookBatching_maxWaitMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookBatching", field.Name)
 }
 
 func (ec *executionContext) childFields_WebhookCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4401,6 +4521,52 @@ func (ec *executionContext) _ApiKey_revokedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ApiKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AttemptBatch_id(ctx context.Context, field graphql.CollectedField, obj *model.AttemptBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttemptBatch_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttemptBatch_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttemptBatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _AttemptBatch_size(ctx context.Context, field graphql.CollectedField, obj *model.AttemptBatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttemptBatch_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttemptBatch_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttemptBatch", field, false, false, "Int")
 }
 
 func (ec *executionContext) _BlockedLine_key(ctx context.Context, field graphql.CollectedField, obj *model.BlockedLine) (ret graphql.Marshaler) {
@@ -5527,6 +5693,38 @@ func (ec *executionContext) fieldContext_DeliveryAttempt_requestHeaders(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Header(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeliveryAttempt_batch(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryAttempt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryAttempt_batch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AttemptBatch) graphql.Marshaler {
+			return ec.marshalOAttemptBatch2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐAttemptBatch(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryAttempt_batch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryAttempt",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttemptBatch(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10286,6 +10484,84 @@ func (ec *executionContext) fieldContext_Webhook_blockedLines(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Webhook_batching(ctx context.Context, field graphql.CollectedField, obj *model.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_batching(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batching, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookBatching) graphql.Marshaler {
+			return ec.marshalOWebhookBatching2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookBatching(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_batching(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Webhook",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookBatching(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookBatching_maxEvents(ctx context.Context, field graphql.CollectedField, obj *model.WebhookBatching) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookBatching_maxEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxEvents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookBatching_maxEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookBatching", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebhookBatching_maxWaitMs(ctx context.Context, field graphql.CollectedField, obj *model.WebhookBatching) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookBatching_maxWaitMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxWaitMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookBatching_maxWaitMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookBatching", field, false, false, "Int")
+}
+
 func (ec *executionContext) _WebhookCheck_webhook(ctx context.Context, field graphql.CollectedField, obj *model.WebhookCheck) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12152,7 +12428,7 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent", "ordering"}
+	fieldsInOrder := [...]string{"name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent", "ordering", "batching"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12243,6 +12519,13 @@ func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.Ordering = data
+		case "batching":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batching"))
+			data, err := ec.unmarshalOWebhookBatchingInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookBatchingInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Batching = data
 		}
 	}
 	return it, nil
@@ -12908,7 +13191,7 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent", "ordering"}
+	fieldsInOrder := [...]string{"id", "expectedRevision", "name", "url", "eventTypes", "description", "headers", "rateLimit", "maxConcurrency", "filter", "bodyFormat", "retryPolicy", "sendTraceparent", "ordering", "batching"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13013,6 +13296,13 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 				return it, err
 			}
 			it.Ordering = data
+		case "batching":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batching"))
+			data, err := ec.unmarshalOWebhookBatchingInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookBatchingInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Batching = data
 		}
 	}
 	return it, nil
@@ -13027,6 +13317,55 @@ func (ec *executionContext) unmarshalInputUpdateWebhookInput(ctx context.Context
 func UnmarshalUpdateWebhookInput(ctx context.Context, raw any) (model.UpdateWebhookInput, error) {
 	var out model.UpdateWebhookInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateWebhookInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWebhookBatchingInput(ctx context.Context, obj any) (model.WebhookBatchingInput, error) {
+	var it model.WebhookBatchingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"maxEvents", "maxWaitMs"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "maxEvents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxEvents"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxEvents = data
+		case "maxWaitMs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxWaitMs"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxWaitMs = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebhookBatchingInput unmarshals raw into the WebhookBatchingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebhookBatchingInput(ctx context.Context, raw any) (model.WebhookBatchingInput, error) {
+	var out model.WebhookBatchingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebhookBatchingInput", raw, &out)
 	return out, err
 }
 
@@ -13294,6 +13633,44 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 		case "revokedAt":
 			out.Values[i] = ec._ApiKey_revokedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var attemptBatchImplementors = []string{"AttemptBatch"}
+
+func (ec *executionContext) _AttemptBatch(ctx context.Context, sel ast.SelectionSet, obj *model.AttemptBatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attemptBatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttemptBatch")
+		case "id":
+			out.Values[i] = ec._AttemptBatch_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._AttemptBatch_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -13740,6 +14117,11 @@ func (ec *executionContext) _DeliveryAttempt(ctx context.Context, sel ast.Select
 		case "requestHeaders":
 			out.Values[i] = ec._DeliveryAttempt_requestHeaders(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "batch":
+			out.Values[i] = ec._DeliveryAttempt_batch(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -15356,6 +15738,49 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Webhook_blockedLines(ctx, field, obj)
 				})
+		case "batching":
+			out.Values[i] = ec._Webhook_batching(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhookBatchingImplementors = []string{"WebhookBatching"}
+
+func (ec *executionContext) _WebhookBatching(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookBatching) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookBatchingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookBatching")
+		case "maxEvents":
+			out.Values[i] = ec._WebhookBatching_maxEvents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxWaitMs":
+			out.Values[i] = ec._WebhookBatching_maxWaitMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17056,6 +17481,13 @@ func (ec *executionContext) marshalOApiKey2ᚖgithubᚗcomᚋwebhookdᚋwebhookd
 	return ec._ApiKey(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAttemptBatch2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐAttemptBatch(ctx context.Context, sel ast.SelectionSet, v *model.AttemptBatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AttemptBatch(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBodyFormat2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐBodyFormat(ctx context.Context, v any) (*model.BodyFormat, error) {
 	if v == nil {
 		return nil, nil
@@ -17406,6 +17838,21 @@ func (ec *executionContext) marshalOWebhook2ᚖgithubᚗcomᚋwebhookdᚋwebhook
 		return graphql.Null
 	}
 	return ec._Webhook(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebhookBatching2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookBatching(ctx context.Context, sel ast.SelectionSet, v *model.WebhookBatching) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebhookBatching(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebhookBatchingInput2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookBatchingInput(ctx context.Context, v any) (*model.WebhookBatchingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWebhookBatchingInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOWebhookFilter2ᚖgithubᚗcomᚋwebhookdᚋwebhookdᚋgraphᚋmodelᚐWebhookFilter(ctx context.Context, v any) (*model.WebhookFilter, error) {

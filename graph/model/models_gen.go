@@ -34,6 +34,14 @@ type APIKey struct {
 	RevokedAt *time.Time `json:"revokedAt,omitempty"`
 }
 
+// The batch an attempt sent a delivery in.
+type AttemptBatch struct {
+	// The batch's webhook-id: the same for the same set of events on every send.
+	ID string `json:"id"`
+	// How many events the batch held.
+	Size int `json:"size"`
+}
+
 // A line of an ordered webhook held up by its oldest delivery, which failed and waits to be retried.
 type BlockedLine struct {
 	// The key's value for PER_KEY (empty when the message lacks it); empty for PER_WEBHOOK.
@@ -114,6 +122,8 @@ type CreateWebhookInput struct {
 	SendTraceparent *bool `json:"sendTraceparent,omitempty"`
 	// Default NONE.
 	Ordering *WebhookOrderingInput `json:"ordering,omitempty"`
+	// Default off. Not offered with the FORM body format or with ordering.
+	Batching *WebhookBatchingInput `json:"batching,omitempty"`
 }
 
 type CreateWebhookPayload struct {
@@ -143,6 +153,8 @@ type DeliveryAttempt struct {
 	ResponseExcerpt *string `json:"responseExcerpt,omitempty"`
 	// The request headers sent, secrets redacted.
 	RequestHeaders []Header `json:"requestHeaders"`
+	// Null for an attempt that sent this delivery alone.
+	Batch *AttemptBatch `json:"batch,omitempty"`
 }
 
 type DeliveryConnection struct {
@@ -389,6 +401,8 @@ type UpdateWebhookInput struct {
 	SendTraceparent *bool `json:"sendTraceparent,omitempty"`
 	// Deliveries already owed take their place in the new order.
 	Ordering *WebhookOrderingInput `json:"ordering,omitempty"`
+	// maxEvents 0 turns batching off. Deliveries already owed are batched from the next look at the webhook on; a batch already sent keeps its members.
+	Batching *WebhookBatchingInput `json:"batching,omitempty"`
 }
 
 type UpdateWebhookPayload struct {
@@ -471,10 +485,27 @@ type Webhook struct {
 	Ordering        *WebhookOrdering `json:"ordering"`
 	// Lines held up by a failing head (at most first), for an ordered webhook; empty otherwise.
 	BlockedLines []BlockedLine `json:"blockedLines"`
+	// Null when each event goes in its own POST.
+	Batching *WebhookBatching `json:"batching,omitempty"`
 }
 
 func (Webhook) IsNode()            {}
 func (this Webhook) GetID() string { return this.ID }
+
+// A webhook's batching: up to maxEvents events in one POST, waiting at most maxWaitMs for a batch to fill.
+type WebhookBatching struct {
+	// 1 to 100 events per POST.
+	MaxEvents int `json:"maxEvents"`
+	// How long, in milliseconds, the oldest event of a batch still filling waits for company before the batch goes out anyway (0 to 10,000).
+	MaxWaitMs int `json:"maxWaitMs"`
+}
+
+type WebhookBatchingInput struct {
+	// 1 to 100 events per POST; 0 turns batching off.
+	MaxEvents int `json:"maxEvents"`
+	// 0 to 10,000 ms; default 0 (send what is owed at once, up to maxEvents).
+	MaxWaitMs *int `json:"maxWaitMs,omitempty"`
+}
 
 type WebhookCheck struct {
 	Webhook *Webhook `json:"webhook"`

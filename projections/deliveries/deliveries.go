@@ -153,6 +153,10 @@ type AttemptView struct {
 	ErrorMessage    string            `json:"errorMessage,omitempty"`
 	ResponseExcerpt string            `json:"responseExcerpt,omitempty"`
 	RequestHeaders  map[string]string `json:"requestHeaders,omitempty"`
+	// BatchID and BatchSize name the batch the attempt sent the delivery
+	// in; empty for a single attempt.
+	BatchID   string `json:"batchId,omitempty"`
+	BatchSize int    `json:"batchSize,omitempty"`
 }
 
 // Apply implements Projection.
@@ -248,6 +252,7 @@ func appendAttempt(log []AttemptView, a domain.DeliveryAttempted) []AttemptView 
 		Number: a.Attempt, At: a.At, StatusCode: a.StatusCode, LatencyMs: a.LatencyMs,
 		ErrorClass: a.ErrorClass, ErrorMessage: a.ErrorMessage,
 		ResponseExcerpt: a.ResponseExcerpt, RequestHeaders: a.RequestHeaders,
+		BatchID: a.BatchID, BatchSize: a.BatchSize,
 	})
 	if n := len(log) - maxInlineAttempts; n > 0 {
 		log = append(log[:0], log[n:]...)

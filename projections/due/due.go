@@ -49,6 +49,9 @@ type DueEntry struct {
 	// Snapshot, on a retry's entry, is the delivery's state when it was
 	// filed (folds.go); nil when the projection could not fold it.
 	Snapshot *Snapshot `json:"z,omitempty"`
+	// Batch, on a retry's entry, is the batch whose failed attempt it
+	// follows, so a batched lane sends the members again together.
+	Batch string `json:"b,omitempty"`
 }
 
 // Health tracks since when every delivery to a webhook has been failing,
@@ -104,13 +107,13 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 	case domain.DeliveryAttempted:
 		return nil, recordHealth(tx, e)
 	case domain.DeliveryRetryScheduled:
-		return moveDue(tx, e.DeliveryID, e.DueAt, snap)
+		return moveDue(tx, e.DeliveryID, e.DueAt, snap, e.BatchID)
 	case domain.DeliveryRedeliveryRequested:
 		if e.MessageID != "" {
 			return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
 				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, Seq: seq, DueAt: e.DueAt, Snapshot: snap})
 		}
-		return moveDue(tx, e.DeliveryID, e.DueAt, snap) // stored before the event carried its facts
+		return moveDue(tx, e.DeliveryID, e.DueAt, snap, "") // stored before the event carried its facts
 	case domain.DeliverySucceeded:
 		return nil, deleteDue(tx, e.DeliveryID)
 	case domain.DeliveryFailed:
@@ -158,7 +161,7 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 
 // moveDue re-files an owed attempt under a new due time, with the
 // delivery's snapshot when there is one.
-func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot) ([]projections.Change, error) {
+func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot, batch string) ([]projections.Change, error) {
 	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
 	var e DueEntry
 	if key != nil {
@@ -170,7 +173,7 @@ func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot) ([]p
 		// and the read model dropped it): nothing can be sent for it.
 		return nil, nil
 	}
-	e.DueAt, e.Retry, e.Snapshot = at, true, snap
+	e.DueAt, e.Retry, e.Snapshot, e.Batch = at, true, snap, batch
 	return putDue(tx, e)
 }
 

@@ -72,7 +72,7 @@ func TestOrderLines(t *testing.T) {
 	if len(h) != 2 || h["a"].Head.DeliveryID != "d1" || h["a"].Waiting != 2 || h["b"].Head.DeliveryID != "d2" || !h["a"].Head.DueAt.Equal(t0.Add(time.Second)) {
 		t.Fatalf("lines %+v", h)
 	}
-	update(func(tx *bbolt.Tx) error { _, err := moveDue(tx, "d1", t0.Add(time.Hour), nil); return err })
+	update(func(tx *bbolt.Tx) error { _, err := moveDue(tx, "d1", t0.Add(time.Hour), nil, ""); return err })
 	if h = heads(t, db, false); h["a"].Head.DeliveryID != "d1" || !h["a"].Head.Retry || !h["a"].Head.DueAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("after the retry: %+v", h["a"])
 	}

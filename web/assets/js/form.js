@@ -8,6 +8,7 @@ import { headerFields, limitFields } from './settings.js';
 import { filterField } from './filter.js';
 import { policyFields } from './policy.js';
 import { orderingFields } from './ordering.js';
+import { batchingFields } from './batching.js';
 
 // TEST_EVENT_TYPE is the testing tool's and Check now's type. They send it
 // straight to one webhook whatever it subscribes to, and the platform
@@ -78,6 +79,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
   const filter = filterField(id, errEl, initial.filter);
   const policy = policyFields(id, errEl, initial);
   const order = orderingFields(id, errEl, initial);
+  const batch = batchingFields(id, errEl, initial);
   const editing = Boolean(initial.id);
 
   const formError = h('div', { role: 'alert', class: 'form-error' });
@@ -87,7 +89,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     text('url', 'Callback URL', 'url', 'The HTTPS address of the script that receives the POSTs, e.g. https://example.com/hooks/webhookd.php', initial.url),
     fieldset,
     text('description', 'Description (optional)', 'text', null, initial.description),
-    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry, order.el,
+    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry, order.el, batch.el,
     formError,
     h('div', { class: 'row' }, button, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
 
@@ -104,11 +106,13 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
       const lim = limits.read();
       const flt = filter.read(editing);
       const pol = policy.read();
-      if (lim.errors.length || flt.errors.length || pol.errors.length) { show([...flt.errors, ...lim.errors, ...pol.errors]); return; }
+      const bat = batch.read();
+      if (lim.errors.length || flt.errors.length || pol.errors.length || bat.errors.length) { show([...flt.errors, ...lim.errors, ...pol.errors, ...bat.errors]); return; }
       if (flt.filter !== undefined) values.filter = flt.filter;
       values.bodyFormat = pol.bodyFormat;
       values.retryPolicy = pol.retryPolicy;
       values.ordering = order.read().ordering;
+      values.batching = bat.batching;
       const rows = headers.rows();
       // An edit sends every setting, so clearing a field clears it on the
       // server; a create leaves out what is empty and gets the defaults.

@@ -12,6 +12,7 @@ import { webhookForm, eventTypes } from './form.js';
 import { confirmDialog } from './dialog.js';
 import { policyText } from './policy.js';
 import { orderingText, blockedList } from './ordering.js';
+import { batchingText } from './batching.js';
 
 // tabs links the manage page and the delivery log of webhook id.
 export function tabs(id, current) {
@@ -78,6 +79,7 @@ export async function manageView(main, id) {
       h('p', { class: 'small muted', id: 'webhook-settings' }, settingsText(current)),
       h('p', { class: 'small muted', id: 'webhook-policy' }, policyText(current)),
       h('p', { class: 'small muted', id: 'webhook-ordering' }, orderingText(current)),
+      h('p', { class: 'small muted', id: 'webhook-batching' }, batchingText(current)),
       blockedList(current));
   }
 

@@ -2,9 +2,10 @@
 
 import { POLICY } from './policy.js';
 import { ORDERING } from './ordering.js';
+import { BATCHING } from './batching.js';
 
 export const WEBHOOK = `id name description url eventTypes status disabledReason revision
-  headers { name value } rateLimit { perSecond burst } maxConcurrency filter ${POLICY} ${ORDERING}
+  headers { name value } rateLimit { perSecond burst } maxConcurrency filter ${POLICY} ${ORDERING} ${BATCHING}
   previousSecretExpiresAt createdAt updatedAt
   verification { status fileName downloadPath checkedUrls failureReason verifiedAt lastCheckedAt }`;
 
