@@ -58,6 +58,11 @@ type App struct {
 	Tester TestSender
 	// Tracer makes the publish spans; nil (tracing off) makes none.
 	Tracer *tracing.Tracer
+	// RetryPolicy is the server's default retry policy (--retry-schedule),
+	// which a webhook's own choice overrides; the zero value is
+	// domain.DefaultRetryPolicy. The dispatcher retries by the same one, so
+	// the API shows the schedule that applies.
+	RetryPolicy domain.RetryPolicy
 	// Now and Random are injectable so tests control time and randomness.
 	Now    func() time.Time
 	Random io.Reader

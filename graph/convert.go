@@ -58,7 +58,9 @@ func webhookStatus(v app.WebhookView) model.WebhookStatus {
 	}
 }
 
-func toWebhook(v app.WebhookView) *model.Webhook {
+// toWebhook is the API's view of a webhook; its retry policy is shown
+// over the server's default.
+func (r *Resolver) toWebhook(v app.WebhookView) *model.Webhook {
 	gid := domain.EncodeGlobalID(kindWebhook, v.ID)
 	w := &model.Webhook{
 		ID: gid, Account: accountNode(v.AccountID), Name: v.Name, Description: v.Description,
@@ -79,7 +81,7 @@ func toWebhook(v app.WebhookView) *model.Webhook {
 	if v.Filter != "" {
 		w.Filter = model.JSON(v.Filter)
 	}
-	setDeliverySettings(w, v)
+	setDeliverySettings(w, v, r.App.RetryPolicy)
 	w.Ordering = toOrdering(v)
 	w.Batching = toBatching(v)
 	return w

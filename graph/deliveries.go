@@ -72,7 +72,7 @@ func (r *deliveryResolver) deliveryWebhook(ctx context.Context, d *model.Deliver
 	if err != nil {
 		return nil, err
 	}
-	return toWebhook(view), nil
+	return r.toWebhook(view), nil
 }
 
 func (r *queryResolver) deliveries(ctx context.Context, webhook string, status *model.DeliveryStatus, since *time.Time, test *bool, first *int, after *string) (*model.DeliveryConnection, error) {

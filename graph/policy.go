@@ -32,9 +32,9 @@ func retrySettingsIn(in *model.RetryPolicyInput) *domain.RetrySettings {
 }
 
 // setDeliverySettings fills w's bodyFormat and retryPolicy from v: the
-// policy as it applies, so the UI shows the real schedule whatever was
-// chosen.
-func setDeliverySettings(w *model.Webhook, v app.WebhookView) {
+// policy as it applies over the server's default base, so the UI shows
+// the real schedule whatever was chosen.
+func setDeliverySettings(w *model.Webhook, v app.WebhookView, base domain.RetryPolicy) {
 	w.BodyFormat = model.BodyFormatJSON
 	if v.BodyFormat == domain.BodyFormatForm {
 		w.BodyFormat = model.BodyFormatForm
@@ -43,7 +43,7 @@ func setDeliverySettings(w *model.Webhook, v app.WebhookView) {
 	if v.Retry.Schedule == "" {
 		schedule = model.RetryScheduleDefault
 	}
-	p := v.RetryPolicy(domain.RetryPolicy{})
+	p := v.RetryPolicy(base)
 	out := &model.RetryPolicy{Schedule: schedule, MaxAttempts: p.MaxAttempts(), DelaysSeconds: []int{},
 		AttemptTimeoutSeconds: int(v.Retry.AttemptTimeout() / time.Second)}
 	for _, d := range p.Schedule[1:] {

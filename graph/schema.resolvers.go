@@ -134,7 +134,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		if err != nil {
 			return nil, err
 		}
-		return toWebhook(view), nil
+		return r.toWebhook(view), nil
 	case kindAccount:
 		if raw != p.AccountID {
 			return nil, nil
@@ -164,7 +164,7 @@ func (r *queryResolver) Webhooks(ctx context.Context, filter *model.WebhookFilte
 	conn := &model.WebhookConnection{Edges: []model.WebhookEdge{}, Nodes: []model.Webhook{}, TotalCount: page.TotalCount,
 		PageInfo: &model.PageInfo{HasNextPage: page.HasNextPage}}
 	for i, v := range page.Webhooks {
-		w := toWebhook(v)
+		w := r.toWebhook(v)
 		conn.Edges = append(conn.Edges, model.WebhookEdge{Cursor: page.Cursors[i], Node: w})
 		conn.Nodes = append(conn.Nodes, *w)
 	}
@@ -257,7 +257,7 @@ func (r *subscriptionResolver) WebhookUpdated(ctx context.Context, id *string) (
 		if err != nil {
 			return nil, false
 		}
-		return toWebhook(view), true
+		return r.toWebhook(view), true
 	}), nil
 }
 

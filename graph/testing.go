@@ -44,7 +44,7 @@ func (r *mutationResolver) checkWebhooks(ctx context.Context) (*model.CheckWebho
 	out := &model.CheckWebhooksPayload{Results: make([]model.WebhookCheck, 0, len(results))}
 	return payload(err, out, &out.UserErrors, func() {
 		for _, c := range results {
-			check := model.WebhookCheck{Webhook: toWebhook(c.Webhook)}
+			check := model.WebhookCheck{Webhook: r.toWebhook(c.Webhook)}
 			if c.Err != nil {
 				check.Error = optional(domain.ErrorMessage(c.Err))
 			} else {

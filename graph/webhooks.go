@@ -31,7 +31,7 @@ func (r *mutationResolver) createWebhook(ctx context.Context, input model.Create
 	}
 	view, err := r.App.CreateWebhook(ctx, p, cmd)
 	out := &model.CreateWebhookPayload{}
-	return payload(err, out, &out.UserErrors, func() { out.Webhook = toWebhook(view) })
+	return payload(err, out, &out.UserErrors, func() { out.Webhook = r.toWebhook(view) })
 }
 
 func (r *mutationResolver) updateWebhook(ctx context.Context, input model.UpdateWebhookInput) (*model.UpdateWebhookPayload, error) {
@@ -64,7 +64,7 @@ func (r *mutationResolver) updateWebhook(ctx context.Context, input model.Update
 		expected = &v
 	}
 	view, err := r.App.UpdateWebhook(ctx, p, id, expected, cmd)
-	return payload(err, out, &out.UserErrors, func() { out.Webhook = toWebhook(view) })
+	return payload(err, out, &out.UserErrors, func() { out.Webhook = r.toWebhook(view) })
 }
 
 func (r *mutationResolver) deleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error) {
@@ -85,7 +85,7 @@ func (r *mutationResolver) webhookAction(ctx context.Context, gid string, do fun
 		view, err = do(ctx, p, id)
 	}
 	out := &model.WebhookPayload{}
-	return payload(err, out, &out.UserErrors, func() { out.Webhook = toWebhook(view) })
+	return payload(err, out, &out.UserErrors, func() { out.Webhook = r.toWebhook(view) })
 }
 
 func (r *mutationResolver) rotateWebhookSecret(ctx context.Context, input model.RotateWebhookSecretInput) (*model.WebhookPayload, error) {
@@ -108,7 +108,7 @@ func (r *mutationResolver) verifyWebhook(ctx context.Context, input model.Webhoo
 		view, out.Verified, reason, err = r.App.VerifyWebhook(ctx, p, id)
 	}
 	return payload(err, out, &out.UserErrors, func() {
-		out.Webhook = toWebhook(view)
+		out.Webhook = r.toWebhook(view)
 		if !out.Verified && reason != "" {
 			out.Reason = &reason
 		}

@@ -123,6 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 	c.Dispatcher.Metrics = delivery.NewMetrics(m.Metrics.Registry, c.Dispatcher.InFlight,
 		due.Index{DB: c.ReadDB}.Counts)
 	c.Dispatcher.RetryPolicy = retryPolicy(m.Config)
+	c.App.RetryPolicy = c.Dispatcher.RetryPolicy // the API shows what the dispatcher applies
 	m.startBackground()
 	m.goBackground("http", m.HTTP.Serve)
 	m.Logger.Info("webhookd listening", "addr", m.HTTP.Addr(), "eventstore", m.Config.EventStore, "data_dir", m.Config.DataDir, "dev", m.Config.Dev, "dispatch", m.Config.Dispatch)
