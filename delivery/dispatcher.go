@@ -23,6 +23,12 @@ type Disabler interface {
 	DisableWebhook(ctx context.Context, webhookID, reason string) error
 }
 
+// RateLimitObserver hears of every time a lane waits on its webhook's
+// rate limit (operational.RateLimits reports sustained limiting).
+type RateLimitObserver interface {
+	RateLimited(view app.WebhookView, now time.Time)
+}
+
 // PositionReader reports how far the read models have applied the log.
 type PositionReader interface {
 	Position() eventstore.Position
@@ -65,6 +71,8 @@ type Dispatcher struct {
 	RetryPolicy domain.RetryPolicy
 	// Tracer makes a span per attempt; nil (tracing off) makes none.
 	Tracer *tracing.Tracer
+	// RateLimits, when set, hears of each rate-limit wait; nil is off.
+	RateLimits RateLimitObserver
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -277,6 +285,9 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 			l.pausedUntil = now.Add(wait)
 			d.mu.Unlock()
 			d.Metrics.rateLimited(id)
+			if d.RateLimits != nil {
+				d.RateLimits.RateLimited(view, now)
+			}
 			if i < len(entries) || next.IsZero() {
 				next = now.Add(wait)
 			}

@@ -50,7 +50,8 @@ type Catalogue struct {
 
 // BuiltinCatalogue returns the catalogue of the event types webhookd knows
 // without configuration: SMTPeter's email and profile events, webhook.test
-// and the operational webhook.disabled.
+// and the operational types (webhook.disabled, webhook.verification_failed,
+// webhook.recovered, webhook.rate_limited, delivery.failed).
 func BuiltinCatalogue() Catalogue {
 	c := Catalogue{types: make(map[string]EventType, len(builtinEventTypes))}
 	for _, t := range builtinEventTypes {
