@@ -37,3 +37,9 @@ func (a *App) PublishOperational(ctx context.Context, m domain.OperationalMessag
 	}
 	return false, err
 }
+
+// isOperational reports whether eventType is one webhookd publishes itself;
+// publishers may not, so a receiver can trust what such events say.
+func (a *App) isOperational(eventType string) bool {
+	return a.Catalogue.Operational(eventType)
+}

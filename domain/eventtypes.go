@@ -87,6 +87,10 @@ func (c Catalogue) All() []EventType {
 	return all
 }
 
+// Operational reports whether name is an operational type: one webhookd
+// publishes itself.
+func (c Catalogue) Operational(name string) bool { return c.types[name].Operational }
+
 // Len returns the number of event types.
 func (c Catalogue) Len() int { return len(c.types) }
 

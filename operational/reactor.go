@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -76,6 +77,7 @@ type Reactor struct {
 	Now    func() time.Time
 
 	pos      eventstore.Position
+	shown    atomic.Uint64 // pos, for Position from other goroutines
 	saved    eventstore.Position
 	health   domain.HealthWatch
 	dirty    bool
@@ -100,12 +102,14 @@ func (r *Reactor) Open() error {
 		if len(v) != 8 {
 			if r.StartAt != nil {
 				r.pos = r.StartAt()
+				r.shown.Store(uint64(r.pos))
 			}
 			r.saved = ^eventstore.Position(0) // unsaved: the first save writes it
 			return nil
 		}
 		r.pos = eventstore.Position(binary.BigEndian.Uint64(v))
 		r.saved = r.pos
+		r.shown.Store(uint64(r.pos))
 		if h := b.Get(keyHealth); len(h) > 0 {
 			if err := json.Unmarshal(h, &r.health); err != nil {
 				return fmt.Errorf("operational: health watch: %w", err)
@@ -116,7 +120,7 @@ func (r *Reactor) Open() error {
 }
 
 // Position is the last log position the reactor has handled.
-func (r *Reactor) Position() eventstore.Position { return r.pos }
+func (r *Reactor) Position() eventstore.Position { return eventstore.Position(r.shown.Load()) }
 
 // Run follows the log until ctx ends, subscribing again with back-off
 // when the subscription fails, and saves its checkpoint on the way out.
@@ -156,6 +160,7 @@ func (r *Reactor) follow(ctx context.Context) error {
 			return err // stopping: the event is handled again next time
 		}
 		r.pos = rec.Position
+		r.shown.Store(uint64(r.pos))
 		if r.dirty || time.Since(r.lastSave) >= saveInterval {
 			if err := r.save(); err != nil {
 				return err

@@ -103,21 +103,10 @@ func Assemble(p Parts) (*Core, error) {
 	d.RateLimits = c.RateLimits
 	c.Reactor = &operational.Reactor{
 		Store: p.Store, Codec: c.Codec, DB: p.ReadDB, Publisher: c.App, Logger: p.Logger,
-		Operational: operationalTypes(c.App.Catalogue), StartAt: c.Runner.Position,
+		Operational: c.App.Catalogue.Operational, StartAt: c.Runner.Position,
 	}
 	if err := c.Reactor.Open(); err != nil {
 		return nil, fmt.Errorf("open operational events: %w", err)
 	}
 	return c, nil
-}
-
-// operationalTypes tells the catalogue's operational types.
-func operationalTypes(cat domain.Catalogue) func(string) bool {
-	set := map[string]bool{}
-	for _, t := range cat.All() {
-		if t.Operational {
-			set[t.Name] = true
-		}
-	}
-	return func(name string) bool { return set[name] }
 }
