@@ -13,8 +13,9 @@ import { orderingFields } from './ordering.js';
 // straight to one webhook whatever it subscribes to, and the platform
 // never publishes it, so subscribing to it would only ever deliver
 // nothing: the picker shows it disabled, with that explanation. (The
-// catalogue's operational flag marks webhook.disabled, a type worth
-// subscribing to, so it cannot stand in for this.)
+// catalogue's operational flag marks webhook.disabled and the other types
+// webhookd publishes itself, all worth subscribing to, so it cannot stand
+// in for this.)
 export const TEST_EVENT_TYPE = 'webhook.test';
 
 let eventTypesCache = null;
