@@ -51,9 +51,12 @@ func (r *Reactor) react(ctx context.Context, rec eventstore.RecordedEvent, ev ev
 }
 
 func (r *Reactor) deliveryFailed(ctx context.Context, rec eventstore.RecordedEvent, e domain.DeliveryFailed) (reaction, error) {
-	d, err := r.delivery(ctx, e.DeliveryID)
-	if err != nil || !d.Exists() || d.Test {
-		return reaction{}, err // a test send's failure is reported to whoever sent it
+	if e.Test {
+		return reaction{}, nil // a test send's failure is reported to whoever sent it
+	}
+	d, err := r.deliveryFacts(ctx, e)
+	if err != nil || d.ID == "" || d.Test {
+		return reaction{}, err
 	}
 	failed := func(h *domain.HealthWatch) bool { return h.Failed(e.WebhookID, e.At) }
 	w, err := r.webhook(ctx, e.WebhookID)
@@ -65,9 +68,8 @@ func (r *Reactor) deliveryFailed(ctx context.Context, rec eventstore.RecordedEve
 }
 
 func (r *Reactor) recovered(ctx context.Context, rec eventstore.RecordedEvent, e domain.DeliverySucceeded) (reaction, error) {
-	d, err := r.delivery(ctx, e.DeliveryID)
-	if err != nil || d.Test {
-		return reaction{}, err // a test send proves nothing about the queue
+	if e.Test {
+		return reaction{}, nil // a test send proves nothing about the queue
 	}
 	w, err := r.webhook(ctx, e.WebhookID)
 	if err != nil {

@@ -240,9 +240,28 @@ func (r *Reactor) webhook(ctx context.Context, id string) (domain.WebhookState, 
 	return s, err
 }
 
-func (r *Reactor) delivery(ctx context.Context, id string) (domain.DeliveryState, error) {
-	s, _, err := aggregate.Load(ctx, r.Store, r.Codec, domain.DeliveryStream(id), domain.EvolveDelivery)
-	return s, err
+// deliveryFacts is what delivery.failed reports of the delivery e ended:
+// its message and type from the stream's first event (one event read,
+// however many attempts follow it) and e's attempts. ID is empty when the
+// stream is gone (retention).
+func (r *Reactor) deliveryFacts(ctx context.Context, e domain.DeliveryFailed) (domain.DeliveryState, error) {
+	recs, err := r.Store.ReadStream(ctx, domain.DeliveryStream(e.DeliveryID), 0, 1)
+	if errors.Is(err, eventstore.ErrStreamNotFound) || (err == nil && len(recs) == 0) {
+		return domain.DeliveryState{}, nil
+	}
+	if err != nil {
+		return domain.DeliveryState{}, err
+	}
+	ev, err := r.Codec.Decode(recs[0])
+	if err != nil {
+		return domain.DeliveryState{}, err
+	}
+	s, ok := ev.(domain.DeliveryScheduled)
+	if !ok {
+		return domain.DeliveryState{}, nil
+	}
+	return domain.DeliveryState{ID: s.DeliveryID, MessageID: s.MessageID, WebhookID: s.WebhookID, AccountID: s.AccountID,
+		EventType: s.MessageType, Test: s.Test, Attempts: e.Attempts, Status: domain.DeliveryStatusFailed}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
