@@ -88,7 +88,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     text('url', 'Callback URL', 'url', 'The HTTPS address of the script that receives the POSTs, e.g. https://example.com/hooks/webhookd.php', initial.url),
     fieldset,
     text('description', 'Description (optional)', 'text', null, initial.description),
-    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry, order.el,
+    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry, policy.trace, order.el,
     formError,
     h('div', { class: 'row' }, button, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
 
@@ -109,6 +109,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
       if (flt.filter !== undefined) values.filter = flt.filter;
       values.bodyFormat = pol.bodyFormat;
       values.retryPolicy = pol.retryPolicy;
+      values.sendTraceparent = pol.sendTraceparent;
       values.ordering = order.read().ordering;
       const rows = headers.rows();
       // An edit sends every setting, so clearing a field clears it on the
