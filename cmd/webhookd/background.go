@@ -35,7 +35,11 @@ func (m *Main) startBackground() {
 	m.Metrics.TaskRestarts.WithLabelValues("projections")
 	if len(c.Runner.Retention.Ages) > 0 {
 		m.goBackground("retention", func() error {
-			c.Runner.RunPruner(runCtx, pruneInterval)
+			every := pruneInterval
+			if m.pruneEvery > 0 {
+				every = m.pruneEvery
+			}
+			c.Runner.RunPruner(runCtx, every)
 			return nil
 		})
 	}
