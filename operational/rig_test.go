@@ -138,8 +138,13 @@ func (d received) about() string {
 // when none are given).
 func deliveries(t *testing.T, rc *testenv.Receiver, types ...string) []received {
 	t.Helper()
+	return decode(t, rc.Received(), types...)
+}
+
+func decode(t *testing.T, got []testenv.Received, types ...string) []received {
+	t.Helper()
 	var out []received
-	for _, g := range rc.Received() {
+	for _, g := range got {
 		var d received
 		if err := json.Unmarshal(g.Body, &d); err != nil {
 			t.Fatalf("a delivery that is not JSON: %s", g.Body)
@@ -157,8 +162,11 @@ func waitOps(t *testing.T, rc *testenv.Receiver, typ, gid string, n int) []recei
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		// One snapshot for both the check and the wait, so a delivery
+		// arriving in between is not waited for twice.
+		all := rc.Received()
 		var got []received
-		for _, d := range deliveries(t, rc, typ) {
+		for _, d := range decode(t, all, typ) {
 			if gid == "" || d.about() == gid {
 				got = append(got, d)
 			}
@@ -167,9 +175,9 @@ func waitOps(t *testing.T, rc *testenv.Receiver, typ, gid string, n int) []recei
 			return got
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d %s deliveries about %s, want %d; all received: %d", len(got), typ, gid, n, len(rc.Received()))
+			t.Fatalf("%d %s deliveries about %s, want %d; all received: %d", len(got), typ, gid, n, len(all))
 		}
-		rc.WaitFor(t, len(rc.Received())+1, time.Until(deadline))
+		rc.WaitFor(t, len(all)+1, time.Until(deadline))
 	}
 }
 
