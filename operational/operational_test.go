@@ -89,6 +89,9 @@ func TestOperationalEvents(t *testing.T) {
 		r.publish(t, "email.bounce")
 		got := waitOps(t, opsRc, domain.OpWebhookDisabled, about.ID, 1)
 		checkData(t, got)
+		// The delivery the 410 ended failed too. The two messages are
+		// delivered concurrently, in either order.
+		checkData(t, waitOps(t, opsRc, domain.OpDeliveryFailed, about.ID, 2))
 	})
 	t.Run("NeverToTheWebhookItIsAbout", func(t *testing.T) {
 		sentinel(t, r, otherRc, opsRc)
