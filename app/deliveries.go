@@ -37,21 +37,11 @@ type TestResult struct {
 // DisableWebhook disables a webhook on webhookd's own initiative, such as
 // after a 410 Gone. It is not on behalf of a caller, so no tenancy check.
 //
-// The account hears of it as an operational event: a webhook.disabled
-// message, delivered to whichever of its webhooks subscribe to that type.
+// The account hears of it as an operational event: the operational
+// reactor turns the webhook.disabled.v1 fact into a webhook.disabled
+// message for whichever of its other webhooks subscribe to that type.
 func (a *App) DisableWebhook(ctx context.Context, webhookID, reason string) error {
-	s, err := a.webhookCommand(ctx, webhookID, nil, nil, domain.DisableWebhook{Reason: reason})
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(map[string]string{"webhookId": s.ID, "name": s.Name, "url": s.URL, "reason": reason})
-	if err != nil {
-		return err
-	}
-	res, err := a.Publish(ctx, []PublishInput{{ID: "webhook.disabled:" + s.ID + ":" + a.Now().Format(time.RFC3339Nano), Account: s.AccountID, Type: "webhook.disabled", Data: data}})
-	if err == nil && res[0].Err != nil {
-		err = res[0].Err
-	}
+	_, err := a.webhookCommand(ctx, webhookID, nil, nil, domain.DisableWebhook{Reason: reason})
 	return err
 }
 

@@ -220,6 +220,8 @@ func (a *App) validatePublish(in PublishInput) *domain.Error {
 		return domain.FieldErrorf(domain.EINVALID, "type", "type is required")
 	case !a.Catalogue.Known(in.Type):
 		return domain.FieldErrorf(domain.EINVALID, "type", "unknown event type %q", in.Type)
+	case a.isOperational(in.Type):
+		return domain.FieldErrorf(domain.EINVALID, "type", "%q is an operational event type, which only webhookd itself publishes", in.Type)
 	case len(in.Data) > MaxEventDataSize:
 		return domain.FieldErrorf(domain.ETOOLARGE, "data", "data is %d bytes; the limit is %d", len(in.Data), MaxEventDataSize)
 	case len(in.Data) == 0 || !json.Valid(in.Data):

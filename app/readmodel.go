@@ -25,6 +25,9 @@ type ReadModel interface {
 	Webhook(account, id string) (WebhookView, bool, error)
 	WebhookLookup
 	Webhooks(account string, f WebhookFilter, first int, after string) (WebhookPage, error)
+	// Subscribed reports whether a webhook of the account other than
+	// except receives messages of eventType (verified and subscribed).
+	Subscribed(account, eventType, except string) (bool, error)
 	Delivery(account, id string) (DeliveryView, bool, error)
 	Deliveries(account, webhookID string, f DeliveryFilter, first int, after string) (DeliveryPage, error)
 	// EachDelivery walks the webhook's deliveries r selects, in short read

@@ -8,6 +8,20 @@ import (
 	"github.com/webhookd/webhookd/internal/tracing"
 )
 
+// WithTraceparent returns ctx carrying the publisher's W3C trace context
+// (the value of its traceparent header), so the publish spans started
+// under it continue the publisher's trace instead of starting their own.
+// An empty or malformed value, or tracing off, leaves ctx as it is.
+func (a *App) WithTraceparent(ctx context.Context, traceparent string) context.Context {
+	if !a.Tracer.Enabled() || traceparent == "" {
+		return ctx
+	}
+	if sc := tracing.ParseTraceparent(traceparent); sc.IsValid() {
+		return trace.ContextWithRemoteSpanContext(ctx, sc)
+	}
+	return ctx
+}
+
 // publishSpans are the publish spans of one Publish call, one per event,
 // started before the event is planned and ended with what became of it.
 // Nil when tracing is off, so publishing allocates nothing for it.

@@ -82,8 +82,8 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 			if due && !d.owns(e.WebhookID) {
 				return nil, nil // the lease lapsed since the lane was examined
 			}
-			if now, err = d.send(ctx, view, e, &out); err != nil {
-				return nil, err
+			if now, err = d.send(ctx, view, e, due, &out); err != nil || !out.sent {
+				return nil, err // not sent: the lease lapsed at the last moment
 			}
 			sentAt = s.Attempts
 		}
@@ -126,7 +126,9 @@ func scheduleFirst(s domain.DeliveryState, e due.DueEntry, now time.Time) ([]eve
 }
 
 // send makes the HTTP request of an attempt and returns when it was made.
-func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEntry, out *attempted) (time.Time, error) {
+// A lane attempt (fenced) goes out only if the instance still owns the
+// webhook once the request is built; out.sent tells whether it did.
+func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEntry, fenced bool, out *attempted) (time.Time, error) {
 	body, err := d.body(ctx, e.MessageID, view.BodyFormat)
 	if err != nil {
 		return time.Time{}, err
@@ -145,10 +147,20 @@ func (d *Dispatcher) send(ctx context.Context, view app.WebhookView, e due.DueEn
 		URL: view.URL, MessageID: webhookID, Timestamp: now, Body: body, BatchSize: batchSize,
 		Secrets: view.SigningSecrets(now), Headers: view.Headers, Test: e.Test,
 		ContentType: view.BodyFormat.ContentType(), Timeout: view.Retry.AttemptTimeout(), Traceparent: traceparent,
+		MayStart: d.mayStart(fenced, view.ID),
 	})
 	endAttemptSpan(span, out.res)
-	out.sent = true
+	out.sent = !out.res.NotSent
 	return now, nil
+}
+
+// mayStart is the last-moment ownership check of a fenced send; nil (no
+// check) for test sends, which no lane makes.
+func (d *Dispatcher) mayStart(fenced bool, webhookID string) func() bool {
+	if !fenced || d.Owner == nil {
+		return nil
+	}
+	return func() bool { return d.owns(webhookID) }
 }
 
 // observe reports metrics and takes the webhook-level consequences of an

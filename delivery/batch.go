@@ -35,11 +35,7 @@ func (d *Dispatcher) startBatches(l *lane, view app.WebhookView, now time.Time, 
 		next = fillBy
 	}
 	for _, members := range batches {
-		if wait := d.rateLimited(view.ID, view.RateLimit.PerSecond, view.RateLimit.Burst); wait > 0 {
-			d.mu.Lock()
-			l.pausedUntil = now.Add(wait)
-			d.mu.Unlock()
-			d.Metrics.rateLimited(view.ID)
+		if wait := d.holdForRateLimit(l, view, now); wait > 0 {
 			return now.Add(wait)
 		}
 		d.mu.Lock()
@@ -152,6 +148,9 @@ func (d *Dispatcher) attemptBatchOnce(ctx context.Context, view app.WebhookView,
 		}
 		return done
 	}
+	if res.NotSent {
+		return done // the lease lapsed at the last moment: nothing went out
+	}
 	rand := d.Rand() // one draw: members of one round fall due together again
 	cmds := make([]aggregate.Command[domain.DeliveryState], len(sending))
 	for k, m := range sending {
@@ -248,7 +247,7 @@ func (d *Dispatcher) sendBatch(ctx context.Context, view app.WebhookView, member
 	res := d.Sender.Send(ctx, Request{
 		URL: view.URL, MessageID: batchID, Timestamp: now, Body: body, BatchSize: len(members), Test: members[0].entry.Test,
 		Secrets: view.SigningSecrets(now), Headers: view.Headers, ContentType: domain.BodyFormatJSON.ContentType(),
-		Timeout: view.Retry.AttemptTimeout(), Traceparent: traceparent,
+		Timeout: view.Retry.AttemptTimeout(), Traceparent: traceparent, MayStart: d.mayStart(true, view.ID),
 	})
 	endAttemptSpan(span, res)
 	return res, now, batchID, nil

@@ -23,6 +23,12 @@ type Disabler interface {
 	DisableWebhook(ctx context.Context, webhookID, reason string) error
 }
 
+// RateLimitObserver hears of every time a lane waits on its webhook's
+// rate limit (operational.RateLimits reports sustained limiting).
+type RateLimitObserver interface {
+	RateLimited(view app.WebhookView, now time.Time)
+}
+
 // PositionReader reports how far the read models have applied the log.
 type PositionReader interface {
 	Position() eventstore.Position
@@ -65,6 +71,8 @@ type Dispatcher struct {
 	RetryPolicy domain.RetryPolicy
 	// Tracer makes a span per attempt; nil (tracing off) makes none.
 	Tracer *tracing.Tracer
+	// RateLimits, when set, hears of each rate-limit wait; nil is off.
+	RateLimits RateLimitObserver
 
 	mu       sync.Mutex
 	lanes    map[string]*lane
@@ -275,11 +283,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 		return now.Add(time.Second)
 	}
 	for i, e := range entries {
-		if wait := d.rateLimited(id, view.RateLimit.PerSecond, view.RateLimit.Burst); wait > 0 {
-			d.mu.Lock()
-			l.pausedUntil = now.Add(wait)
-			d.mu.Unlock()
-			d.Metrics.rateLimited(id)
+		if wait := d.holdForRateLimit(l, view, now); wait > 0 {
 			if i < len(entries) || next.IsZero() {
 				next = now.Add(wait)
 			}
@@ -320,6 +324,24 @@ func (d *Dispatcher) isInFlight(deliveryID string) bool {
 	defer d.mu.Unlock()
 	_, ok := d.inflight[deliveryID]
 	return ok
+}
+
+// holdForRateLimit takes one unit of the webhook's allowance for a request
+// about to start; when there is none, it pauses the lane, reports the
+// wait (metrics, and the operational watch) and returns how long it is.
+func (d *Dispatcher) holdForRateLimit(l *lane, view app.WebhookView, now time.Time) time.Duration {
+	wait := d.rateLimited(view.ID, view.RateLimit.PerSecond, view.RateLimit.Burst)
+	if wait <= 0 {
+		return 0
+	}
+	d.mu.Lock()
+	l.pausedUntil = now.Add(wait)
+	d.mu.Unlock()
+	d.Metrics.rateLimited(view.ID)
+	if d.RateLimits != nil {
+		d.RateLimits.RateLimited(view, now)
+	}
+	return wait
 }
 
 // rateLimited takes one unit of the webhook's allowance and returns how long

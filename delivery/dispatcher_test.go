@@ -106,7 +106,7 @@ func TestGoneDisablesWebhook(t *testing.T) {
 	// The account's operational-events webhook hears of it.
 	got := ops.WaitFor(t, 1, 10*time.Second)
 	var body delivery.Payload
-	if err := json.Unmarshal(got[0].Body, &body); err != nil || body.Type != "webhook.disabled" || !strings.Contains(string(body.Data), hook.ID) || !strings.Contains(string(body.Data), "410") {
+	if err := json.Unmarshal(got[0].Body, &body); err != nil || body.Type != "webhook.disabled" || !strings.Contains(string(body.Data), domain.EncodeGlobalID("Webhook", hook.ID)) || !strings.Contains(string(body.Data), "410") {
 		t.Fatalf("operational event = %s (%v)", got[0].Body, err)
 	}
 	deadline := time.Now().Add(10 * time.Second)

@@ -51,6 +51,12 @@ type Request struct {
 	// BatchSize, when set, is how many events the body's JSON array holds
 	// (batch.go); it is sent as the BatchSizeHeader.
 	BatchSize int
+	// MayStart, when set, is asked once the request is built, right
+	// before it goes out; false sends nothing (Result.NotSent). The
+	// dispatcher asks whether it still owns the webhook: an instance
+	// stopped past its lease between its decision and the send must not
+	// send beside the new owner once it resumes.
+	MayStart func() bool
 }
 
 // BatchSizeHeader tells a receiver how many events a batched body holds.
@@ -63,6 +69,8 @@ type Result struct {
 	ErrorMessage   string
 	Excerpt        []byte
 	RequestHeaders map[string]string
+	// NotSent tells that Request.MayStart refused: nothing went out.
+	NotSent bool
 }
 
 // Sender makes signed POSTs through the SSRF guard.
@@ -122,6 +130,9 @@ func (s *Sender) Send(ctx context.Context, r Request) Result {
 	signer.SetHeaders(req.Header, r.MessageID, r.Timestamp, r.Body)
 	sent := flatten(req.Header)
 
+	if r.MayStart != nil && !r.MayStart() {
+		return Result{NotSent: true}
+	}
 	start := time.Now()
 	resp, err := s.Client.Do(req)
 	if err != nil {

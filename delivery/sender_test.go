@@ -124,3 +124,35 @@ func TestSender(t *testing.T) {
 		}
 	})
 }
+
+// A request its MayStart refuses never leaves: the receiver sees nothing
+// and the result says so. The dispatcher's last ownership check rides on
+// it, so an instance resumed past its lease sends nothing.
+func TestSenderMayStartRefused(t *testing.T) {
+	var got int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	secret, _ := signature.NewSecret(rand.Reader)
+	s := delivery.NewSender(loopbackGuard(), 5*time.Second)
+	req := delivery.Request{URL: srv.URL + "/in", MessageID: "msg_1", Timestamp: time.Now(), Body: []byte(`{}`), Secrets: []string{secret}}
+	refused := req
+	refused.MayStart = func() bool { return false }
+	if res := s.Send(context.Background(), refused); !res.NotSent || res.Outcome.StatusCode != 0 {
+		t.Fatalf("refused send: %+v", res)
+	}
+	allowed := req
+	allowed.MayStart = func() bool { return true }
+	if res := s.Send(context.Background(), allowed); res.NotSent || res.Outcome.StatusCode != http.StatusOK {
+		t.Fatalf("allowed send: %+v", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got != 1 {
+		t.Fatalf("the receiver got %d requests, want only the allowed one", got)
+	}
+}

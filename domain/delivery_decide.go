@@ -144,13 +144,13 @@ func decideRecordAttempt(s DeliveryState, c RecordAttempt, now time.Time) ([]eve
 	var next eventstore.Event
 	switch d.Result {
 	case ResultSucceeded:
-		next = DeliverySucceeded{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt, At: now}
+		next = DeliverySucceeded{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt, Test: s.Test, At: now}
 	case ResultRetry:
 		next = DeliveryRetryScheduled{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt + 1, DueAt: d.NextAt, SlowDown: d.SlowDown, BatchID: c.BatchID, At: now}
 	case ResultDisableWebhook:
-		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, DisablesWebhook: !s.Test, At: now}
+		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, DisablesWebhook: !s.Test, Test: s.Test, At: now}
 	default:
-		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, At: now}
+		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, Test: s.Test, At: now}
 	}
 	return []eventstore.Event{attempted, next}, nil
 }

@@ -61,11 +61,14 @@ type DeliveryRetryScheduled struct {
 	At      time.Time `json:"at"`
 }
 
-// DeliverySucceeded ends a delivery: attempt Attempt got a 2xx.
+// DeliverySucceeded ends a delivery: attempt Attempt got a 2xx. Test
+// marks a test send's, so readers of the log (operational events) need not
+// read the delivery to leave it out; events stored before it lack it.
 type DeliverySucceeded struct {
 	DeliveryID string    `json:"deliveryId"`
 	WebhookID  string    `json:"webhookId"`
 	Attempt    int       `json:"attempt"`
+	Test       bool      `json:"test,omitempty"`
 	At         time.Time `json:"at"`
 }
 
@@ -73,12 +76,14 @@ type DeliverySucceeded struct {
 // when the endpoint answered 410 Gone, so the dispatcher disables the
 // webhook too.
 type DeliveryFailed struct {
-	DeliveryID      string    `json:"deliveryId"`
-	WebhookID       string    `json:"webhookId"`
-	Reason          string    `json:"reason"`
-	Attempts        int       `json:"attempts"`
-	DisablesWebhook bool      `json:"disablesWebhook,omitempty"`
-	At              time.Time `json:"at"`
+	DeliveryID      string `json:"deliveryId"`
+	WebhookID       string `json:"webhookId"`
+	Reason          string `json:"reason"`
+	Attempts        int    `json:"attempts"`
+	DisablesWebhook bool   `json:"disablesWebhook,omitempty"`
+	// Test marks a test send's failure, as on DeliverySucceeded.
+	Test bool      `json:"test,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // DeliveryRedeliveryRequested reopens a finished delivery: it is pending

@@ -50,7 +50,8 @@ type Catalogue struct {
 
 // BuiltinCatalogue returns the catalogue of the event types webhookd knows
 // without configuration: SMTPeter's email and profile events, webhook.test
-// and the operational webhook.disabled.
+// and the operational types (webhook.disabled, webhook.verification_failed,
+// webhook.recovered, webhook.rate_limited, delivery.failed).
 func BuiltinCatalogue() Catalogue {
 	c := Catalogue{types: make(map[string]EventType, len(builtinEventTypes))}
 	for _, t := range builtinEventTypes {
@@ -85,6 +86,10 @@ func (c Catalogue) All() []EventType {
 	slices.SortFunc(all, func(a, b EventType) int { return cmp.Compare(a.Name, b.Name) })
 	return all
 }
+
+// Operational reports whether name is an operational type: one webhookd
+// publishes itself.
+func (c Catalogue) Operational(name string) bool { return c.types[name].Operational }
 
 // Len returns the number of event types.
 func (c Catalogue) Len() int { return len(c.types) }

@@ -93,14 +93,55 @@ var builtinEventTypes = mustEventTypes([]EventType{
 			"message": "This is a test event from webhookd. If you can read this, your endpoint works.",
 			"time": "2024-05-14T09:00:00Z"}`),
 	},
+	// The operational types (domain/operational.go): webhookd publishes
+	// them itself. Each sample has the data's exact shape, the webhook it is
+	// about under "webhook" (TestOperationalSamplesMatchData).
 	{
-		Name:        "webhook.disabled",
-		Description: "webhookd disabled one of the account's webhooks, for example after 5 days of failing deliveries.",
+		Name:        OpWebhookDisabled,
+		Description: "webhookd disabled one of the account's webhooks: its endpoint answered 410 Gone, or every delivery failed for 5 days.",
 		Operational: true,
 		Sample: json.RawMessage(`{
 			"webhook": {"id": "V2ViaG9vazp3aF8wMUhYWjNONFE4", "name": "Order updates", "url": "https://hooks.shop.example/smtpeter"},
-			"reason": "every delivery failed for 5 days; last error: connection refused",
+			"reason": "every delivery has failed for 5 days",
 			"disabledAt": "2024-05-19T09:31:07Z"}`),
+	},
+	{
+		Name:        OpWebhookVerificationFailed,
+		Description: "Checking the ownership of one of the account's webhook URLs failed; the reason says what was found.",
+		Operational: true,
+		Sample: json.RawMessage(`{
+			"webhook": {"id": "V2ViaG9vazp3aF8wMUhYWjNONFE4", "name": "Order updates", "url": "https://hooks.shop.example/smtpeter"},
+			"reason": "got 404 at https://hooks.shop.example/webhookd-3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6.txt",
+			"checkedAt": "2024-05-14T09:05:12Z"}`),
+	},
+	{
+		Name:        OpWebhookRecovered,
+		Description: "A webhook whose deliveries were failing took one again: the first success after one or more failed attempts.",
+		Operational: true,
+		Sample: json.RawMessage(`{
+			"webhook": {"id": "V2ViaG9vazp3aF8wMUhYWjNONFE4", "name": "Order updates", "url": "https://hooks.shop.example/smtpeter"},
+			"failingSince": "2024-05-14T09:31:07Z",
+			"recoveredAt": "2024-05-14T11:02:40Z"}`),
+	},
+	{
+		Name:        OpWebhookRateLimited,
+		Description: "A webhook has been held back by its rate limit for a minute or more; sent at most once an hour per webhook.",
+		Operational: true,
+		Sample: json.RawMessage(`{
+			"webhook": {"id": "V2ViaG9vazp3aF8wMUhYWjNONFE4", "name": "Order updates", "url": "https://hooks.shop.example/smtpeter"},
+			"rateLimit": {"perSecond": 10, "burst": 20},
+			"limitedSince": "2024-05-14T09:30:00Z",
+			"at": "2024-05-14T09:31:00Z"}`),
+	},
+	{
+		Name:        OpDeliveryFailed,
+		Description: "webhookd gave up on a delivery: its retry schedule is exhausted (or the endpoint answered 410 Gone). Not sent for test sends or for deliveries of operational events.",
+		Operational: true,
+		Sample: json.RawMessage(`{
+			"webhook": {"id": "V2ViaG9vazp3aF8wMUhYWjNONFE4", "name": "Order updates", "url": "https://hooks.shop.example/smtpeter"},
+			"delivery": {"id": "RGVsaXZlcnk6ZGx2XzAxOGY3YTJiM2M0ZA", "messageId": "018f7a2b-3c4d-7e5f-8a9b-0c1d2e3f4a5b", "eventType": "email.bounce", "attempts": 10},
+			"reason": "HTTP 503; gave up after 10 attempts",
+			"failedAt": "2024-05-17T08:12:45Z"}`),
 	},
 })
 

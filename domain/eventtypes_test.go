@@ -10,8 +10,9 @@ import (
 func TestCatalogueBuiltin(t *testing.T) {
 	c := BuiltinCatalogue()
 	want := []string{
-		"email.abuse", "email.bounce", "email.click", "email.delivery", "email.failure", "email.open",
-		"profile.created", "profile.deleted", "profile.updated", "webhook.disabled", "webhook.test",
+		"delivery.failed", "email.abuse", "email.bounce", "email.click", "email.delivery", "email.failure", "email.open",
+		"profile.created", "profile.deleted", "profile.updated", "webhook.disabled", "webhook.rate_limited",
+		"webhook.recovered", "webhook.test", "webhook.verification_failed",
 	}
 	var got []string
 	for _, et := range c.All() {

@@ -9,7 +9,9 @@ package domain
 // type, not deleted, and whose payload filter, if it has one, passes the
 // message's data (FilterAdmits). Paused and disabled webhooks are included: they
 // keep their backlog and get it when resumed. Only verified URLs ever have
-// anything queued. Test messages (the testing tool, Check now) are never
+// anything queued. An operational event about a webhook is never
+// delivered to that webhook itself (ReachesWebhook), so a failing
+// endpoint cannot feed a loop of reports about itself. Test messages (the testing tool, Check now) are never
 // fanned out: they go to their one webhook at once.
 
 // QueuesDeliveries reports whether messages are fanned out to the webhook,
@@ -33,6 +35,10 @@ func (s WebhookState) FanOutTypes() []string {
 // FansOut reports whether m is delivered by fan-out: every published
 // message except a test send.
 func (m MessagePublished) FansOut() bool { return m.TestWebhookID == "" }
+
+// ReachesWebhook reports whether fan-out may deliver m to webhook id at
+// all: every webhook but the one an operational event is about.
+func (m MessagePublished) ReachesWebhook(id string) bool { return m.AboutWebhookID != id }
 
 // FilterAdmits reports whether a webhook whose compiled payload filter is f
 // (nil for none) takes message m, among those FanOutTypes lets through.

@@ -44,6 +44,9 @@ type MessagePublished struct {
 	// attempt's span joins the message's trace however much later it is
 	// made. Empty when tracing was off; messages from before it have none.
 	Traceparent string `json:"traceparent,omitempty"`
+	// AboutWebhookID is set on operational events (domain/operational.go):
+	// the webhook the event is about, which fan-out never delivers it to.
+	AboutWebhookID string `json:"aboutWebhookId,omitempty"`
 }
 
 // EventType is the stable stored name of MessagePublished.

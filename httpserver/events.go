@@ -63,7 +63,9 @@ func EventsHandler(a *app.App) http.Handler {
 		for i, e := range events {
 			in[i] = app.PublishInput{ID: e.ID, Account: e.Account, Type: e.Type, Data: e.Data}
 		}
-		results, err := a.Publish(r.Context(), in)
+		// A publisher that traces sends its traceparent: the publish spans
+		// continue its trace.
+		results, err := a.Publish(a.WithTraceparent(r.Context(), r.Header.Get("traceparent")), in)
 		if err != nil {
 			writeJSONError(w, publishErrorStatus(w, err), err)
 			return

@@ -97,3 +97,45 @@ func onlyWebhook(t *testing.T, s *uiServer) domain.WebhookState {
 	}
 	return page.Webhooks[0].WebhookState
 }
+
+// TestBrowserSendTraceparent drives the tracing checkbox of the webhook
+// form in Chromium: off by default, saved on, shown on the manage page and
+// in the edit form, and saved off again.
+func TestBrowserSendTraceparent(t *testing.T) {
+	chromiumPath(t)
+	s := newUIServer(t)
+	recv := testenv.NewReceiver(t)
+	ctx := browserCtx(t, 2*time.Minute)
+	signIn(t, ctx, s.srv.URL, s.key)
+
+	do(t, ctx, "fill the new-webhook form",
+		chromedp.Navigate(s.srv.URL+"/#/new"), chromedp.WaitVisible(chromedp.CSS("#new-sendTraceparent")),
+		chromedp.SendKeys(chromedp.CSS("#new-name"), "traced"),
+		chromedp.SendKeys(chromedp.CSS("#new-url"), recv.URL+"/hooks/traced"),
+		chromedp.Click(chromedp.CSS(`#new-eventTypes input[value="email.bounce"]`)))
+	if eval[bool](t, ctx, `document.querySelector('#new-sendTraceparent').checked`) {
+		t.Fatal("the traceparent checkbox is on by default")
+	}
+	do(t, ctx, "save with the traceparent header on",
+		chromedp.Click(chromedp.CSS("#new-sendTraceparent")),
+		chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#webhook-policy")))
+	if p := text(t, ctx, "#webhook-policy"); !strings.Contains(p, "traceparent header sent") {
+		t.Errorf("policy line %q does not say the traceparent header is sent", p)
+	}
+	if !onlyWebhook(t, s).SendTraceparent {
+		t.Fatal("the stored webhook does not send traceparent")
+	}
+
+	do(t, ctx, "open the edit form", chromedp.Click(chromedp.CSS("#edit")), chromedp.WaitVisible(chromedp.CSS("#edit-sendTraceparent")))
+	if !eval[bool](t, ctx, `document.querySelector('#edit-sendTraceparent').checked`) {
+		t.Fatal("the edit form shows the traceparent header off")
+	}
+	do(t, ctx, "turn it off",
+		chromedp.Click(chromedp.CSS("#edit-sendTraceparent")),
+		chromedp.Click(chromedp.CSS(`#edit-form button[type=submit]`)))
+	waitJS(t, ctx, "the policy line without traceparent", `!document.querySelector('#webhook-policy').textContent.includes('traceparent')`, wait)
+	if onlyWebhook(t, s).SendTraceparent {
+		t.Fatal("the stored webhook still sends traceparent")
+	}
+}

@@ -16,8 +16,8 @@ const maxHeldBack = 200_000
 // Ages are days, so a few minutes late costs nothing.
 const pruneInterval = 5 * time.Minute
 
-// startBackground runs the projections under supervision and the
-// dispatcher. It returns at once.
+// startBackground runs the projections under supervision, the dispatcher
+// and the operational events reactor. It returns at once.
 func (m *Main) startBackground() {
 	c := m.Core
 	m.fatal = make(chan error, 1)
@@ -35,7 +35,11 @@ func (m *Main) startBackground() {
 	m.Metrics.TaskRestarts.WithLabelValues("projections")
 	if len(c.Runner.Retention.Ages) > 0 {
 		m.goBackground("retention", func() error {
-			c.Runner.RunPruner(runCtx, pruneInterval)
+			every := pruneInterval
+			if m.pruneEvery > 0 {
+				every = m.pruneEvery
+			}
+			c.Runner.RunPruner(runCtx, every)
 			return nil
 		})
 	}
@@ -63,6 +67,10 @@ func (m *Main) startBackground() {
 		m.dispatcherDone = done // an API-only instance
 		return
 	}
+	// Operational events are published where deliveries are made; on a
+	// shared store every dispatching instance reacts, and each message's
+	// ID lets only the first append through.
+	m.goBackground("operational", func() error { return c.Reactor.Run(runCtx) })
 	own := m.newOwnership()
 	m.dispatcherDone = m.goBackground("dispatcher", func() error {
 		if err := m.awaitDispatchable(dispCtx); err != nil {
@@ -144,5 +152,6 @@ func (m *Main) stopBackground(ctx context.Context) error {
 	}
 	m.stopRunner()
 	m.wg.Wait()
+	m.Core.RateLimits.Wait()
 	return nil
 }

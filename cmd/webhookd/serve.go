@@ -50,6 +50,11 @@ type Main struct {
 	// each batch they commit; crash tests block in it to hold the read
 	// models behind the log.
 	projected func(eventstore.Position)
+	// pruneEvery and retentionNow, when set, replace the read models'
+	// prune interval and retention clock, so a test sees serve's pruner
+	// drop what has expired without waiting days.
+	pruneEvery   time.Duration
+	retentionNow func() time.Time
 
 	// Background work stops in order (see Close): the dispatcher first,
 	// then the projections once they have applied what is committed.
@@ -94,7 +99,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	// The read models prune by the same policy (projections.Retention).
-	c.Runner.Retention = projections.Retention{Ages: m.Config.Retention}
+	c.Runner.Retention = projections.Retention{Ages: m.Config.Retention, Now: m.retentionNow}
 	m.Core.Runner.OnProgress = func(p eventstore.Position) {
 		m.Metrics.ProjectionPosition.WithLabelValues("readmodel").Set(float64(p))
 		if m.projected != nil {

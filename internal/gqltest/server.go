@@ -49,6 +49,9 @@ type Options struct {
 	PortalFrameAncestors []string
 	PortalTheme          domain.PortalTheme
 	PublicURL            string
+	// Env is the core's options (testenv.Options); Env.Dir lets a test
+	// close the core and serve it again on the same files.
+	Env testenv.Options
 }
 
 // NewServer starts a core (testenv.New) and serves it through
@@ -65,7 +68,7 @@ func NewServerWith(t testing.TB, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	env := testenv.New(t)
+	env := testenv.NewWith(t, opts.Env)
 	hs := httpserver.New(opts.Logger, metrics.New())
 	if opts.BodyReadTimeout != 0 {
 		hs.BodyReadTimeout = opts.BodyReadTimeout

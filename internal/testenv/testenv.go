@@ -48,9 +48,10 @@ type Env struct {
 	Dispatcher *delivery.Dispatcher
 	Guard      *netguard.Guard
 
-	stop      func() error
-	closeOnce sync.Once
-	closeErr  error
+	stop           func() error
+	stopDispatcher func()
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // Options vary the core New builds. The zero value is what New uses.
@@ -131,9 +132,15 @@ func NewWith(t testing.TB, opts Options) *Env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
+	reacted := make(chan error, 1)
+	go func() { reacted <- c.Reactor.Run(ctx) }()
 	e := &Env{Core: c, Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
 	e.stop = func() error {
+		if e.stopDispatcher != nil {
+			e.stopDispatcher()
+		}
 		cancel()
+		c.RateLimits.Wait()
 		var err error
 		select {
 		case err = <-done:
@@ -142,6 +149,12 @@ func NewWith(t testing.TB, opts Options) *Env {
 			}
 		case <-time.After(10 * time.Second):
 			err = errors.New("projection runner did not stop")
+		}
+		select {
+		case rerr := <-reacted:
+			err = errors.Join(err, rerr)
+		case <-time.After(10 * time.Second):
+			err = errors.Join(err, errors.New("operational reactor did not stop"))
 		}
 		return errors.Join(err, readDB.Close(), store.Close())
 	}
@@ -153,10 +166,10 @@ func NewWith(t testing.TB, opts Options) *Env {
 	return e
 }
 
-// Close stops the projection runner and closes the databases, as a
+// Close stops the dispatcher StartDispatcher started, the projection
+// runner and the operational reactor, and closes the databases, as a
 // shutdown would, so NewWith with Options.Dir can start the core again on
-// the same files. The dispatcher must not be running. Close is idempotent;
-// the test's cleanup calls it too.
+// the same files. Close is idempotent; the test's cleanup calls it too.
 func (e *Env) Close() error {
 	e.closeOnce.Do(func() { e.closeErr = e.stop() })
 	return e.closeErr
@@ -184,10 +197,14 @@ func (e *Env) StartDispatcher(t testing.TB) {
 			t.Errorf("dispatcher: %v", err)
 		}
 	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	var once sync.Once
+	e.stopDispatcher = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(e.stopDispatcher)
 }
 
 // VerifiedWebhook creates a webhook delivering types to r at path and proves

@@ -18,6 +18,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/netguard"
+	"github.com/webhookd/webhookd/operational"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/due"
 	"github.com/webhookd/webhookd/projections/live"
@@ -52,13 +53,17 @@ type Parts struct {
 }
 
 // Core is the assembled service core. Nothing runs yet: the caller starts
-// Runner.Run and, to deliver, Dispatcher.Run.
+// Runner.Run and, to deliver, Dispatcher.Run and Reactor.Run.
 type Core struct {
 	Codec      *eventstore.Codec
 	Broker     *live.Broker
 	Runner     *projections.Runner
 	App        *app.App
 	Dispatcher *delivery.Dispatcher
+	// Reactor publishes the operational events the log's facts call for;
+	// RateLimits those of sustained rate limiting, from the dispatcher.
+	Reactor    *operational.Reactor
+	RateLimits *operational.RateLimits
 }
 
 // Assemble wires the core and opens the projections (creating their
@@ -94,5 +99,14 @@ func Assemble(p Parts) (*Core, error) {
 	d.Store, d.Codec, d.Progress, d.Logger = p.Store, c.Codec, c.Runner, p.Logger
 	d.Due, d.Webhooks = due.Index{DB: p.ReadDB}, c.App.Read
 	d.Sender, d.Limiter, d.Disabler = p.Sender, p.Limiter, c.App
+	c.RateLimits = operational.NewRateLimits(c.App, p.Logger)
+	d.RateLimits = c.RateLimits
+	c.Reactor = &operational.Reactor{
+		Store: p.Store, Codec: c.Codec, DB: p.ReadDB, Publisher: c.App, Logger: p.Logger,
+		Operational: c.App.Catalogue.Operational, StartAt: c.Runner.Position,
+	}
+	if err := c.Reactor.Open(); err != nil {
+		return nil, fmt.Errorf("open operational events: %w", err)
+	}
 	return c, nil
 }

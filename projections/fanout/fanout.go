@@ -60,7 +60,7 @@ func UpdateSubscriptions(tx *bbolt.Tx, before, after domain.WebhookState) error 
 }
 
 // Targets returns the IDs of the webhooks m queues a delivery for, as the
-// index stands in tx.
+// index stands in tx: never the webhook an operational event is about.
 func Targets(tx *bbolt.Tx, m domain.MessagePublished) []string {
 	if !m.FansOut() {
 		return nil
@@ -69,9 +69,27 @@ func Targets(tx *bbolt.Tx, m domain.MessagePublished) []string {
 	var ids []string
 	c := tx.Bucket(Bucket).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if id := k[len(prefix):]; compiledFilters.admits(id, v, m) {
+		id := k[len(prefix):]
+		if m.AboutWebhookID != "" && !m.ReachesWebhook(string(id)) {
+			continue
+		}
+		if compiledFilters.admits(id, v, m) {
 			ids = append(ids, string(id))
 		}
 	}
 	return ids
+}
+
+// Subscribed reports whether any webhook of account but except queues
+// deliveries of eventType, as the index stands in tx. Operational events
+// nobody would receive are not published.
+func Subscribed(tx *bbolt.Tx, account, eventType, except string) bool {
+	prefix := subscriptionKey(account, eventType, "")
+	c := tx.Bucket(Bucket).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if string(k[len(prefix):]) != except {
+			return true
+		}
+	}
+	return false
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/webhookd/webhookd/projections/accounts"
 	"github.com/webhookd/webhookd/projections/deliveries"
 	"github.com/webhookd/webhookd/projections/due"
+	"github.com/webhookd/webhookd/projections/fanout"
 	"github.com/webhookd/webhookd/projections/history"
 	"github.com/webhookd/webhookd/projections/webhooks"
 )
@@ -43,6 +44,16 @@ func (b Bolt) Webhook(account, id string) (app.WebhookView, bool, error) {
 // WebhookAnyAccount implements app.ReadModel.
 func (b Bolt) WebhookAnyAccount(id string) (app.WebhookView, bool, error) {
 	return webhooks.GetWebhookAnyAccount(b.DB, id)
+}
+
+// Subscribed implements app.ReadModel.
+func (b Bolt) Subscribed(account, eventType, except string) (bool, error) {
+	var ok bool
+	err := b.DB.View(func(tx *bbolt.Tx) error {
+		ok = fanout.Subscribed(tx, account, eventType, except)
+		return nil
+	})
+	return ok, err
 }
 
 // Webhooks implements app.ReadModel.

@@ -14,8 +14,9 @@ import { batchingFields } from './batching.js';
 // straight to one webhook whatever it subscribes to, and the platform
 // never publishes it, so subscribing to it would only ever deliver
 // nothing: the picker shows it disabled, with that explanation. (The
-// catalogue's operational flag marks webhook.disabled, a type worth
-// subscribing to, so it cannot stand in for this.)
+// catalogue's operational flag marks webhook.disabled and the other types
+// webhookd publishes itself, all worth subscribing to, so it cannot stand
+// in for this.)
 export const TEST_EVENT_TYPE = 'webhook.test';
 
 let eventTypesCache = null;
@@ -89,7 +90,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
     text('url', 'Callback URL', 'url', 'The HTTPS address of the script that receives the POSTs, e.g. https://example.com/hooks/webhookd.php', initial.url),
     fieldset,
     text('description', 'Description (optional)', 'text', null, initial.description),
-    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry, order.el, batch.el,
+    filter.el, headers.el, limits.rate, limits.concurrency, policy.body, policy.retry, policy.trace, order.el, batch.el,
     formError,
     h('div', { class: 'row' }, button, onCancel ? h('button', { type: 'button', onclick: onCancel }, 'Cancel') : null));
 
@@ -111,6 +112,7 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
       if (flt.filter !== undefined) values.filter = flt.filter;
       values.bodyFormat = pol.bodyFormat;
       values.retryPolicy = pol.retryPolicy;
+      values.sendTraceparent = pol.sendTraceparent;
       values.ordering = order.read().ordering;
       values.batching = bat.batching;
       const rows = headers.rows();

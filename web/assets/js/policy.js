@@ -1,12 +1,13 @@
 // The delivery policy of the webhook form: the body format (JSON, or the
-// form encoding SMTPeter receivers read) and the retry schedule with the
-// attempt timeout, as createWebhook and updateWebhook take them; and the
-// words that show a webhook's schedule.
+// form encoding SMTPeter receivers read), the retry schedule with the
+// attempt timeout, and whether attempts carry the traceparent header, as
+// createWebhook and updateWebhook take them; and the words that show a
+// webhook's schedule.
 
 import { h } from './dom.js';
 
 // POLICY is the webhook's policy as the tab reads it.
-export const POLICY = 'bodyFormat retryPolicy { schedule delaysSeconds maxAttempts totalSeconds attemptTimeoutSeconds }';
+export const POLICY = 'bodyFormat retryPolicy { schedule delaysSeconds maxAttempts totalSeconds attemptTimeoutSeconds } sendTraceparent';
 
 // The server's bounds, repeated only to size the inputs and hint at them;
 // its userErrors remain the rule.
@@ -57,11 +58,12 @@ export function scheduleText(p) {
 // policyText is the one-line summary of w's policy.
 export function policyText(w) {
   const body = w.bodyFormat === 'FORM' ? 'form-encoded (SMTPeter fields)' : 'JSON';
-  return `Body: ${body} \u00b7 ${scheduleText(w.retryPolicy)}`;
+  const trace = w.sendTraceparent ? ' \u00b7 traceparent header sent' : '';
+  return `Body: ${body} \u00b7 ${scheduleText(w.retryPolicy)}${trace}`;
 }
 
 // policyFields builds the fieldsets. read() returns { bodyFormat,
-// retryPolicy, errors } with errors userError-shaped.
+// retryPolicy, sendTraceparent, errors } with errors userError-shaped.
 export function policyFields(id, errEl, initial = {}) {
   const radio = (name, value, label, desc, checked) => h('label', { class: 'check' },
     h('input', { type: 'radio', name, value, checked, id: id(`${name}-${value}`) }),
@@ -97,6 +99,14 @@ export function policyFields(id, errEl, initial = {}) {
       h('p', { class: 'hint' }, `How long one attempt may take, ${TIMEOUT.min} to ${TIMEOUT.max} s (default ${TIMEOUT.def}). A failed delivery is kept: you can redeliver it from the log.`)),
     errEl('retryPolicy'));
 
+  const traceBox = h('input', { type: 'checkbox', name: 'sendTraceparent', id: id('sendTraceparent'), checked: Boolean(initial.sendTraceparent) });
+  const trace = h('fieldset', { id: id('tracing'), 'aria-describedby': id('sendTraceparent-error') },
+    h('legend', {}, 'Tracing'),
+    h('label', { class: 'check' }, traceBox,
+      h('span', {}, 'Send the W3C traceparent header',
+        h('span', { class: 'desc' }, 'Each attempt carries the traceparent of its span (when the server traces with OpenTelemetry), so a receiver that traces can join the message\u2019s trace.'))),
+    errEl('sendTraceparent'));
+
   const chosen = () => retry.querySelector('input[name=retrySchedule]:checked')?.value || 'DEFAULT';
   const sync = () => { customBox.hidden = chosen() !== 'CUSTOM'; };
   retry.addEventListener('change', sync);
@@ -116,7 +126,7 @@ export function policyFields(id, errEl, initial = {}) {
       else retryPolicy.delaysSeconds = d.delays;
     }
     const bodyFormat = body.querySelector('input[name=bodyFormat]:checked')?.value || 'JSON';
-    return { bodyFormat, retryPolicy, errors };
+    return { bodyFormat, retryPolicy, sendTraceparent: traceBox.checked, errors };
   }
-  return { body, retry, read };
+  return { body, retry, trace, read };
 }
