@@ -6,7 +6,6 @@ package deliveries
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/fanout"
 )
@@ -236,7 +236,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 }
 
 func putDelivery(b *bbolt.Bucket, id string, view DeliveryView) error {
-	raw, err := json.Marshal(view)
+	raw, err := jsoncodec.Marshal(view)
 	if err != nil {
 		return err
 	}
@@ -336,7 +336,7 @@ func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 		return DeliveryView{}, false, nil
 	}
 	var view DeliveryView
-	if err := json.Unmarshal(raw, &view); err != nil {
+	if err := jsoncodec.Unmarshal(raw, &view); err != nil {
 		return DeliveryView{}, false, fmt.Errorf("read model: delivery %s: %w", id, err)
 	}
 	return view, true, nil
