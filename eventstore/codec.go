@@ -1,12 +1,15 @@
 package eventstore
 
 import (
-	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 )
 
 // Event is implemented by every domain event. EventType returns the stable,
@@ -78,7 +81,7 @@ func (c *Codec) EncodeWithID(id string, e Event) (EventData, error) {
 	if !ok {
 		return EventData{}, fmt.Errorf("eventstore: encode: event type %s is not registered", e.EventType())
 	}
-	data, err := json.Marshal(e)
+	data, err := jsoncodec.Marshal(e)
 	if err != nil {
 		return EventData{}, fmt.Errorf("eventstore: encode %s: %w", e.EventType(), err)
 	}
@@ -110,10 +113,18 @@ func (c *Codec) Decode(r RecordedEvent) (Event, error) {
 		return nil, fmt.Errorf("eventstore: decode: unknown event type %s at position %d", typ, r.Position)
 	}
 	v := reflect.New(t)
-	if err := json.Unmarshal(data, v.Interface()); err != nil {
+	if err := jsoncodec.Unmarshal(data, v.Interface()); err != nil {
 		return nil, fmt.Errorf("eventstore: decode %s at position %d: %w", typ, r.Position, err)
 	}
 	return v.Elem().Interface().(Event), nil
+}
+
+// Types returns the registered type names, sorted, so tools and tests can
+// walk every event type (upcast names are not included).
+func (c *Codec) Types() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Sorted(maps.Keys(c.types))
 }
 
 // Known reports whether a type name (after upcasting) is registered.

@@ -3,13 +3,13 @@
 package accounts
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -37,12 +37,12 @@ func (Accounts) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.
 	b := tx.Bucket(bucketAccounts)
 	var state domain.AccountState
 	if raw := b.Get([]byte(id)); raw != nil {
-		if err := json.Unmarshal(raw, &state); err != nil {
+		if err := jsoncodec.Unmarshal(raw, &state); err != nil {
 			return nil, fmt.Errorf("account %s: %w", id, err)
 		}
 	}
 	state = domain.EvolveAccount(state, ev)
-	raw, err := json.Marshal(state)
+	raw, err := jsoncodec.Marshal(state)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (Accounts) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.
 	}
 	keys := tx.Bucket(bucketAPIKeys)
 	for keyID, k := range state.Keys {
-		raw, err := json.Marshal(k)
+		raw, err := jsoncodec.Marshal(k)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +72,7 @@ func GetAPIKey(db *bbolt.DB, keyID string) (domain.APIKey, bool, error) {
 			return nil
 		}
 		found = true
-		return json.Unmarshal(raw, &k)
+		return jsoncodec.Unmarshal(raw, &k)
 	})
 	return k, found, err
 }
@@ -87,7 +87,7 @@ func GetAccount(db *bbolt.DB, id string) (domain.AccountState, bool, error) {
 			return nil
 		}
 		found = true
-		return json.Unmarshal(raw, &s)
+		return jsoncodec.Unmarshal(raw, &s)
 	})
 	return s, found, err
 }

@@ -1,13 +1,13 @@
 package accounts
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -33,11 +33,11 @@ func (PortalSessions) Apply(tx *bbolt.Tx, _ eventstore.RecordedEvent, ev eventst
 	b := tx.Bucket(bucketPortalSessions)
 	var ps domain.PortalSession
 	if raw := b.Get([]byte(id)); raw != nil {
-		if err := json.Unmarshal(raw, &ps); err != nil {
+		if err := jsoncodec.Unmarshal(raw, &ps); err != nil {
 			return nil, fmt.Errorf("portal session %s: %w", id, err)
 		}
 	}
-	raw, err := json.Marshal(domain.EvolvePortalSession(ps, ev))
+	raw, err := jsoncodec.Marshal(domain.EvolvePortalSession(ps, ev))
 	if err != nil {
 		return nil, fmt.Errorf("portal session %s: %w", id, err)
 	}
@@ -54,7 +54,7 @@ func GetPortalSession(db *bbolt.DB, id string) (domain.PortalSession, bool, erro
 			return nil
 		}
 		found = true
-		return json.Unmarshal(raw, &ps)
+		return jsoncodec.Unmarshal(raw, &ps)
 	})
 	return ps, found, err
 }

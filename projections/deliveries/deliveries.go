@@ -6,7 +6,6 @@ package deliveries
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/fanout"
 )
@@ -66,11 +66,11 @@ func deliveryChange(before, after DeliveryView, created bool) projections.Change
 	return 0
 }
 
-// maxInlineAttempts bounds the attempts kept in a delivery's read model.
+// maxKeptAttempts bounds the attempts kept in a delivery's read model.
 // One round of the retry schedule is about eleven attempts, but every
 // redelivery starts another round; past this many only the newest are
 // kept, and the full record stays in the delivery's history.
-const maxInlineAttempts = 200
+const maxKeptAttempts = 200
 
 // Deliveries is the delivery detail and per-webhook listing projection. The
 // detail is the aggregate state folded by the domain's own EvolveDelivery,
@@ -81,7 +81,8 @@ const maxInlineAttempts = 200
 // outcome] together, and decoding and re-encoding the view for each of the
 // three was the runner's largest cost.
 type Deliveries struct {
-	batch map[string]*DeliveryView // views changed in the current batch
+	batch    map[string]*DeliveryView // views changed in the current batch
+	attempts map[string][]AttemptView // attempts recorded in the current batch
 }
 
 var _ projections.Batcher = (*Deliveries)(nil)
@@ -90,10 +91,13 @@ var _ projections.Batcher = (*Deliveries)(nil)
 func (*Deliveries) Name() string { return "deliveries" }
 
 // BeginBatch implements Batcher.
-func (d *Deliveries) BeginBatch() { d.batch = map[string]*DeliveryView{} }
+func (d *Deliveries) BeginBatch() {
+	d.batch, d.attempts = map[string]*DeliveryView{}, map[string][]AttemptView{}
+}
 
-// FlushBatch implements Batcher: it writes every view the batch changed.
-// The views are put in key order: bbolt inserts into a node by shifting
+// FlushBatch implements Batcher: it writes every view the batch changed,
+// and each attempt the batch recorded as a row of its own (attempts.go).
+// Both are put in key order: bbolt inserts into a node by shifting
 // what follows, so puts in map order into a node that grows through the
 // batch cost a memmove each, and sorted ones append.
 func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
@@ -107,22 +111,33 @@ func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
 		if err := putDelivery(b, id, *d.batch[id]); err != nil {
 			return err
 		}
+		if err := putAttempts(tx, id, d.attempts[id]); err != nil {
+			return err
+		}
 	}
-	d.batch = map[string]*DeliveryView{}
+	d.BeginBatch()
 	return nil
 }
 
-// view returns the delivery as folded so far, from the batch or the bucket.
+// view returns the delivery's summary as folded so far, from the batch or
+// the bucket. A view stored before attempts had rows of their own carries
+// its log inline: the log moves to the batch's attempts, to be written as
+// rows when the view is next written (every caller that finds a view
+// writes it back).
 func (d *Deliveries) view(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	if v, ok := d.batch[id]; ok {
 		return *v, true, nil
 	}
-	return getDeliveryTx(tx, id)
+	v, found, err := getSummaryTx(tx, id)
+	if len(v.Attempts) > 0 {
+		d.attempts[id], v.Attempts = v.Attempts, nil
+	}
+	return v, found, err
 }
 
 // Buckets implements Projection.
 func (*Deliveries) Buckets() []string {
-	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus), string(bucketDeliveriesByCreated)}
+	return []string{string(bucketDeliveries), string(bucketDeliveriesByWebhook), string(bucketDeliveriesByStatus), string(bucketDeliveriesByCreated), string(bucketDeliveryAttempts)}
 }
 
 // DeliveryView is a delivery as the read model holds it.
@@ -130,10 +145,15 @@ func (*Deliveries) Buckets() []string {
 // Attempts (the log) shadows DeliveryState.Attempts (the count of every
 // attempt ever made); read the count as view.DeliveryState.Attempts. The
 // log is stored under its own JSON name so neither overwrites the other.
+//
+// The stored view is a summary: its attempts are rows of their own
+// (attempts.go), which GetDelivery, ListDeliveries and EachDelivery read
+// into Attempts. Views stored before then carry the log inline, under the
+// same name, until their next event moves it to rows.
 type DeliveryView struct {
 	domain.DeliveryState
 	// Attempts lists the attempts in the order they were made, at most
-	// the newest maxInlineAttempts.
+	// the newest maxKeptAttempts.
 	Attempts []AttemptView `json:"attemptLog,omitempty"`
 	// CreatedPosition orders the listing (newest first) and forms cursors.
 	CreatedPosition eventstore.Position
@@ -202,7 +222,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		return nil, err
 	}
 	_, scheduled := ev.(domain.DeliveryScheduled)
-	if found && scheduled && view.Attempts == nil && view.Status == domain.DeliveryStatusPending {
+	if found && scheduled && view.DeliveryState.Attempts == 0 && view.Status == domain.DeliveryStatusPending {
 		// Listed as pending at fan-out; the stream's own scheduling event
 		// (appended with the first attempt) adds nothing new.
 		view.Revision = rec.Revision
@@ -223,7 +243,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		view.Revision = rec.Revision
 	}
 	if a, ok := ev.(domain.DeliveryAttempted); ok {
-		view.Attempts = appendAttempt(view.Attempts, a)
+		d.attempts[id] = append(d.attempts[id], attemptView(a))
 	}
 	d.batch[id] = &view
 	if err := indexDelivery(tx, view, before.Status, !found); err != nil {
@@ -240,24 +260,20 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 }
 
 func putDelivery(b *bbolt.Bucket, id string, view DeliveryView) error {
-	raw, err := json.Marshal(view)
+	raw, err := jsoncodec.Marshal(view)
 	if err != nil {
 		return err
 	}
 	return b.Put([]byte(id), raw)
 }
 
-func appendAttempt(log []AttemptView, a domain.DeliveryAttempted) []AttemptView {
-	log = append(log, AttemptView{
+func attemptView(a domain.DeliveryAttempted) AttemptView {
+	return AttemptView{
 		Number: a.Attempt, At: a.At, StatusCode: a.StatusCode, LatencyMs: a.LatencyMs,
 		ErrorClass: a.ErrorClass, ErrorMessage: a.ErrorMessage,
 		ResponseExcerpt: a.ResponseExcerpt, RequestHeaders: a.RequestHeaders,
 		BatchID: a.BatchID, BatchSize: a.BatchSize,
-	})
-	if n := len(log) - maxInlineAttempts; n > 0 {
-		log = append(log[:0], log[n:]...)
 	}
-	return log
 }
 
 // indexDelivery keeps the listing indexes in step with the detail: the
@@ -331,7 +347,19 @@ func parseIndexValue(val []byte) (created time.Time, test bool) {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(val))).UTC(), val[8]&1 != 0
 }
 
+// getDeliveryTx returns delivery id with its attempt log, for readers.
 func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
+	view, found, err := getSummaryTx(tx, id)
+	if err != nil || !found || len(view.Attempts) > 0 {
+		return view, found, err // a view stored before attempt rows carries its log
+	}
+	view.Attempts, err = readAttempts(tx, id)
+	return view, found, err
+}
+
+// getSummaryTx returns delivery id as stored, without reading its attempt
+// rows: what folding an event and the indexes need.
+func getSummaryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	b := tx.Bucket(bucketDeliveries)
 	if b == nil {
 		return DeliveryView{}, false, nil
@@ -341,7 +369,7 @@ func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 		return DeliveryView{}, false, nil
 	}
 	var view DeliveryView
-	if err := json.Unmarshal(raw, &view); err != nil {
+	if err := jsoncodec.Unmarshal(raw, &view); err != nil {
 		return DeliveryView{}, false, fmt.Errorf("read model: delivery %s: %w", id, err)
 	}
 	return view, true, nil

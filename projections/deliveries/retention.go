@@ -58,8 +58,11 @@ func (*Deliveries) Prune(tx *bbolt.Tx, r projections.Retention, now time.Time, l
 
 // dropDelivery removes delivery id's detail and index entries.
 func dropDelivery(tx *bbolt.Tx, id string) error {
-	v, found, err := getDeliveryTx(tx, id)
+	v, found, err := getSummaryTx(tx, id)
 	if err != nil || !found {
+		return err
+	}
+	if err := dropAttempts(tx, id); err != nil {
 		return err
 	}
 	steps := []struct {

@@ -6,7 +6,6 @@ package due
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -139,7 +139,7 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 	if err := deleteDue(tx, e.DeliveryID); err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(e)
+	raw, err := jsoncodec.Marshal(e)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot, batc
 	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
 	var e DueEntry
 	if key != nil {
-		if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+		if err := jsoncodec.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
 			return nil, fmt.Errorf("due entry %s: %w", deliveryID, err)
 		}
 	} else if e, key = findDelivery(tx, deliveryID); key == nil {
@@ -184,7 +184,7 @@ func deleteDue(tx *bbolt.Tx, deliveryID string) error {
 		return nil
 	}
 	var e DueEntry
-	if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+	if err := jsoncodec.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
 		return fmt.Errorf("due entry %s: %w", deliveryID, err)
 	}
 	if err := countDue(tx, e, -1); err != nil {
@@ -211,7 +211,7 @@ func findDelivery(tx *bbolt.Tx, deliveryID string) (DueEntry, []byte) {
 		ID, MessageID, WebhookID, AccountID, EventType string
 		Test                                           bool
 	}
-	if raw == nil || json.Unmarshal(raw, &d) != nil || d.ID == "" {
+	if raw == nil || jsoncodec.Unmarshal(raw, &d) != nil || d.ID == "" {
 		return DueEntry{}, nil
 	}
 	return DueEntry{DeliveryID: d.ID, MessageID: d.MessageID, WebhookID: d.WebhookID, AccountID: d.AccountID, EventType: d.EventType, Test: d.Test}, []byte{}
@@ -243,7 +243,7 @@ func dropWebhookDue(tx *bbolt.Tx, webhookID string) error {
 	byDelivery := tx.Bucket(bucketDueByDelivery)
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
 		var e DueEntry
-		if err := json.Unmarshal(v, &e); err == nil {
+		if err := jsoncodec.Unmarshal(v, &e); err == nil {
 			if err := byDelivery.Delete([]byte(e.DeliveryID)); err != nil {
 				return err
 			}

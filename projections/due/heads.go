@@ -3,12 +3,13 @@ package due
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 )
 
 // Line is one line of an ordered webhook: its key and its head, the owed
@@ -92,7 +93,7 @@ func entryOf(tx *bbolt.Tx, deliveryID string) (DueEntry, error) {
 	if len(key) < 8 {
 		return e, fmt.Errorf("delivery %s: %w", deliveryID, errNoEntry)
 	}
-	if err := json.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+	if err := jsoncodec.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
 		return e, fmt.Errorf("due entry %s: %w", deliveryID, err)
 	}
 	at := key[len(key)-len(deliveryID)-8 : len(key)-len(deliveryID)]

@@ -3,13 +3,13 @@ package due
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 )
 
 // recordHealth notes an attempt's outcome in its webhook's health. It
@@ -38,7 +38,7 @@ func isTest(raw []byte) bool {
 	var e struct {
 		Test bool `json:"x"`
 	}
-	return json.Unmarshal(raw, &e) == nil && e.Test
+	return jsoncodec.Unmarshal(raw, &e) == nil && e.Test
 }
 
 // encodeHealth is two big-endian Unix nanosecond times, 0 for none.
@@ -55,7 +55,7 @@ func decodeHealth(raw []byte) (Health, error) {
 	case raw == nil:
 		return h, nil
 	case bytes.HasPrefix(raw, []byte("{")):
-		err := json.Unmarshal(raw, &h)
+		err := jsoncodec.Unmarshal(raw, &h)
 		return h, err
 	case len(raw) != 16:
 		return h, fmt.Errorf("webhook health: %d bytes", len(raw))

@@ -3,12 +3,12 @@ package due
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 )
 
 // The order index files every owed attempt by webhook, line and the log
@@ -79,7 +79,7 @@ func backfillOrder(tx *bbolt.Tx) error {
 	order := tx.Bucket(bucketDueOrder)
 	err := tx.Bucket(bucketDue).ForEach(func(_, v []byte) error {
 		var e DueEntry
-		if err := json.Unmarshal(v, &e); err != nil {
+		if err := jsoncodec.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("due entry: %w", err)
 		}
 		return order.Put(orderKey(e), nil)
@@ -108,7 +108,7 @@ func dropWebhookOrder(tx *bbolt.Tx, webhookID string) error {
 func keepPlace(tx *bbolt.Tx, e DueEntry) DueEntry {
 	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(e.DeliveryID)); key != nil {
 		var old DueEntry
-		if json.Unmarshal(tx.Bucket(bucketDue).Get(key), &old) == nil {
+		if jsoncodec.Unmarshal(tx.Bucket(bucketDue).Get(key), &old) == nil {
 			e.Seq, e.Line = old.Seq, old.Line
 		}
 	}

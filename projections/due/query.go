@@ -3,7 +3,7 @@ package due
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -53,7 +53,7 @@ func DueFor(db *bbolt.DB, webhookID string, now time.Time, limit int, skip func(
 				return nil
 			}
 			var e DueEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			if err := jsoncodec.Unmarshal(v, &e); err != nil {
 				return err
 			}
 			e.DueAt = at

@@ -1,13 +1,13 @@
 package due
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 )
 
@@ -33,7 +33,7 @@ func (Due) Prune(tx *bbolt.Tx, r projections.Retention, now time.Time, limit int
 			return nil
 		}
 		var e DueEntry
-		if err := json.Unmarshal(v, &e); err != nil {
+		if err := jsoncodec.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("due entry: %w", err)
 		}
 		if created, ok := createdAt(tx, e.DeliveryID); ok && created.Before(cutoff) {
@@ -61,7 +61,7 @@ func createdAt(tx *bbolt.Tx, deliveryID string) (time.Time, bool) {
 	}
 	raw := b.Get([]byte(deliveryID))
 	var d struct{ CreatedAt time.Time }
-	if raw == nil || json.Unmarshal(raw, &d) != nil || d.CreatedAt.IsZero() {
+	if raw == nil || jsoncodec.Unmarshal(raw, &d) != nil || d.CreatedAt.IsZero() {
 		return time.Time{}, false
 	}
 	return d.CreatedAt, true

@@ -6,13 +6,13 @@ package webhooks
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/fanout"
 	"github.com/webhookd/webhookd/projections/internal/cursor"
@@ -57,7 +57,7 @@ func (Webhooks) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.
 	b := tx.Bucket(bucketWebhooks)
 	var view WebhookView
 	if raw := b.Get([]byte(id)); raw != nil {
-		if err := json.Unmarshal(raw, &view); err != nil {
+		if err := jsoncodec.Unmarshal(raw, &view); err != nil {
 			return nil, fmt.Errorf("webhook %s: %w", id, err)
 		}
 	} else {
@@ -69,7 +69,7 @@ func (Webhooks) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.
 		return nil, err
 	}
 	view.Revision = rec.Revision
-	raw, err := json.Marshal(view)
+	raw, err := jsoncodec.Marshal(view)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func getWebhookTx(tx *bbolt.Tx, id string) (WebhookView, bool, error) {
 		return WebhookView{}, false, nil
 	}
 	var view WebhookView
-	if err := json.Unmarshal(raw, &view); err != nil {
+	if err := jsoncodec.Unmarshal(raw, &view); err != nil {
 		return WebhookView{}, false, fmt.Errorf("read model: webhook %s: %w", id, err)
 	}
 	return view, true, nil
