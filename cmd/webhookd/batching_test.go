@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -167,32 +166,7 @@ func TestBatchedDeliverySurvivesFailuresAndKill(t *testing.T) {
 // after one second, and returns a publisher key.
 func setupBatchedAccount(t *testing.T, dir, base string, files *fileServer) string {
 	t.Helper()
-	ctx := context.Background()
-	c := openDirect(t, dir)
-	defer c.Close()
-	stop, done := runProjections(c)
-	defer func() { stop(); <-done }()
-	owner, err := c.App.CreateAPIKey(ctx, "acme", domain.ScopeAccount, "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := c.App.CreateAPIKey(ctx, "platform", domain.ScopePublisher, "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.App.Authenticate(ctx, owner.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	retry := &domain.RetrySettings{Schedule: domain.RetryScheduleCustom, DelaysSeconds: []int{1, 1, 1, 1, 1}}
-	v, err := c.App.CreateWebhook(ctx, p, domain.CreateWebhook{Name: "batched", URL: base + "/batched/in",
+	return setupDirectAccount(t, dir, files, domain.CreateWebhook{Name: "batched", URL: base + "/batched/in",
 		EventTypes: []string{"email.delivery"}, Retry: retry, Batching: &domain.Batching{MaxEvents: 10, MaxWaitMs: 50}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files.place("/"+v.Verification.File.Name, v.Verification.File.Token)
-	if _, ok, reason, err := c.App.VerifyWebhook(ctx, p, v.ID); err != nil || !ok {
-		t.Fatalf("verify: %v %s", err, reason)
-	}
-	return pub.Secret
 }

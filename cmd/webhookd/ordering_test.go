@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -155,39 +154,16 @@ func TestOrderedDeliverySurvivesFailuresAndKill(t *testing.T) {
 // after one second, and returns a publisher key.
 func setupOrderedAccount(t *testing.T, dir, base string, files *fileServer) string {
 	t.Helper()
-	ctx := context.Background()
-	c := openDirect(t, dir)
-	defer c.Close()
-	stop, done := runProjections(c)
-	defer func() { stop(); <-done }()
-	owner, err := c.App.CreateAPIKey(ctx, "acme", domain.ScopeAccount, "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := c.App.CreateAPIKey(ctx, "platform", domain.ScopePublisher, "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.App.Authenticate(ctx, owner.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	retry := &domain.RetrySettings{Schedule: domain.RetryScheduleCustom, DelaysSeconds: []int{1, 1, 1, 1, 1}}
+	var hooks []domain.CreateWebhook
 	for path, o := range map[string]domain.Ordering{
 		"perwebhook": {Mode: domain.OrderingPerWebhook},
 		"perkey":     {Mode: domain.OrderingPerKey, Key: "data.recipient"},
 	} {
-		v, err := c.App.CreateWebhook(ctx, p, domain.CreateWebhook{Name: path, URL: base + "/" + path + "/in",
+		hooks = append(hooks, domain.CreateWebhook{Name: path, URL: base + "/" + path + "/in",
 			EventTypes: []string{"email.delivery"}, MaxConcurrency: 8, Retry: retry, Ordering: &o})
-		if err != nil {
-			t.Fatal(err)
-		}
-		files.place("/"+v.Verification.File.Name, v.Verification.File.Token)
-		if _, ok, reason, err := c.App.VerifyWebhook(ctx, p, v.ID); err != nil || !ok {
-			t.Fatalf("verify: %v %s", err, reason)
-		}
 	}
-	return pub.Secret
+	return setupDirectAccount(t, dir, files, hooks...)
 }
 
 // publishOrdered publishes messages 0..n-1 one at a time, in order, each

@@ -158,6 +158,18 @@ func TestRestartLosesNothing(t *testing.T) {
 // one verified webhook per type and a publisher key, and returns that key.
 func setupRestartAccount(t *testing.T, dir, base string, files *fileServer, types []string) string {
 	t.Helper()
+	var hooks []domain.CreateWebhook
+	for i, typ := range types {
+		hooks = append(hooks, domain.CreateWebhook{Name: typ, URL: fmt.Sprintf("%s/hook%d/in", base, i), EventTypes: []string{typ}})
+	}
+	return setupDirectAccount(t, dir, files, hooks...)
+}
+
+// setupDirectAccount opens dir's stores directly with their projections
+// running, creates the account "acme" with the webhooks given, each
+// verified through files, and returns a publisher key for it.
+func setupDirectAccount(t *testing.T, dir string, files *fileServer, hooks ...domain.CreateWebhook) string {
+	t.Helper()
 	ctx := context.Background()
 	c := openDirect(t, dir)
 	defer c.Close()
@@ -176,14 +188,14 @@ func setupRestartAccount(t *testing.T, dir, base string, files *fileServer, type
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, typ := range types {
-		v, err := c.App.CreateWebhook(ctx, p, domain.CreateWebhook{Name: typ, URL: fmt.Sprintf("%s/hook%d/in", base, i), EventTypes: []string{typ}})
+	for _, in := range hooks {
+		v, err := c.App.CreateWebhook(ctx, p, in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		files.place("/"+v.Verification.File.Name, v.Verification.File.Token)
 		if _, ok, reason, err := c.App.VerifyWebhook(ctx, p, v.ID); err != nil || !ok {
-			t.Fatalf("verify: %v %s", err, reason)
+			t.Fatalf("verify %s: %v %s", in.Name, err, reason)
 		}
 	}
 	return pub.Secret

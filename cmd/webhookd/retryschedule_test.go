@@ -1,7 +1,6 @@
 package main
 
 import (
-	"log/slog"
 	"reflect"
 	"testing"
 )
@@ -11,17 +10,7 @@ import (
 // configured delays, which are the ones the dispatcher retries by, not the
 // built-in three days.
 func TestRetryScheduleShowsInTheAPI(t *testing.T) {
-	m := NewMain()
-	if err := m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--dev", "--retry-schedule", "0,2s,30s,5m"}); err != nil {
-		t.Fatal(err)
-	}
-	m.Logger = slog.New(slog.DiscardHandler)
-	if err := m.Run(t.Context()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	defer m.Close()
-	waitReady(t, "http://"+m.HTTP.Addr())
+	m := mustRunMainArgs(t, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--dev", "--retry-schedule", "0,2s,30s,5m")
 
 	var out struct {
 		CreateWebhook struct {
