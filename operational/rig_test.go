@@ -19,6 +19,7 @@ import (
 	"github.com/webhookd/webhookd/internal/gqltest"
 	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/operational"
+	"github.com/webhookd/webhookd/projections/due"
 )
 
 // opsTypes are the operational event types.
@@ -269,6 +270,30 @@ func sentinel(t *testing.T, r *rig, rc, ops *testenv.Receiver) string {
 	}
 	waitOps(t, ops, domain.OpWebhookVerificationFailed, w.ID, 1)
 	return w.ID
+}
+
+// waitNothingOwed waits until the due index owes the webhook (GraphQL ID
+// gid) nothing: every delivery to it has finished.
+func waitNothingOwed(t *testing.T, r *rig, gid string) {
+	t.Helper()
+	_, id, err := domain.DecodeGlobalID(gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		owed, _, err := due.DueFor(r.srv.Env.ReadDB, id, time.Now().Add(24*time.Hour), 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(owed) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook %s still owes %s after 20 s", id, owed[0].DeliveryID)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the read model with a deadline
+	}
 }
 
 // waitPosts waits until rc has received n POSTs.
