@@ -15,10 +15,10 @@ import (
 	"github.com/webhookd/webhookd/internal/tracing"
 )
 
-// TestPublishContinuesPublishersTrace: POST /v1/events with a W3C
-// traceparent header makes the publish span a child of the publisher's
-// span; without one, or with a malformed one, the span starts a trace of
-// its own.
+// TestPublishContinuesPublishersTrace: POST /v1/events, or publishEvents
+// on /graphql, with a W3C traceparent header makes the publish span a
+// child of the publisher's span; without one, or with a malformed one, the
+// span starts a trace of its own.
 func TestPublishContinuesPublishersTrace(t *testing.T) {
 	exporter := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
@@ -27,18 +27,23 @@ func TestPublishContinuesPublishersTrace(t *testing.T) {
 	_, key := srv.Env.AccountKey(t, "platform", domain.ScopePublisher)
 
 	const traceID, spanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	type route struct{ path, body string }
+	events := route{"/v1/events", `[{"account":"acme","type":"email.open","data":{}}]`}
+	graphql := route{"/graphql", `{"query":"mutation { publishEvents(input: {events: [{account: \"acme\", type: \"email.open\", data: {}}]}) { results { messageId } } }"}`}
 	for _, tc := range []struct {
 		name, header string
+		route        route
 		continues    bool
 	}{
-		{"WithTraceparent", "00-" + traceID + "-" + spanID + "-01", true},
-		{"Without", "", false},
-		{"Malformed", "00-nonsense-01", false},
+		{"WithTraceparent", "00-" + traceID + "-" + spanID + "-01", events, true},
+		{"Without", "", events, false},
+		{"Malformed", "00-nonsense-01", events, false},
+		{"GraphQLWithTraceparent", "00-" + traceID + "-" + spanID + "-01", graphql, true},
+		{"GraphQLWithout", "", graphql, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			exporter.Reset()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/events",
-				strings.NewReader(`[{"account":"acme","type":"email.open","data":{}}]`))
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+tc.route.path, strings.NewReader(tc.route.body))
 			req.Header.Set("Authorization", "Bearer "+key)
 			req.Header.Set("Content-Type", "application/json")
 			if tc.header != "" {
@@ -50,7 +55,7 @@ func TestPublishContinuesPublishersTrace(t *testing.T) {
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("POST /v1/events: %d", resp.StatusCode)
+				t.Fatalf("POST %s: %d", tc.route.path, resp.StatusCode)
 			}
 			spans := exporter.GetSpans()
 			if len(spans) != 1 || spans[0].Name != "webhookd.publish" {

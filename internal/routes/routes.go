@@ -39,7 +39,7 @@ type Options struct {
 // and /metrics).
 func Mount(hs *httpserver.Server, c *wiring.Core, r Options) {
 	resolver := &graph.Resolver{App: c.App, Logger: r.Logger, PublicURL: r.PublicURL}
-	hs.Handle("/graphql", graph.NewHandler(resolver, r.GraphQL))
+	hs.Handle("/graphql", httpserver.ContinueTrace(c.App, graph.NewHandler(resolver, r.GraphQL)))
 	hs.Handle("GET /webhooks/{id}/verification-file", httpserver.VerificationFileHandler(c.App))
 	hs.Handle("POST /v1/events", httpserver.EventsHandler(c.App))
 	hs.Handle("GET /v1/deliveries/export", httpserver.ExportHandler(c.App))
