@@ -190,7 +190,7 @@ func (r *queryResolver) EventTypes(ctx context.Context) ([]model.EventType, erro
 	}
 	var out []model.EventType
 	for _, t := range r.App.Catalogue.All() {
-		out = append(out, model.EventType{Name: t.Name, Description: t.Description, Sample: model.JSON(t.Sample)})
+		out = append(out, model.EventType{Name: t.Name, Description: t.Description, Sample: model.JSON(t.Sample), Operational: t.Operational})
 	}
 	return out, nil
 }

@@ -145,6 +145,7 @@ type ComplexityRoot struct {
 	EventType struct {
 		Description func(childComplexity int) int
 		Name        func(childComplexity int) int
+		Operational func(childComplexity int) int
 		Sample      func(childComplexity int) int
 	}
 
@@ -872,6 +873,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventType.Name(childComplexity), true
+	case "EventType.operational":
+		if e.ComplexityRoot.EventType.Operational == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventType.Operational(childComplexity), true
 	case "EventType.sample":
 		if e.ComplexityRoot.EventType.Sample == nil {
 			break
@@ -2324,6 +2331,8 @@ type EventType {
   name: String!
   description: String!
   sample: JSON!
+  "Whether webhookd itself publishes this type (trouble with a webhook or a delivery) rather than the platform; publishers may not send one."
+  operational: Boolean!
 }
 
 "One event of the log, as stored."
@@ -3172,6 +3181,8 @@ func (ec *executionContext) childFields_EventType(ctx context.Context, field gra
 		return ec.fieldContext_EventType_description(ctx, field)
 	case "sample":
 		return ec.fieldContext_EventType_sample(ctx, field)
+	case "operational":
+		return ec.fieldContext_EventType_operational(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventType", field.Name)
 }
@@ -5948,6 +5959,29 @@ func (ec *executionContext) _EventType_sample(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_EventType_sample(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EventType", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _EventType_operational(ctx context.Context, field graphql.CollectedField, obj *model.EventType) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventType_operational(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operational, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventType_operational(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventType", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Header_name(ctx context.Context, field graphql.CollectedField, obj *model.Header) (ret graphql.Marshaler) {
@@ -14245,6 +14279,11 @@ func (ec *executionContext) _EventType(ctx context.Context, sel ast.SelectionSet
 			}
 		case "sample":
 			out.Values[i] = ec._EventType_sample(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operational":
+			out.Values[i] = ec._EventType_operational(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

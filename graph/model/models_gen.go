@@ -172,6 +172,8 @@ type EventType struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	Sample      JSON   `json:"sample"`
+	// Whether webhookd itself publishes this type (trouble with a webhook or a delivery) rather than the platform; publishers may not send one.
+	Operational bool `json:"operational"`
 }
 
 type Header struct {
