@@ -1,11 +1,17 @@
 package clustertest
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/webhookd/webhookd/domain"
 )
 
 const (
@@ -68,7 +74,7 @@ func TestCluster(t *testing.T) {
 	t.Logf("load: %d messages at %d/s took %s", n, rate, time.Since(began).Round(time.Millisecond))
 
 	acked := l.acknowledged()
-	waitDelivered(t, recv, hooks, acked, 2*time.Minute)
+	waitDelivered(t, recv, hooks, acked, 2*time.Minute, dbURL)
 	lag.report(t, faults)
 	for _, in := range ins {
 		if err := in.stop(); err != nil {
@@ -132,8 +138,10 @@ func runFaults(t *testing.T, ins []*instance, l *load, px *proxy, recv *receiver
 }
 
 // waitDelivered waits until every acknowledged message got a 200 from its
-// one matching webhook.
-func waitDelivered(t *testing.T, recv *receiver, hooks []hook, acked map[int]string, timeout time.Duration) {
+// one matching webhook. When some never do, it says which webhooks they
+// belong to and, for the first few, what the log holds of their delivery
+// and what the receiver got, so a loss can be told from slowness.
+func waitDelivered(t *testing.T, recv *receiver, hooks []hook, acked map[int]string, timeout time.Duration, dbURL string) {
 	deadline := time.Now().Add(timeout)
 	for {
 		posts, _ := recv.snapshot()
@@ -143,20 +151,59 @@ func waitDelivered(t *testing.T, recv *receiver, hooks []hook, acked map[int]str
 				ok[strconv.Itoa(p.webhook)+"/"+p.msgID] = true
 			}
 		}
-		missing := 0
+		var missing []int // seqs
 		for seq, id := range acked {
 			if !ok[strconv.Itoa(hookFor(seq))+"/"+id] {
-				missing++
+				missing = append(missing, seq)
 			}
 		}
-		if missing == 0 {
+		if len(missing) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged messages not delivered after %s", missing, len(acked), timeout)
+			t.Fatalf("%d of %d acknowledged messages not delivered after %s\n%s", len(missing), len(acked), timeout,
+				describeMissing(t, dbURL, hooks, acked, missing, posts))
 		}
 		time.Sleep(200 * time.Millisecond) // polling the receiver with a deadline
 	}
+}
+
+// describeMissing says, of undelivered messages, how many each webhook
+// lacks and, for the first five, their delivery stream's event types and
+// the statuses the receiver answered them.
+func describeMissing(t *testing.T, dbURL string, hooks []hook, acked map[int]string, missing []int, posts []post) string {
+	sort.Ints(missing)
+	perHook := map[int]int{}
+	for _, seq := range missing {
+		perHook[hookFor(seq)]++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "missing per webhook: %v\n", perHook)
+	c := connectDirect(t, dbURL)
+	defer c.Close(context.Background())
+	for _, seq := range missing[:min(5, len(missing))] {
+		h, id := hookFor(seq), acked[seq]
+		stream := domain.DeliveryStream(domain.DeliveryIDFor(id, hooks[h].id))
+		var types []string
+		rows, err := c.Query(context.Background(), `SELECT type FROM webhookd_events WHERE stream = $1 ORDER BY revision`, stream)
+		if err == nil {
+			for rows.Next() {
+				var typ string
+				if rows.Scan(&typ) == nil {
+					types = append(types, typ)
+				}
+			}
+			rows.Close()
+		}
+		var answered []int
+		for _, p := range posts {
+			if p.webhook == h && p.msgID == id {
+				answered = append(answered, p.status)
+			}
+		}
+		fmt.Fprintf(&b, "message %d (%s) to webhook %d: log %v, receiver answered %v\n", seq, id, h, types, answered)
+	}
+	return b.String()
 }
 
 // hookFor is the index of the one webhook message seq matches (see

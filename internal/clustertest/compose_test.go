@@ -71,7 +71,7 @@ func TestComposeTopology(t *testing.T) {
 	if len(acked) != n {
 		t.Fatalf("%d of %d messages acknowledged", len(acked), n)
 	}
-	waitDelivered(t, recv, hooks, acked, time.Minute)
+	waitDelivered(t, recv, hooks, acked, time.Minute, dbURL)
 	posts, _ := recv.snapshot()
 	t.Logf("%d messages, %d POSTs across the three instances", n, len(posts))
 	for _, in := range ins {
