@@ -24,7 +24,7 @@ let eventTypesCache = null;
 // eventTypes lists the subscribable types with their samples, fetched once.
 export async function eventTypes() {
   if (!eventTypesCache) {
-    const d = await gql('query { eventTypes { name description sample } }');
+    const d = await gql('query { eventTypes { name description sample operational } }');
     eventTypesCache = d.eventTypes;
   }
   return eventTypesCache;
@@ -72,8 +72,17 @@ export function webhookForm({ idPrefix, types, initial = {}, submitLabel, submit
         t.name === TEST_EVENT_TYPE ? h('span', { class: 'desc', id: id('test-type-note') },
           'No need to subscribe: the testing tool and Check now send it to this webhook directly, and nothing else sends it.') : null));
   });
+  // The platform's types first; then, under their own heading, the ones
+  // webhookd publishes itself about the account's webhooks (a webhook never
+  // receives those about itself).
+  const platformBoxes = typeBoxes.filter((_, i) => !types[i].operational);
+  const ownBoxes = typeBoxes.filter((_, i) => types[i].operational);
   const fieldset = h('fieldset', { id: id('eventTypes'), 'aria-describedby': id('eventTypes-error') },
-    h('legend', {}, 'Event types'), typeBoxes, errEl('eventTypes'));
+    h('legend', {}, 'Event types'), platformBoxes,
+    ownBoxes.length ? h('div', { id: id('operational-types'), class: 'type-group' },
+      h('p', { class: 'hint' }, 'webhookd\u2019s own events, about trouble with your webhooks and deliveries (never sent to the webhook they are about):'),
+      ownBoxes) : null,
+    errEl('eventTypes'));
 
   const headers = headerFields(id, errEl, initial.headers || []);
   const limits = limitFields(id, errEl, initial);
