@@ -276,26 +276,24 @@ func (r *Runner) follow(ctx context.Context) error {
 		}
 	drain:
 		for len(batch) < catchUpPage {
+			var next decoded
+			var more bool
 			select {
-			case rec, ok := <-feed:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, rec)
-			default:
+			case next, more = <-feed:
+			default: // nothing waiting: commit now, or linger when busy
 				if linger == nil {
 					break drain
 				}
 				select {
-				case rec, ok := <-feed:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, rec)
+				case next, more = <-feed:
 				case <-linger:
 					break drain
 				}
 			}
+			if !more {
+				break drain
+			}
+			batch = append(batch, next)
 		}
 		busy = len(batch) >= busyBatch
 		if err := r.apply(batch); err != nil {

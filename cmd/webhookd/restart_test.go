@@ -320,12 +320,19 @@ func (f *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func waitUntil(t *testing.T, timeout time.Duration, cond func() bool) {
 	t.Helper()
+	waitUntilOr(t, timeout, cond, func() string { return "" })
+}
+
+// waitUntilOr is waitUntil that, on a timeout, says what explain says of
+// how far things got.
+func waitUntilOr(t *testing.T, timeout time.Duration, cond func() bool, explain func() string) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", timeout)
+			t.Fatalf("condition not met within %s %s", timeout, explain())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
 	}
 }
 
