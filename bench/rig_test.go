@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -121,6 +122,11 @@ func roundRobin(n int, types []string) []app.PublishInput {
 	return events
 }
 
+// succeededResult marks a succeeded attempt in a stored
+// delivery.attempt_recorded event (its result field), so counting one
+// needs no decoding.
+var succeededResult = []byte(`"result":"succeeded"`)
+
 // outcomes counts delivery outcomes as the store records them, by
 // following the log from the current position, so "done" means the
 // attempts are durable, not merely sent.
@@ -138,7 +144,8 @@ type waiter struct {
 func (r *rig) followOutcomes(tb testing.TB) *outcomes {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	sub, err := r.env.Store.SubscribeAll(ctx, r.env.Runner.Position(), eventstore.Filter{TypePrefixes: []string{"delivery.succeeded."}})
+	sub, err := r.env.Store.SubscribeAll(ctx, r.env.Runner.Position(), eventstore.Filter{TypePrefixes: []string{
+		domain.DeliverySucceeded{}.EventType(), domain.DeliveryAttemptRecorded{}.EventType()}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -147,8 +154,12 @@ func (r *rig) followOutcomes(tb testing.TB) *outcomes {
 	go func() {
 		defer close(done)
 		for {
-			if _, err := sub.Next(ctx); err != nil {
+			rec, err := sub.Next(ctx)
+			if err != nil {
 				return
+			}
+			if rec.Type == (domain.DeliveryAttemptRecorded{}).EventType() && !bytes.Contains(rec.Data, succeededResult) {
+				continue // an attempt that did not succeed
 			}
 			n := o.succeeded.Add(1)
 			o.mu.Lock()

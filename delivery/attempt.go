@@ -66,8 +66,8 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 	var out attempted
 	var sentAt int // the delivery's attempt count when this call sent
 	var now time.Time
-	decide := func(s domain.DeliveryState) ([]eventstore.Event, error) {
-		events, s, err := scheduleFirst(s, e, d.Now())
+	decide := func(stored domain.DeliveryState) ([]eventstore.Event, error) {
+		schedule, s, err := scheduleFirst(stored, e, d.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -87,12 +87,12 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 			}
 			sentAt = s.Attempts
 		}
-		decided, err := domain.DecideDelivery(s, domain.RecordAttempt{
+		return domain.DecideDelivery(stored, domain.RecordAttempt{
 			Outcome: out.res.Outcome, Latency: out.res.Latency, ErrorMessage: out.res.ErrorMessage,
 			ResponseExcerpt: out.res.Excerpt, RequestHeaders: out.res.RequestHeaders, Rand: d.Rand(),
 			Policy: view.RetryPolicy(d.RetryPolicy), BatchID: out.batchID, BatchSize: out.batchSize,
+			Schedule: schedule,
 		}, now)
-		return append(events, decided...), err
 	}
 	var opts []aggregate.Option
 	if snap := e.Snapshot; snap != nil && snap.State.ID == e.DeliveryID {
@@ -109,20 +109,23 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 	return out, nil
 }
 
-// scheduleFirst decides the scheduling of a delivery the stream does not
-// hold yet (its first attempt), and returns the state with it folded in.
-func scheduleFirst(s domain.DeliveryState, e due.DueEntry, now time.Time) ([]eventstore.Event, domain.DeliveryState, error) {
+// scheduleFirst is the scheduling of a delivery the stream does not hold
+// yet (its first attempt), for the attempt's event to open the stream
+// with, and the state with it folded in, for the checks before the send;
+// nil and s itself when the delivery exists.
+func scheduleFirst(s domain.DeliveryState, e due.DueEntry, now time.Time) (*domain.ScheduleDelivery, domain.DeliveryState, error) {
 	if s.Exists() {
 		return nil, s, nil
 	}
-	scheduled, err := domain.DecideDelivery(s, domain.ScheduleDelivery{
+	schedule := &domain.ScheduleDelivery{
 		DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID, AccountID: e.AccountID,
 		EventType: e.EventType, Test: e.Test, DueAt: e.DueAt,
-	}, now)
+	}
+	scheduled, err := domain.DecideDelivery(s, *schedule, now)
 	for _, ev := range scheduled {
 		s = domain.EvolveDelivery(s, ev)
 	}
-	return scheduled, s, err
+	return schedule, s, err
 }
 
 // send makes the HTTP request of an attempt and returns when it was made.
@@ -168,15 +171,17 @@ func (d *Dispatcher) mayStart(fenced bool, webhookID string) func() bool {
 func (d *Dispatcher) observe(ctx context.Context, view app.WebhookView, e due.DueEntry, res Result, decided []eventstore.Event) domain.RetryDecision {
 	var verdict domain.RetryDecision
 	for _, ev := range decided {
-		switch ev := ev.(type) {
-		case domain.DeliverySucceeded:
-			verdict.Result = domain.ResultSucceeded
-		case domain.DeliveryRetryScheduled:
-			verdict.Result, verdict.SlowDown = domain.ResultRetry, ev.SlowDown
-		case domain.DeliveryFailed:
-			verdict.Result = domain.ResultFailed
-			if ev.DisablesWebhook {
-				d.disable(ctx, view.ID, "the endpoint answered 410 Gone")
+		for _, part := range domain.DeliveryEventParts(ev) {
+			switch part := part.(type) {
+			case domain.DeliverySucceeded:
+				verdict.Result = domain.ResultSucceeded
+			case domain.DeliveryRetryScheduled:
+				verdict.Result, verdict.SlowDown = domain.ResultRetry, part.SlowDown
+			case domain.DeliveryFailed:
+				verdict.Result = domain.ResultFailed
+				if part.DisablesWebhook {
+					d.disable(ctx, view.ID, "the endpoint answered 410 Gone")
+				}
 			}
 		}
 	}

@@ -206,20 +206,20 @@ func (d *Dispatcher) readMember(ctx context.Context, e due.DueEntry, out *attemp
 // scheduling of a first attempt and the attempt itself, unless another
 // writer recorded an attempt since the batch was sent.
 func (d *Dispatcher) recordBatchMember(view app.WebhookView, m batchMember, res Result, at time.Time, rand float64, batchID string, size int) func(domain.DeliveryState) ([]eventstore.Event, error) {
-	return func(s domain.DeliveryState) ([]eventstore.Event, error) {
-		events, s, err := scheduleFirst(s, m.entry, d.Now())
+	return func(stored domain.DeliveryState) ([]eventstore.Event, error) {
+		schedule, s, err := scheduleFirst(stored, m.entry, d.Now())
 		if err != nil {
 			return nil, err
 		}
 		if s.Final() || s.Attempts != m.sentAt {
 			return nil, nil // finished, or recorded by another instance
 		}
-		decided, err := domain.DecideDelivery(s, domain.RecordAttempt{
+		return domain.DecideDelivery(stored, domain.RecordAttempt{
 			Outcome: res.Outcome, Latency: res.Latency, ErrorMessage: res.ErrorMessage,
 			ResponseExcerpt: res.Excerpt, RequestHeaders: res.RequestHeaders, Rand: rand,
 			Policy: view.RetryPolicy(d.RetryPolicy), BatchID: batchID, BatchSize: size,
+			Schedule: schedule,
 		}, at)
-		return append(events, decided...), err
 	}
 }
 

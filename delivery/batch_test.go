@@ -222,8 +222,10 @@ func attemptsOf(t *testing.T, env *testenv.Env, deliveryID string) []domain.Deli
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a, ok := ev.(domain.DeliveryAttempted); ok {
-			out = append(out, a)
+		for _, part := range domain.DeliveryEventParts(ev) {
+			if a, ok := part.(domain.DeliveryAttempted); ok {
+				out = append(out, a)
+			}
 		}
 	}
 	return out

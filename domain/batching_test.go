@@ -125,18 +125,22 @@ func TestRecordAttemptInBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	att, ok := got[0].(DeliveryAttempted)
-	if !ok || att.BatchID != "batch_x" || att.BatchSize != 3 || att.Attempt != 1 {
-		t.Errorf("attempt %+v", got[0])
+	if len(got) != 1 {
+		t.Fatalf("decided %d events, want the attempt's one", len(got))
 	}
-	retry, ok := got[1].(DeliveryRetryScheduled)
+	parts := DeliveryEventParts(got[0])
+	att, ok := parts[0].(DeliveryAttempted)
+	if !ok || att.BatchID != "batch_x" || att.BatchSize != 3 || att.Attempt != 1 {
+		t.Errorf("attempt %+v", parts[0])
+	}
+	retry, ok := parts[1].(DeliveryRetryScheduled)
 	if !ok || retry.BatchID != "batch_x" {
-		t.Fatalf("then %+v", got[1])
+		t.Fatalf("then %+v", parts[1])
 	}
 	single := cmd
 	single.BatchID, single.BatchSize = "", 0
 	alone, _ := DecideDelivery(s, single, t0)
-	if alone[1].(DeliveryRetryScheduled).DueAt != retry.DueAt {
-		t.Errorf("a batch member's retry is due at %v, a single one's at %v", retry.DueAt, alone[1].(DeliveryRetryScheduled).DueAt)
+	if due := alone[0].(DeliveryAttemptRecorded).NextAttemptAt; due != retry.DueAt {
+		t.Errorf("a batch member's retry is due at %v, a single one's at %v", retry.DueAt, due)
 	}
 }

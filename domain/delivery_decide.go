@@ -44,6 +44,11 @@ type RecordAttempt struct {
 	// delivery in; zero for a single attempt.
 	BatchID   string
 	BatchSize int
+	// Schedule, when set, is the scheduling of a delivery whose stream
+	// does not exist yet (a first attempt the fan-out owes): the attempt's
+	// event then opens the stream with it. It is ignored when the
+	// delivery exists.
+	Schedule *ScheduleDelivery
 }
 
 // RequestRedelivery sends a finished (succeeded or failed) delivery again,
@@ -72,6 +77,9 @@ func (AbandonDelivery) isDeliveryCommand()   {}
 func DecideDelivery(s DeliveryState, cmd DeliveryCommand, now time.Time) ([]eventstore.Event, error) {
 	if c, ok := cmd.(ScheduleDelivery); ok {
 		return decideScheduleDelivery(s, c, now)
+	}
+	if c, ok := cmd.(RecordAttempt); ok && c.Schedule != nil && !s.Exists() {
+		return decideFirstAttempt(s, c, now)
 	}
 	if !s.Exists() {
 		return nil, Errorf(ENOTFOUND, "delivery not found")
@@ -123,36 +131,51 @@ func decideScheduleDelivery(s DeliveryState, c ScheduleDelivery, now time.Time) 
 	}}, nil
 }
 
+// decideFirstAttempt schedules a delivery and records its first attempt
+// in one event, which opens the stream.
+func decideFirstAttempt(s DeliveryState, c RecordAttempt, now time.Time) ([]eventstore.Event, error) {
+	scheduled, err := decideScheduleDelivery(s, *c.Schedule, now)
+	if err != nil {
+		return nil, err
+	}
+	sched := scheduled[0].(DeliveryScheduled)
+	events, err := decideRecordAttempt(EvolveDelivery(s, sched), c, now)
+	if err != nil {
+		return nil, err
+	}
+	r := events[0].(DeliveryAttemptRecorded)
+	r.MessageID, r.AccountID, r.MessageType, r.ScheduledAt = sched.MessageID, sched.AccountID, sched.MessageType, sched.ScheduledAt
+	return []eventstore.Event{r}, nil
+}
+
 func decideRecordAttempt(s DeliveryState, c RecordAttempt, now time.Time) ([]eventstore.Event, error) {
 	if s.Final() {
 		return nil, Errorf(EINVALID, "delivery already %s; request a redelivery to send it again", s.Status)
 	}
-	attempt := s.Attempts + 1
-	attempted := DeliveryAttempted{
-		DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt, At: now,
+	r := DeliveryAttemptRecorded{
+		DeliveryID: s.ID, WebhookID: s.WebhookID, Test: s.Test, Attempt: s.Attempts + 1, At: now,
 		StatusCode: c.Outcome.StatusCode, LatencyMs: c.Latency.Milliseconds(), ErrorClass: c.Outcome.ErrClass,
 		ErrorMessage:    clipUTF8(c.ErrorMessage, MaxErrorMessage),
 		ResponseExcerpt: clipUTF8(string(c.ResponseExcerpt), MaxResponseExcerpt),
-		RequestHeaders:  redactAttemptHeaders(c.RequestHeaders),
 		BatchID:         c.BatchID, BatchSize: c.BatchSize,
 	}
+	r.RequestHeaders = storedRequestHeaders(redactAttemptHeaders(c.RequestHeaders), s.MessageID, r.Attempted(), s.Test)
 	policy := c.Policy
 	if s.Test {
 		policy = RetryPolicy{Schedule: []time.Duration{0}}
 	}
 	d := policy.Decide(s.RoundAttempts+1, c.Outcome, now, c.Rand)
-	var next eventstore.Event
 	switch d.Result {
 	case ResultSucceeded:
-		next = DeliverySucceeded{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt, Test: s.Test, At: now}
+		r.Result = ResultSucceeded
 	case ResultRetry:
-		next = DeliveryRetryScheduled{DeliveryID: s.ID, WebhookID: s.WebhookID, Attempt: attempt + 1, DueAt: d.NextAt, SlowDown: d.SlowDown, BatchID: c.BatchID, At: now}
+		r.Result, r.NextAttemptAt, r.SlowDown = ResultRetry, d.NextAt, d.SlowDown
 	case ResultDisableWebhook:
-		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, DisablesWebhook: !s.Test, Test: s.Test, At: now}
+		r.Result, r.Reason, r.DisablesWebhook = ResultFailed, d.Reason, !s.Test
 	default:
-		next = DeliveryFailed{DeliveryID: s.ID, WebhookID: s.WebhookID, Reason: d.Reason, Attempts: attempt, Test: s.Test, At: now}
+		r.Result, r.Reason = ResultFailed, d.Reason
 	}
-	return []eventstore.Event{attempted, next}, nil
+	return []eventstore.Event{r}, nil
 }
 
 // clipUTF8 cuts s to at most n bytes without splitting a character and
@@ -198,15 +221,31 @@ func redactAttemptHeaders(h map[string]string) map[string]string {
 	return out
 }
 
-// EvolveDelivery folds one event into the delivery state.
+// EvolveDelivery folds one event into the delivery state. A
+// DeliveryAttemptRecorded folds as its parts would, as one event.
 func EvolveDelivery(s DeliveryState, e eventstore.Event) DeliveryState {
-	s.Version++
+	version := s.Version + 1
+	if r, ok := e.(DeliveryAttemptRecorded); ok {
+		for _, p := range r.Parts() {
+			s = evolveDeliveryPart(s, p)
+		}
+	} else {
+		s = evolveDeliveryPart(s, e)
+	}
+	s.Version = version
+	if at := deliveryEventTime(e); !at.IsZero() {
+		s.UpdatedAt = at
+	}
+	return s
+}
+
+func evolveDeliveryPart(s DeliveryState, e eventstore.Event) DeliveryState {
 	switch e := e.(type) {
 	case DeliveryScheduled:
 		s = DeliveryState{
 			ID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID, AccountID: e.AccountID,
 			EventType: e.MessageType, Test: e.Test, Status: DeliveryStatusPending, NextAttemptAt: e.ScheduledAt,
-			Version: s.Version, CreatedAt: e.At,
+			CreatedAt: e.At,
 		}
 	case DeliveryAttempted:
 		s.Attempts, s.RoundAttempts = e.Attempt, s.RoundAttempts+1
@@ -220,9 +259,6 @@ func EvolveDelivery(s DeliveryState, e eventstore.Event) DeliveryState {
 		s.Status, s.NextAttemptAt, s.FailureReason = DeliveryStatusFailed, time.Time{}, e.Reason
 	case DeliveryRedeliveryRequested:
 		s.Status, s.NextAttemptAt, s.FailureReason, s.RoundAttempts = DeliveryStatusPending, e.DueAt, "", 0
-	}
-	if at := deliveryEventTime(e); !at.IsZero() {
-		s.UpdatedAt = at
 	}
 	return s
 }
@@ -245,6 +281,8 @@ func deliveryEventTime(e eventstore.Event) time.Time {
 	case DeliveryFailed:
 		return e.At
 	case DeliveryRedeliveryRequested:
+		return e.At
+	case DeliveryAttemptRecorded:
 		return e.At
 	}
 	return time.Time{}

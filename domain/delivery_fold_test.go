@@ -28,7 +28,7 @@ func TestFoldDelivery(t *testing.T) {
 		if s != givenDelivery(append(history, decided...)...) {
 			t.Fatalf("fold %+v differs from evolving one by one", s)
 		}
-		if s.Status != domain.DeliveryStatusRetrying || s.Version != 3 || s.Attempts != 1 || !s.NextAttemptAt.Equal(at.Add(5*time.Second)) {
+		if s.Status != domain.DeliveryStatusRetrying || s.Version != 2 || s.Attempts != 1 || !s.NextAttemptAt.Equal(at.Add(5*time.Second)) {
 			t.Fatalf("state %+v", s)
 		}
 	})

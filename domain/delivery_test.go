@@ -39,6 +39,27 @@ func thenEvents(t *testing.T, got []eventstore.Event, err error, want ...eventst
 	}
 }
 
+// thenAttempt asserts a decision recorded one attempt, in one
+// DeliveryAttemptRecorded event whose parts are want: the events an
+// earlier version appended for it.
+func thenAttempt(t *testing.T, got []eventstore.Event, err error, want ...eventstore.Event) domain.DeliveryAttemptRecorded {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("decided %d events, want one: %#v", len(got), got)
+	}
+	r, ok := got[0].(domain.DeliveryAttemptRecorded)
+	if !ok {
+		t.Fatalf("decided %T, want DeliveryAttemptRecorded", got[0])
+	}
+	if parts := r.Parts(); !reflect.DeepEqual(parts, want) {
+		t.Fatalf("parts:\n got  %#v\n want %#v", parts, want)
+	}
+	return r
+}
+
 // thenRefused asserts a decision was refused with code.
 func thenRefused(t *testing.T, got []eventstore.Event, err error, code string) {
 	t.Helper()
@@ -87,7 +108,7 @@ func TestDeliveryAttempts(t *testing.T) {
 	}
 	t.Run("Succeeded", func(t *testing.T) {
 		got, err := domain.DecideDelivery(givenDelivery(scheduled(false)), attempt(200), at)
-		thenEvents(t, got, err, attempted(1, 200),
+		thenAttempt(t, got, err, attempted(1, 200),
 			domain.DeliverySucceeded{DeliveryID: "dlv_1", WebhookID: "wh_1", Attempt: 1, At: at})
 		if s := givenDelivery(append([]eventstore.Event{scheduled(false)}, got...)...); s.Status != domain.DeliveryStatusSucceeded || s.Attempts != 1 || !s.NextAttemptAt.IsZero() {
 			t.Fatalf("state %+v", s)
@@ -95,7 +116,7 @@ func TestDeliveryAttempts(t *testing.T) {
 	})
 	t.Run("RetryScheduled", func(t *testing.T) {
 		got, err := domain.DecideDelivery(givenDelivery(scheduled(false)), attempt(503), at)
-		thenEvents(t, got, err, attempted(1, 503),
+		thenAttempt(t, got, err, attempted(1, 503),
 			domain.DeliveryRetryScheduled{DeliveryID: "dlv_1", WebhookID: "wh_1", Attempt: 2, DueAt: at.Add(5 * time.Second), SlowDown: true, At: at})
 		s := givenDelivery(append([]eventstore.Event{scheduled(false)}, got...)...)
 		if s.Status != domain.DeliveryStatusRetrying || !s.NextAttemptAt.Equal(at.Add(5*time.Second)) || s.LastStatusCode != 503 {
@@ -104,12 +125,13 @@ func TestDeliveryAttempts(t *testing.T) {
 	})
 	t.Run("GoneDisablesWebhook", func(t *testing.T) {
 		got, err := domain.DecideDelivery(givenDelivery(scheduled(false)), attempt(410), at)
-		if err != nil || len(got) != 2 {
+		if err != nil || len(got) != 1 {
 			t.Fatalf("%v %v", got, err)
 		}
-		f, ok := got[1].(domain.DeliveryFailed)
+		outcome := got[0].(domain.DeliveryAttemptRecorded).Outcome()
+		f, ok := outcome.(domain.DeliveryFailed)
 		if !ok || !f.DisablesWebhook || f.Attempts != 1 || !strings.Contains(f.Reason, "410") {
-			t.Fatalf("second event %#v", got[1])
+			t.Fatalf("outcome %#v", outcome)
 		}
 	})
 	t.Run("ExhaustedFails", func(t *testing.T) {
@@ -130,15 +152,15 @@ func TestDeliveryAttempts(t *testing.T) {
 	})
 	t.Run("TestDeliveryHasOneAttempt", func(t *testing.T) {
 		got, err := domain.DecideDelivery(givenDelivery(scheduled(true)), attempt(410), at)
-		if err != nil || len(got) != 2 {
+		if err != nil || len(got) != 1 {
 			t.Fatalf("%v %v", got, err)
 		}
-		if f, ok := got[1].(domain.DeliveryFailed); !ok || f.DisablesWebhook {
-			t.Fatalf("test delivery: %#v", got[1])
+		if f, ok := got[0].(domain.DeliveryAttemptRecorded).Outcome().(domain.DeliveryFailed); !ok || f.DisablesWebhook || !f.Test {
+			t.Fatalf("test delivery: %#v", got[0])
 		}
 		got, _ = domain.DecideDelivery(givenDelivery(scheduled(true)), attempt(500), at)
-		if _, ok := got[1].(domain.DeliveryFailed); !ok {
-			t.Fatalf("test delivery retried: %#v", got[1])
+		if _, ok := got[0].(domain.DeliveryAttemptRecorded).Outcome().(domain.DeliveryFailed); !ok {
+			t.Fatalf("test delivery retried: %#v", got[0])
 		}
 	})
 	t.Run("ErrAttemptSucceeded", func(t *testing.T) {
@@ -168,7 +190,7 @@ func TestDeliveryAttemptRecordIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := got[0].(domain.DeliveryAttempted)
+	a := got[0].(domain.DeliveryAttemptRecorded).Attempted()
 	if len(a.ErrorMessage) != domain.MaxErrorMessage || a.ErrorClass != domain.ErrClassTimeout {
 		t.Errorf("error message %d bytes, class %q", len(a.ErrorMessage), a.ErrorClass)
 	}
@@ -183,7 +205,7 @@ func TestDeliveryAttemptRecordIsBounded(t *testing.T) {
 
 	cmd.ResponseExcerpt = []byte(body)
 	got, _ = domain.DecideDelivery(givenDelivery(scheduled(false)), cmd, dlvT0)
-	ex := got[0].(domain.DeliveryAttempted).ResponseExcerpt
+	ex := got[0].(domain.DeliveryAttemptRecorded).ResponseExcerpt
 	if len(ex) > domain.MaxResponseExcerpt || len(ex) < domain.MaxResponseExcerpt-1 || !utf8.ValidString(ex) {
 		t.Errorf("long excerpt: %d bytes, valid %v", len(ex), utf8.ValidString(ex))
 	}
@@ -206,7 +228,7 @@ func TestDeliveryRedelivery(t *testing.T) {
 		}
 		// The next attempt is numbered 2 but retried on a fresh schedule.
 		got, err = domain.DecideDelivery(s, attempt(500), at)
-		thenEvents(t, got, err,
+		thenAttempt(t, got, err,
 			domain.DeliveryAttempted{DeliveryID: "dlv_1", WebhookID: "wh_1", Attempt: 2, At: at, StatusCode: 500, LatencyMs: 42},
 			domain.DeliveryRetryScheduled{DeliveryID: "dlv_1", WebhookID: "wh_1", Attempt: 3, DueAt: at.Add(5 * time.Second), At: at})
 	})

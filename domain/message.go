@@ -80,6 +80,7 @@ func RegisterDeliveryEvents(c *eventstore.Codec) {
 		DeliverySucceeded{},
 		DeliveryFailed{},
 		DeliveryRedeliveryRequested{},
+		DeliveryAttemptRecorded{},
 	)
 }
 

@@ -20,6 +20,9 @@ type reaction struct {
 // react decides what one log event calls for. Each message's key is the
 // ID of the log event that triggered it.
 func (r *Reactor) react(ctx context.Context, rec eventstore.RecordedEvent, ev eventstore.Event) (reaction, error) {
+	if recorded, ok := ev.(domain.DeliveryAttemptRecorded); ok {
+		ev = recorded.Outcome() // an attempt's one event: react to what it decided
+	}
 	switch e := ev.(type) {
 	case domain.WebhookDisabled:
 		w, err := r.webhook(ctx, e.WebhookID)

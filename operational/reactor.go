@@ -46,6 +46,7 @@ var (
 var filter = eventstore.Filter{TypePrefixes: []string{
 	domain.WebhookDisabled{}.EventType(), domain.WebhookVerificationFailed{}.EventType(), domain.WebhookDeleted{}.EventType(),
 	domain.DeliveryRetryScheduled{}.EventType(), domain.DeliverySucceeded{}.EventType(), domain.DeliveryFailed{}.EventType(),
+	domain.DeliveryAttemptRecorded{}.EventType(),
 }}
 
 // Defaults of the Reactor's fields.
@@ -257,6 +258,9 @@ func (r *Reactor) deliveryFacts(ctx context.Context, e domain.DeliveryFailed) (d
 		return domain.DeliveryState{}, err
 	}
 	s, ok := ev.(domain.DeliveryScheduled)
+	if first, opens := ev.(domain.DeliveryAttemptRecorded); opens && first.OpensStream() {
+		s, ok = first.Scheduled(), true
+	}
 	if !ok {
 		return domain.DeliveryState{}, nil
 	}

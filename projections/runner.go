@@ -437,7 +437,7 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position,
 // it touches rewritten) carries more events. A quiet log commits at once,
 // so the latency of a lone event is untouched.
 const (
-	busyBatch  = 64
+	busyBatch  = 32
 	busyLinger = 2 * time.Millisecond
 )
 

@@ -2534,7 +2534,7 @@ type Delivery implements Node {
   attempts: [DeliveryAttempt!]!
   "The request body POSTed on every attempt, exactly as sent and signed: the message's id, type, timestamp, account and data."
   requestBody: String!
-  "On a deliveryUpdated message: what the event it reports changed. Each change is one message and shows the delivery as it is when sent, so two messages may show the same state: change and changePosition tell them apart. Null in queries."
+  "On a deliveryUpdated message: what the event it reports changed. Each change is one message and shows the delivery as it is when sent, so two messages may show the same state: change and changePosition tell them apart. An attempt that also moves the status (or the next attempt) is one event reported as two messages, ATTEMPT_RECORDED then STATUS_CHANGED (or RESCHEDULED), with the same changePosition. Null in queries."
   change: DeliveryChange
   "On a deliveryUpdated message: the log position of the event it reports, as in history's position. Null in queries."
   changePosition: String

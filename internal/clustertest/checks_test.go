@@ -156,8 +156,10 @@ func recordedAttempts(t *testing.T, in checkInput) map[int][]time.Time {
 	codec := eventstore.NewCodec()
 	domain.RegisterEvents(codec)
 	collect := func(ats []time.Time, ev eventstore.Event) []time.Time {
-		if a, ok := ev.(domain.DeliveryAttempted); ok {
-			ats = append(ats, a.At)
+		for _, part := range domain.DeliveryEventParts(ev) {
+			if a, ok := part.(domain.DeliveryAttempted); ok {
+				ats = append(ats, a.At)
+			}
 		}
 		return ats
 	}

@@ -36,8 +36,9 @@ const (
 	TopicWebhookDeliveries = "webhook-deliveries"
 )
 
-// What a delivery change reports. A first attempt appends the attempt and
-// its outcome together: two changes, one message each, each saying which.
+// What a delivery change reports. An attempt's one event reports the
+// attempt and what it moved (status or next attempt): two changes at one
+// position, one message each, each saying which.
 const (
 	// DeliveryListed: the delivery was listed (as pending) for the first time.
 	DeliveryListed projections.ChangeWhat = 1 + iota
@@ -50,8 +51,9 @@ const (
 )
 
 // deliveryChange says what folding one event changed between two views,
-// or 0 for an event that changed nothing a subscriber sees. No delivery
-// event both records an attempt and moves the status.
+// or 0 for an event that changed nothing a subscriber sees. Of the events
+// before DeliveryAttemptRecorded (attemptChanges), none both records an
+// attempt and moves the status.
 func deliveryChange(before, after DeliveryView, created bool) projections.ChangeWhat {
 	switch {
 	case created:
@@ -222,6 +224,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		return nil, err
 	}
 	_, scheduled := ev.(domain.DeliveryScheduled)
+	recorded, isRecorded := ev.(domain.DeliveryAttemptRecorded)
 	if found && scheduled && view.DeliveryState.Attempts == 0 && view.Status == domain.DeliveryStatusPending {
 		// Listed as pending at fan-out; the stream's own scheduling event
 		// (appended with the first attempt) adds nothing new.
@@ -229,7 +232,7 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 		d.batch[id] = &view
 		return nil, nil
 	}
-	if !found && !scheduled {
+	if !found && !scheduled && !(isRecorded && recorded.OpensStream()) {
 		// The stream's start is gone (retention removed it): without the
 		// scheduling event the delivery has no account to be shown to.
 		return nil, nil
@@ -238,25 +241,61 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 	if !found {
 		view.CreatedPosition = rec.Position
 	}
-	view.DeliveryState = domain.EvolveDelivery(view.DeliveryState, ev)
+	folded := ev
+	if found && isRecorded && recorded.OpensStream() {
+		// Listed at fan-out: the attempt's scheduling facts add nothing
+		// new, and folding them would restart the state (its creation
+		// time among it) at the attempt.
+		recorded.MessageID = ""
+		folded = recorded
+	}
+	view.DeliveryState = domain.EvolveDelivery(view.DeliveryState, folded)
 	if _, fromStream := domain.DeliveryIDFromStream(rec.Stream); fromStream {
 		view.Revision = rec.Revision
+		view.DeliveryState.Version = rec.Revision + 1
 	}
 	if a, ok := ev.(domain.DeliveryAttempted); ok {
 		d.attempts[id] = append(d.attempts[id], attemptView(a))
+	} else if isRecorded {
+		d.attempts[id] = append(d.attempts[id], attemptView(recorded.Attempted()))
 	}
 	d.batch[id] = &view
 	if err := indexDelivery(tx, view, before.Status, !found); err != nil {
 		return nil, fmt.Errorf("delivery %s: index: %w", id, err)
 	}
-	what := deliveryChange(before, view, !found)
-	if what == 0 {
-		return nil, nil
+	whats := []projections.ChangeWhat{deliveryChange(before, view, !found)}
+	if isRecorded {
+		whats = attemptChanges(before, view, !found)
 	}
-	return []projections.Change{
-		{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position, What: what},
-		{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position, What: what},
-	}, nil
+	var changes []projections.Change
+	for _, what := range whats {
+		if what == 0 {
+			continue
+		}
+		changes = append(changes,
+			projections.Change{Topic: TopicDelivery, Account: view.AccountID, ID: id, Position: rec.Position, What: what},
+			projections.Change{Topic: TopicWebhookDeliveries, Account: view.AccountID, ID: view.WebhookID, Ref: id, Position: rec.Position, What: what})
+	}
+	return changes, nil
+}
+
+// attemptChanges is what folding a DeliveryAttemptRecorded changed: the
+// changes its parts reported one by one before it was one event, in that
+// order and at its one position. A first attempt of a delivery not yet
+// listed is listed too.
+func attemptChanges(before, after DeliveryView, created bool) []projections.ChangeWhat {
+	var whats []projections.ChangeWhat
+	if created {
+		whats, before.Status = append(whats, DeliveryListed), domain.DeliveryStatusPending
+	}
+	whats = append(whats, DeliveryAttemptRecorded)
+	switch {
+	case after.Status != before.Status:
+		whats = append(whats, DeliveryStatusChanged)
+	case after.Status == domain.DeliveryStatusRetrying:
+		whats = append(whats, DeliveryRescheduled)
+	}
+	return whats
 }
 
 func putDelivery(b *bbolt.Bucket, id string, view DeliveryView) error {
@@ -354,6 +393,10 @@ func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 		return view, found, err // a view stored before attempt rows carries its log
 	}
 	view.Attempts, err = readAttempts(tx, id)
+	for i, a := range view.Attempts {
+		view.Attempts[i].RequestHeaders = domain.DerivedRequestHeaders(a.RequestHeaders, view.MessageID,
+			domain.DeliveryAttempted{At: a.At, BatchID: a.BatchID, BatchSize: a.BatchSize}, view.Test)
+	}
 	return view, found, err
 }
 

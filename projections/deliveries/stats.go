@@ -112,6 +112,9 @@ func (AttemptStats) Buckets() []string {
 // and successes in the minute of the success, which is the same minute: a
 // success is appended together with its attempt and stamped alike.
 func (AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
+	if r, ok := ev.(domain.DeliveryAttemptRecorded); ok {
+		return nil, applyAttemptRecorded(tx, r)
+	}
 	switch e := ev.(type) {
 	case domain.DeliveryScheduled:
 		owners := tx.Bucket(bucketStatsOwners)
@@ -138,6 +141,30 @@ func (AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventst
 		return nil, updateMinute(tx, e.WebhookID, e.At, func(m *minuteStats) { m.Succeeded++ })
 	}
 	return nil, nil
+}
+
+// applyAttemptRecorded counts an attempt recorded in one event. The event
+// carries the test flag, so unlike the scheduling events before it, it
+// files no test-delivery marker for later attempts to look up.
+func applyAttemptRecorded(tx *bbolt.Tx, r domain.DeliveryAttemptRecorded) error {
+	if r.OpensStream() {
+		owners := tx.Bucket(bucketStatsOwners)
+		if owners.Get([]byte(r.WebhookID)) == nil {
+			if err := owners.Put([]byte(r.WebhookID), []byte(r.AccountID)); err != nil {
+				return err
+			}
+		}
+	}
+	if r.Test || isTestDelivery(tx, r.DeliveryID) {
+		return nil
+	}
+	return updateMinute(tx, r.WebhookID, r.At, func(m *minuteStats) {
+		m.Attempts++
+		m.Latency[latencyBucket(time.Duration(r.LatencyMs)*time.Millisecond)]++
+		if r.Result == domain.ResultSucceeded {
+			m.Succeeded++
+		}
+	})
 }
 
 func isTestDelivery(tx *bbolt.Tx, id string) bool {

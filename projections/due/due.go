@@ -92,6 +92,39 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 			snap = &s
 		}
 	}
+	if r, ok := ev.(domain.DeliveryAttemptRecorded); ok {
+		return applyAttemptRecorded(tx, r, seq, snap)
+	}
+	return applyEvent(tx, ev, seq, snap)
+}
+
+// applyAttemptRecorded files what an attempt's one event decided, as its
+// parts would have been filed one by one; an attempt that ends its
+// delivery leaves nothing behind, so a first attempt the fan-out did not
+// file (a test send) files nothing only to delete it again.
+func applyAttemptRecorded(tx *bbolt.Tx, r domain.DeliveryAttemptRecorded, seq uint64, snap *Snapshot) ([]projections.Change, error) {
+	var changes []projections.Change
+	for _, part := range r.Parts() {
+		if s, ok := part.(domain.DeliveryScheduled); ok && r.Final() && !filed(tx, s) {
+			continue
+		}
+		if a, ok := part.(domain.DeliveryAttempted); ok {
+			if err := recordHealth(tx, a, r.Test); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		c, err := applyEvent(tx, part, seq, snap)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c...)
+	}
+	return changes, nil
+}
+
+// applyEvent files one event, or one part of a DeliveryAttemptRecorded.
+func applyEvent(tx *bbolt.Tx, ev eventstore.Event, seq uint64, snap *Snapshot) ([]projections.Change, error) {
 	switch e := ev.(type) {
 	case domain.MessagePublished:
 		return queueFirstAttempts(tx, e, seq) // fanout.go
@@ -105,7 +138,7 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 		return putDue(tx, keepPlace(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
 			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Seq: seq, DueAt: e.ScheduledAt}))
 	case domain.DeliveryAttempted:
-		return nil, recordHealth(tx, e)
+		return nil, recordHealth(tx, e, isTestEntry(tx, e.DeliveryID))
 	case domain.DeliveryRetryScheduled:
 		return moveDue(tx, e.DeliveryID, e.DueAt, snap, e.BatchID)
 	case domain.DeliveryRedeliveryRequested:

@@ -12,13 +12,13 @@ import (
 	"github.com/webhookd/webhookd/internal/jsoncodec"
 )
 
-// recordHealth notes an attempt's outcome in its webhook's health. It
-// runs once per attempt inside the runner's serial stage, so it reads
-// only the test flag of the delivery's due entry and keeps health in 16
-// bytes rather than decoding and encoding JSON.
-func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted) error {
-	if key := tx.Bucket(bucketDueByDelivery).Get([]byte(a.DeliveryID)); key != nil && isTest(tx.Bucket(bucketDue).Get(key)) {
-		return nil // test deliveries never count towards disabling
+// recordHealth notes an attempt's outcome in its webhook's health; test
+// deliveries never count towards disabling. It runs once per attempt
+// inside the runner's serial stage, so health is kept in 16 bytes rather
+// than decoded and encoded as JSON.
+func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted, test bool) error {
+	if test {
+		return nil
 	}
 	b := tx.Bucket(bucketHealth)
 	h, err := decodeHealth(b.Get([]byte(a.WebhookID)))
@@ -31,6 +31,14 @@ func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted) error {
 		h.FailingSince = a.At
 	}
 	return b.Put([]byte(a.WebhookID), encodeHealth(h))
+}
+
+// isTestEntry reports whether delivery id's due entry is a test send's,
+// for attempts recorded before their event carried the flag: it reads
+// only the entry's test flag.
+func isTestEntry(tx *bbolt.Tx, id string) bool {
+	key := tx.Bucket(bucketDueByDelivery).Get([]byte(id))
+	return key != nil && isTest(tx.Bucket(bucketDue).Get(key))
 }
 
 // isTest reads only the test flag of an encoded DueEntry.
