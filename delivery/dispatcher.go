@@ -429,9 +429,23 @@ func (d *Dispatcher) finishRequest(l *lane, members []finished) {
 		}
 	}
 	pausedUntil := d.storePausedUntil
+	ordered := d.ordered[l.id]
 	d.mu.Unlock()
+	if ordered {
+		d.hurryReadModels()
+	}
 	d.storeStateChanged(paused, resumed && !paused, pausedUntil, lastErr)
 	d.signal()
+}
+
+// hurryReadModels asks the read models to apply what was just recorded
+// at once rather than with the next few milliseconds' records: an ordered
+// line cannot start its next head until its due index shows the head
+// gone.
+func (d *Dispatcher) hurryReadModels() {
+	if h, ok := d.Progress.(interface{ HurryUp() }); ok {
+		h.HurryUp()
+	}
 }
 
 type wakeup struct {

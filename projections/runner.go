@@ -35,6 +35,16 @@ type Runner struct {
 	OnCommit func([]Change)
 	// OnProgress, when set, is called after each committed batch.
 	OnProgress func(pos eventstore.Position)
+	// Deferrable, when set, says which events nobody waits to read at
+	// once (the dispatcher's attempt records): a batch made only of them
+	// may wait up to deferLinger for more before it commits, so a steady
+	// trickle of attempts costs one read-model commit (one fsync pair)
+	// per few milliseconds rather than one per attempt. Any other event
+	// in the batch, or a WaitFor caller, commits it at once.
+	Deferrable func(eventstore.RecordedEvent) bool
+	// DeferLinger is how long such a batch may wait; zero means
+	// DefaultDeferLinger.
+	DeferLinger time.Duration
 	// Retention, when it limits any category, is applied by Prune and at
 	// the end of every Rebuild, so a rebuilt read model holds what the
 	// live one does once both are pruned.
@@ -49,6 +59,7 @@ type Runner struct {
 	ready    bool
 	sub      eventstore.Subscription // the live subscription, for Ready
 	advanced chan struct{}           // closed and replaced whenever pos or readiness moves
+	hurry    chan struct{}           // a WaitFor caller is waiting: stop deferring
 
 	// Supervision state (supervise.go): the failure the runner is down
 	// with, since when, how often it was restarted, and who hears of a
@@ -143,12 +154,32 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 		if done {
 			return nil
 		}
+		r.HurryUp()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			return fmt.Errorf("wait for projection position %d: %w", pos, ctx.Err())
 		}
 	}
+}
+
+// HurryUp tells a batch deferred for more events (Deferrable) to commit
+// now: someone waits to read it. A call with nothing deferred makes at
+// most the next batch commit without waiting.
+func (r *Runner) HurryUp() {
+	select {
+	case r.hurryChan() <- struct{}{}:
+	default: // already told
+	}
+}
+
+func (r *Runner) hurryChan() chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hurry == nil {
+		r.hurry = make(chan struct{}, 1)
+	}
+	return r.hurry
 }
 
 // Run catches up in pages, marks the runner ready, then follows the live
@@ -259,6 +290,11 @@ func (r *Runner) follow(ctx context.Context) error {
 		}
 	}()
 	batch := make([]decoded, 0, catchUpPage)
+	hurry := r.hurryChan()
+	deferFor := r.DeferLinger
+	if deferFor <= 0 {
+		deferFor = DefaultDeferLinger
+	}
 	busy := false // the last batch was large: the log is busy
 	for {
 		rec, ok := <-feed
@@ -270,6 +306,7 @@ func (r *Runner) follow(ctx context.Context) error {
 			return fmt.Errorf("projections %s: subscription: %w", r.Name, err)
 		}
 		batch = append(batch[:0], rec)
+		deferrable := r.deferrable(rec.rec)
 		var linger <-chan time.Time
 		if busy {
 			linger = time.After(busyLinger)
@@ -280,7 +317,10 @@ func (r *Runner) follow(ctx context.Context) error {
 			var more bool
 			select {
 			case next, more = <-feed:
-			default: // nothing waiting: commit now, or linger when busy
+			default: // nothing waiting: commit now, or linger
+				if linger == nil && deferrable {
+					linger = time.After(deferFor)
+				}
 				if linger == nil {
 					break drain
 				}
@@ -288,18 +328,30 @@ func (r *Runner) follow(ctx context.Context) error {
 				case next, more = <-feed:
 				case <-linger:
 					break drain
+				case <-hurry:
+					break drain
 				}
 			}
 			if !more {
 				break drain
 			}
 			batch = append(batch, next)
+			if deferrable && !r.deferrable(next.rec) {
+				deferrable = false // someone may wait on this one
+				if !busy {
+					linger = nil
+				}
+			}
 		}
 		busy = len(batch) >= busyBatch
 		if err := r.apply(batch); err != nil {
 			return err
 		}
 	}
+}
+
+func (r *Runner) deferrable(rec eventstore.RecordedEvent) bool {
+	return r.Deferrable != nil && r.Deferrable(rec)
 }
 
 // decoded is a recorded event with the outcome of decoding it.
@@ -440,6 +492,12 @@ const (
 	busyBatch  = 32
 	busyLinger = 2 * time.Millisecond
 )
+
+// DefaultDeferLinger is how long a batch of deferrable events only may
+// wait for more (Runner.Deferrable). Long enough that a lane's attempts
+// over a few milliseconds share one read-model commit, short enough that
+// a deliveryUpdated subscriber hardly notices.
+const DefaultDeferLinger = 5 * time.Millisecond
 
 // appendFill is how full a read-model page is left when it splits. The
 // read models' keys grow mostly in order (delivery IDs and positions lead

@@ -74,6 +74,7 @@ func Assemble(p Parts) (*Core, error) {
 	c.Runner = &projections.Runner{
 		Name: "readmodel", Store: p.Store, DB: p.ReadDB, Codec: c.Codec, Logger: p.Logger,
 		Projections: readmodels.All(),
+		Deferrable:  attemptRecord,
 		OnCommit: func(changes []projections.Change) {
 			c.Broker.Publish(changes)
 			c.Dispatcher.Notify(changes)
@@ -109,4 +110,14 @@ func Assemble(p Parts) (*Core, error) {
 		return nil, fmt.Errorf("open operational events: %w", err)
 	}
 	return c, nil
+}
+
+// attemptRecord says which log events the read models may take a few
+// milliseconds to apply (projections.Runner.Deferrable): the events of
+// delivery streams, which the dispatcher appends with every attempt.
+// Whoever must read one at once (a redelivery, a test send, an ordered
+// line waiting for its head) asks the runner to hurry.
+func attemptRecord(rec eventstore.RecordedEvent) bool {
+	_, ok := domain.DeliveryIDFromStream(rec.Stream)
+	return ok
 }

@@ -1,0 +1,135 @@
+package projections_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/eventstore/bolt"
+	"github.com/webhookd/webhookd/projections"
+)
+
+// noted is a projection that applies nothing; the tests read the runner's
+// progress.
+type noted struct{}
+
+func (noted) Name() string      { return "noted" }
+func (noted) Buckets() []string { return nil }
+func (noted) Apply(*bbolt.Tx, eventstore.RecordedEvent, eventstore.Event) ([]projections.Change, error) {
+	return nil, nil
+}
+
+type lazyEvent struct{ N int }
+
+func (lazyEvent) EventType() string { return "test.lazy.v1" }
+
+// deferRig runs a runner whose deferrable events (streams "lazy-*") wait
+// an hour for company, and records every position it commits.
+type deferRig struct {
+	store  *bolt.Store
+	codec  *eventstore.Codec
+	runner *projections.Runner
+	mu     sync.Mutex
+	commit []eventstore.Position
+	seen   chan eventstore.Position
+}
+
+func newDeferRig(t *testing.T) *deferRig {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	db, err := bbolt.Open(filepath.Join(dir, "readmodel.db"), 0o600, &bbolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &deferRig{store: store, codec: eventstore.NewCodec(), seen: make(chan eventstore.Position, 100)}
+	r.codec.Register(lazyEvent{})
+	r.runner = &projections.Runner{
+		Name: "test", Store: store, DB: db, Codec: r.codec, Projections: []projections.Projection{noted{}},
+		Deferrable:  func(rec eventstore.RecordedEvent) bool { return strings.HasPrefix(rec.Stream, "lazy-") },
+		DeferLinger: time.Hour,
+		OnProgress: func(p eventstore.Position) {
+			r.mu.Lock()
+			r.commit = append(r.commit, p)
+			r.mu.Unlock()
+			r.seen <- p
+		},
+	}
+	if err := r.runner.Open(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.runner.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if err := r.runner.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *deferRig) append(t *testing.T, stream string) eventstore.Position {
+	t.Helper()
+	data, err := r.codec.Encode(lazyEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.store.Append(context.Background(), stream, eventstore.Any, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
+}
+
+// A deferrable event waits for company: it is committed with the next
+// event that is not deferrable, in one commit, never alone.
+func TestDeferredEventsCommitWithTheNextOther(t *testing.T) {
+	r := newDeferRig(t)
+	lazy := r.append(t, "lazy-1")
+	other := r.append(t, "webhook-1")
+	select {
+	case p := <-r.seen:
+		if p != other {
+			t.Fatalf("first commit at %d; want %d (the deferred event %d with the next other one)", p, other, lazy)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing committed")
+	}
+}
+
+// A reader waiting for a deferred event does not wait out the linger.
+func TestWaitForCommitsDeferredEvents(t *testing.T) {
+	r := newDeferRig(t)
+	lazy := r.append(t, "lazy-1")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.runner.WaitFor(ctx, lazy); err != nil {
+		t.Fatalf("deferred event not committed for a waiter: %v", err)
+	}
+	r.append(t, "lazy-2")
+	r.runner.HurryUp() // as the dispatcher does for an ordered line
+	select {
+	case p := <-r.seen:
+		if p != lazy {
+			t.Fatalf("commit at %d before the waiter's %d", p, lazy)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no commit")
+	}
+	select {
+	case <-r.seen:
+	case <-time.After(30 * time.Second):
+		t.Fatal("HurryUp did not commit the deferred event")
+	}
+}
