@@ -36,11 +36,13 @@ type Runner struct {
 	// OnProgress, when set, is called after each committed batch.
 	OnProgress func(pos eventstore.Position)
 	// Deferrable, when set, says which events nobody waits to read at
-	// once (the dispatcher's attempt records): a batch made only of them
-	// may wait up to deferLinger for more before it commits, so a steady
-	// trickle of attempts costs one read-model commit (one fsync pair)
-	// per few milliseconds rather than one per attempt. Any other event
-	// in the batch, or a WaitFor caller, commits it at once.
+	// once (the dispatcher's attempt records): a batch made only of them,
+	// right after another such batch, may wait up to DeferLinger for more
+	// before it commits, so a lane working through a backlog costs one
+	// read-model commit (one fsync pair) per few milliseconds rather than
+	// one per attempt, and those fsyncs stop competing with the event
+	// store's. Any other event in the batch, or a WaitFor caller, commits
+	// it at once.
 	Deferrable func(eventstore.RecordedEvent) bool
 	// DeferLinger is how long such a batch may wait; zero means
 	// DefaultDeferLinger.
@@ -296,6 +298,11 @@ func (r *Runner) follow(ctx context.Context) error {
 		deferFor = DefaultDeferLinger
 	}
 	busy := false // the last batch was large: the log is busy
+	// lastDeferrable: the last batch held deferrable events only. A lone
+	// attempt record between messages (a quiet log) commits at once, so
+	// the next message's commit does not carry it; only a run of them
+	// (a lane working through a backlog) is deferred.
+	lastDeferrable := false
 	for {
 		rec, ok := <-feed
 		if !ok {
@@ -307,6 +314,7 @@ func (r *Runner) follow(ctx context.Context) error {
 		}
 		batch = append(batch[:0], rec)
 		deferrable := r.deferrable(rec.rec)
+		wait := deferrable && lastDeferrable
 		var linger <-chan time.Time
 		if busy {
 			linger = time.After(busyLinger)
@@ -318,7 +326,7 @@ func (r *Runner) follow(ctx context.Context) error {
 			select {
 			case next, more = <-feed:
 			default: // nothing waiting: commit now, or linger
-				if linger == nil && deferrable {
+				if linger == nil && wait {
 					linger = time.After(deferFor)
 				}
 				if linger == nil {
@@ -337,13 +345,13 @@ func (r *Runner) follow(ctx context.Context) error {
 			}
 			batch = append(batch, next)
 			if deferrable && !r.deferrable(next.rec) {
-				deferrable = false // someone may wait on this one
+				deferrable, wait = false, false // someone may wait on this one
 				if !busy {
 					linger = nil
 				}
 			}
 		}
-		busy = len(batch) >= busyBatch
+		busy, lastDeferrable = len(batch) >= busyBatch, deferrable
 		if err := r.apply(batch); err != nil {
 			return err
 		}

@@ -92,10 +92,26 @@ func (r *deferRig) append(t *testing.T, stream string) eventstore.Position {
 	return res.Position
 }
 
-// A deferrable event waits for company: it is committed with the next
+// next returns the next committed position.
+func (r *deferRig) next(t *testing.T) eventstore.Position {
+	t.Helper()
+	select {
+	case p := <-r.seen:
+		return p
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing committed")
+		return 0
+	}
+}
+
+// A lone deferrable event after other work commits at once (a quiet log);
+// one right after it waits for company: it is committed with the next
 // event that is not deferrable, in one commit, never alone.
 func TestDeferredEventsCommitWithTheNextOther(t *testing.T) {
 	r := newDeferRig(t)
+	if first, p := r.append(t, "lazy-0"), r.next(t); p != first {
+		t.Fatalf("commit at %d, want the lone deferrable event's %d at once", p, first)
+	}
 	lazy := r.append(t, "lazy-1")
 	other := r.append(t, "webhook-1")
 	select {
@@ -111,6 +127,8 @@ func TestDeferredEventsCommitWithTheNextOther(t *testing.T) {
 // A reader waiting for a deferred event does not wait out the linger.
 func TestWaitForCommitsDeferredEvents(t *testing.T) {
 	r := newDeferRig(t)
+	r.append(t, "lazy-0")
+	r.next(t)
 	lazy := r.append(t, "lazy-1")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
