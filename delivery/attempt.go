@@ -233,6 +233,9 @@ func (d *Dispatcher) body(ctx context.Context, messageID string, f domain.BodyFo
 }
 
 func (d *Dispatcher) loadMessage(ctx context.Context, id string) (domain.MessagePublished, error) {
+	if m, ok := d.messages.get(id); ok {
+		return m, nil
+	}
 	recs, err := d.Store.ReadStream(ctx, domain.MessageStream(id), 0, 1)
 	if err != nil {
 		return domain.MessagePublished{}, fmt.Errorf("read message %s: %w", id, err)

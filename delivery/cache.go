@@ -2,9 +2,11 @@ package delivery
 
 import (
 	"container/list"
-	"github.com/webhookd/webhookd/app"
 	"sync"
 	"time"
+
+	"github.com/webhookd/webhookd/app"
+	"github.com/webhookd/webhookd/domain"
 )
 
 // bodyCacheBytes bounds the request bodies the dispatcher keeps. A message
@@ -15,51 +17,78 @@ const bodyCacheBytes = 4 << 20
 
 // bodyCache is a least-recently-used map of message ID to request body.
 // Bodies are immutable: a message never changes once published.
-type bodyCache struct {
+type bodyCache = lruCache[[]byte]
+
+func newBodyCache(limit int) *bodyCache {
+	return newLRUCache(limit, func(b []byte) int { return len(b) })
+}
+
+// messageCacheBytes bounds the messages the dispatcher remembers from the
+// log as the read models apply them (Remember): about the last second's
+// worth at a few thousand messages a second.
+const messageCacheBytes = 4 << 20
+
+// messageCache holds messages just published, so the first attempts they
+// owe build their bodies without reading the store.
+type messageCache = lruCache[domain.MessagePublished]
+
+func newMessageCache(limit int) *messageCache {
+	return newLRUCache(limit, func(m domain.MessagePublished) int {
+		return len(m.Data) + len(m.MessageID) + len(m.Type) + len(m.AccountID) + 64
+	})
+}
+
+// lruCache is a least-recently-used map of ID to immutable value, bounded
+// by the values' total size.
+type lruCache[V any] struct {
 	mu      sync.Mutex
 	entries map[string]*list.Element
 	order   list.List // front: most recently used
 	bytes   int
 	limit   int
+	size    func(V) int
 }
 
-type bodyEntry struct {
+type lruEntry[V any] struct {
 	id   string
-	body []byte
+	v    V
+	size int
 }
 
-func newBodyCache(limit int) *bodyCache {
-	return &bodyCache{entries: map[string]*list.Element{}, limit: limit}
+func newLRUCache[V any](limit int, size func(V) int) *lruCache[V] {
+	return &lruCache[V]{entries: map[string]*list.Element{}, limit: limit, size: size}
 }
 
-func (c *bodyCache) get(id string) ([]byte, bool) {
+func (c *lruCache[V]) get(id string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[id]
 	if !ok {
-		return nil, false
+		var zero V
+		return zero, false
 	}
 	c.order.MoveToFront(el)
-	return el.Value.(*bodyEntry).body, true
+	return el.Value.(*lruEntry[V]).v, true
 }
 
-func (c *bodyCache) put(id string, body []byte) {
-	if len(body) > c.limit/8 {
-		return // a rare large body would evict many small ones
+func (c *lruCache[V]) put(id string, v V) {
+	n := c.size(v)
+	if n > c.limit/8 {
+		return // a rare large value would evict many small ones
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[id]; ok {
 		return
 	}
-	c.entries[id] = c.order.PushFront(&bodyEntry{id: id, body: body})
-	c.bytes += len(body)
+	c.entries[id] = c.order.PushFront(&lruEntry[V]{id: id, v: v, size: n})
+	c.bytes += n
 	for c.bytes > c.limit {
 		el := c.order.Back()
-		e := el.Value.(*bodyEntry)
+		e := el.Value.(*lruEntry[V])
 		c.order.Remove(el)
 		delete(c.entries, e.id)
-		c.bytes -= len(e.body)
+		c.bytes -= e.size
 	}
 }
 

@@ -89,6 +89,8 @@ type Dispatcher struct {
 	// its lane however long the attempt took (ordering.go).
 	ordered map[string]bool
 	bodies  *bodyCache
+	// messages holds messages the read models just applied (Remember).
+	messages *messageCache
 	// storePausedUntil ends the current pause of dispatch after the store
 	// refused writes; storeBackoff is its length, zero while the store
 	// accepts writes.
@@ -115,8 +117,16 @@ func NewDispatcher() *Dispatcher {
 		StoreBackoff: time.Second, StoreBackoffMax: time.Minute,
 		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{},
 		inflight: map[string]hold{}, ordered: map[string]bool{}, wake: make(chan struct{}, 1),
-		views: newViewCache(), bodies: newBodyCache(bodyCacheBytes),
+		views: newViewCache(), bodies: newBodyCache(bodyCacheBytes), messages: newMessageCache(messageCacheBytes),
 	}
+}
+
+// Remember keeps a message the log just delivered to the read models, so
+// the first attempts it owes (filed in the same commit) build their bodies
+// from it instead of reading the message back from the store. The runner
+// calls it as it decodes the event, beside its serial stage.
+func (d *Dispatcher) Remember(m domain.MessagePublished) {
+	d.messages.put(m.MessageID, m)
 }
 
 // Notify is the projection runner's commit hook: new due entries and

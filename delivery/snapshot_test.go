@@ -13,16 +13,21 @@ import (
 	"github.com/webhookd/webhookd/projections/due"
 )
 
-// countingStore counts the delivery-stream events ReadStream returns.
+// countingStore counts the delivery-stream events ReadStream returns, and
+// the message-stream reads.
 type countingStore struct {
 	eventstore.Store
-	read atomic.Int64
+	read     atomic.Int64
+	messages atomic.Int64
 }
 
 func (c *countingStore) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
 	recs, err := c.Store.ReadStream(ctx, stream, from, limit)
 	if strings.HasPrefix(stream, domain.DeliveryStreamCategory+"-") {
 		c.read.Add(int64(len(recs)))
+	}
+	if _, ok := domain.MessageIDFromStream(stream); ok {
+		c.messages.Add(1)
 	}
 	return recs, err
 }

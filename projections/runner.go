@@ -33,6 +33,10 @@ type Runner struct {
 	Logger      *slog.Logger
 	// OnCommit, when set, receives the changes of each committed batch.
 	OnCommit func([]Change)
+	// OnDecoded, when set, hears of each event the live subscription
+	// decodes, in the reader goroutine, before the batch holding it is
+	// applied: beside the serial stage, never inside it.
+	OnDecoded func(eventstore.RecordedEvent, eventstore.Event)
 	// OnProgress, when set, is called after each committed batch.
 	OnProgress func(pos eventstore.Position)
 	// Deferrable, when set, says which events nobody waits to read at
@@ -283,8 +287,12 @@ func (r *Runner) follow(ctx context.Context) error {
 				readErr <- err
 				return
 			}
+			d := r.decode(rec)
+			if r.OnDecoded != nil && d.ev != nil {
+				r.OnDecoded(d.rec, d.ev)
+			}
 			select {
-			case feed <- r.decode(rec):
+			case feed <- d:
 			case <-ctx.Done():
 				readErr <- ctx.Err()
 				return

@@ -75,6 +75,11 @@ func Assemble(p Parts) (*Core, error) {
 		Name: "readmodel", Store: p.Store, DB: p.ReadDB, Codec: c.Codec, Logger: p.Logger,
 		Projections: readmodels.All(),
 		Deferrable:  attemptRecord,
+		OnDecoded: func(_ eventstore.RecordedEvent, ev eventstore.Event) {
+			if m, ok := ev.(domain.MessagePublished); ok && m.FansOut() {
+				c.Dispatcher.Remember(m)
+			}
+		},
 		OnCommit: func(changes []projections.Change) {
 			c.Broker.Publish(changes)
 			c.Dispatcher.Notify(changes)
