@@ -8,6 +8,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/boltmem"
 )
 
 // ReadStream returns up to limit events of stream from revision from on. A
@@ -98,8 +99,11 @@ func (s *Store) readPage(ctx context.Context, after eventstore.Position, limit, 
 		c := tx.Bucket(bucketLog).Cursor()
 		var seek [8]byte
 		binary.BigEndian.PutUint64(seek[:], uint64(after)+1)
+		var visited int64
+		defer func() { s.releaseScanned(visited) }()
 		for k, v := c.Seek(seek[:]); k != nil && scan > 0; k, v = c.Next() {
 			scan--
+			visited += int64(len(k) + len(v))
 			r, err := s.decodeAt(tx, k, v)
 			if err != nil && len(out) > 0 {
 				return nil // deliver what precedes the damage; the next read reports it
@@ -119,6 +123,27 @@ func (s *Store) readPage(ctx context.Context, after eventstore.Position, limit, 
 		return nil
 	})
 	return out, last, err
+}
+
+// releaseScannedEvery is how many log bytes reads may visit before the
+// pages they touched are released from the process: a reader far behind
+// (the operational reactor's first start, a rebuild, a replay from the
+// beginning) reads the whole file once, and every page it passes would
+// otherwise stay mapped and count as the process's memory, although the
+// kernel may drop it at will. A variable, so a test can lower it.
+var releaseScannedEvery int64 = 16 << 20
+
+// releaseScanned adds visited bytes to what reads have scanned and, past
+// releaseScannedEvery, releases the file's pages (internal/boltmem). It
+// runs inside the read's transaction, which holds off a remap of the
+// file; released pages fault back in from the page cache, so concurrent
+// readers read the same bytes.
+func (s *Store) releaseScanned(visited int64) {
+	if s.scanned.Add(visited) < releaseScannedEvery {
+		return
+	}
+	s.scanned.Store(0)
+	boltmem.Release(s.db)
 }
 
 // matchType is Filter.Match on the raw type bytes, without allocating a

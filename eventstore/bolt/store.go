@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -89,6 +90,10 @@ type Store struct {
 
 	sweepStop chan struct{}
 	sweepWG   sync.WaitGroup
+
+	// scanned counts the log bytes reads have visited since their pages
+	// were last released (read.go, releaseScanned).
+	scanned atomic.Int64
 }
 
 // Open opens or creates the store at path. A damaged or truncated file is
