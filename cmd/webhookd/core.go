@@ -21,6 +21,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/eventstore/bolt"
 	"github.com/webhookd/webhookd/eventstore/postgres"
+	"github.com/webhookd/webhookd/internal/crashmark"
 	"github.com/webhookd/webhookd/internal/tracing"
 	"github.com/webhookd/webhookd/internal/wiring"
 	"github.com/webhookd/webhookd/netguard"
@@ -43,6 +44,8 @@ type core struct {
 	stopTracing func(context.Context) error
 	// lock is the data directory's lock, held until Close.
 	lock *os.File
+	// readPath is the read model's file.
+	readPath string
 }
 
 func openCore(ctx context.Context, cfg config.Config, logger *slog.Logger) (*core, error) {
@@ -72,9 +75,12 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		c.Close()
 		return nil, err
 	}
-	readPath := filepath.Join(cfg.DataDir, "readmodel.db")
-	if c.ReadDB, err = bbolt.Open(readPath, 0o600, readModelOptions()); err != nil {
-		return fail(fmt.Errorf("open read model %s: %w", readPath, err))
+	c.readPath = filepath.Join(cfg.DataDir, "readmodel.db")
+	if err := discardTornReadModel(c.readPath, logger); err != nil {
+		return fail(err)
+	}
+	if c.ReadDB, err = bbolt.Open(c.readPath, 0o600, readModelOptions()); err != nil {
+		return fail(fmt.Errorf("open read model %s: %w", c.readPath, err))
 	}
 	if c.Guard, err = newGuard(cfg); err != nil {
 		return fail(err)
@@ -118,8 +124,28 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 // freelist is synced on commit, so opening reads a few pages whatever the
 // file's size; without it bbolt rebuilds the freelist by reading every
 // page (seconds per gigabyte on a cold start).
+// The read model is committed without fsync (architecture.md, decision
+// 31): it is derived from the log, a process crash leaves it whole, and
+// discardTornReadModel rebuilds it after the machine went down with it
+// open.
 func readModelOptions() *bbolt.Options {
-	return &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType}
+	return &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType, NoSync: true}
+}
+
+// discardTornReadModel removes the read model when the machine went down
+// while it was open (internal/crashmark): some of its unsynced commits may
+// have reached the disk and others not. The projections then rebuild it
+// from the log, as on a first start, before the service reports ready.
+func discardTornReadModel(path string, logger *slog.Logger) error {
+	torn, err := crashmark.Begin(path)
+	if err != nil || !torn {
+		return err
+	}
+	logger.Warn("the read model was open when the machine went down; rebuilding it from the log", "file", path)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("discard torn read model %s: %w", path, err)
+	}
+	return nil
 }
 
 // Close closes what openCore opened: the rate limiter's Redis client, the
@@ -135,7 +161,15 @@ func (c *core) Close() error {
 		cancel()
 	}
 	if c.ReadDB != nil {
-		errs = append(errs, c.ReadDB.Close())
+		// Sync the unsynced commits, then drop the crash mark: only a
+		// read model closed this way counts as whole after a reboot.
+		synced := c.ReadDB.Sync()
+		closed := c.ReadDB.Close()
+		c.ReadDB = nil // a second Close must not sync a closed file
+		errs = append(errs, synced, closed)
+		if synced == nil && closed == nil {
+			errs = append(errs, crashmark.End(c.readPath))
+		}
 	}
 	if c.Store != nil {
 		errs = append(errs, c.Store.Close())
