@@ -28,7 +28,8 @@ type target struct {
 // store, the projections or the dispatcher. It returns the elapsed time.
 func baseline(tb testing.TB, targets []target, n, perTarget int) time.Duration {
 	tb.Helper()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 16}, Timeout: 15 * time.Second}
+	// Pooled as the sender's client is (netguard.NewHTTPClient).
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 256}, Timeout: 15 * time.Second}
 	defer client.CloseIdleConnections()
 	start := time.Now()
 	var wg sync.WaitGroup

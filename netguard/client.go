@@ -13,11 +13,15 @@ import (
 // timeout bounds the whole request including reading the body.
 func NewHTTPClient(g *Guard, timeout time.Duration) *http.Client {
 	t := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           g.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   16, // the per-webhook concurrency cap is below this
+		Proxy:             nil,
+		DialContext:       g.DialContext,
+		ForceAttemptHTTP2: true,
+		MaxIdleConns:      1024,
+		// Many webhooks often share one host (a platform's endpoint for
+		// many accounts), and their lanes together keep up to their caps
+		// in flight: an idle pool smaller than that closes a connection
+		// after each response and dials a new one for the next.
+		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
