@@ -43,10 +43,10 @@ type Runner struct {
 	// once (the dispatcher's attempt records): a batch made only of them,
 	// right after another such batch, may wait up to DeferLinger for more
 	// before it commits, so a lane working through a backlog costs one
-	// read-model commit (one fsync pair) per few milliseconds rather than
-	// one per attempt, and those fsyncs stop competing with the event
-	// store's. Any other event in the batch, or a WaitFor caller, commits
-	// it at once.
+	// read-model commit per few milliseconds rather than one per attempt
+	// (and, where the read model is synced, its fsyncs stop competing with
+	// the event store's). Any other event in the batch, or a WaitFor
+	// caller, commits it at once.
 	Deferrable func(eventstore.RecordedEvent) bool
 	// DeferLinger is how long such a batch may wait; zero means
 	// DefaultDeferLinger.
