@@ -113,6 +113,15 @@ func TestDeliveryLogOverGraphQL(t *testing.T) {
 				t.Fatalf("request header %s leaks a secret", h.Name)
 			}
 		}
+		// The log leaves out the headers an attempt's facts determine
+		// (domain.DerivedRequestHeaders); the attempt still shows them.
+		sent := map[string]string{}
+		for _, h := range out.Deliveries.Nodes[0].Attempts[0].RequestHeaders {
+			sent[h.Name] = h.Value
+		}
+		if sent["Webhook-Id"] != msgID || sent["Webhook-Timestamp"] == "" || sent["Webhook-Signature"] == "" || sent["Content-Type"] == "" {
+			t.Errorf("attempt shows request headers %v, want webhook-id %s, its timestamp, signature and content type", sent, msgID)
+		}
 		var one struct{ Delivery *deliveryJSON }
 		client.MustData(t, `query($id: ID!) { delivery(id: $id) { `+deliveryFields+` } }`, map[string]any{"id": out.Deliveries.Nodes[0].ID}, &one)
 		if one.Delivery == nil || one.Delivery.ID != out.Deliveries.Nodes[0].ID {
