@@ -141,7 +141,15 @@ func (d *Dispatcher) attemptBatchOnce(ctx context.Context, view app.WebhookView,
 	if len(sending) == 0 {
 		return done
 	}
-	res, sentAt, batchID, err := d.sendBatch(ctx, view, sending)
+	sending, bodies, err := d.fitBatch(ctx, sending)
+	if err != nil {
+		for _, i := range sendingAt {
+			done[i].err = err
+		}
+		return done
+	}
+	sendingAt = sendingAt[:len(sending)] // the rest stay due for the next batch
+	res, sentAt, batchID, err := d.sendBatch(ctx, view, sending, bodies)
 	if err != nil {
 		for _, i := range sendingAt {
 			done[i].err = err
@@ -223,21 +231,44 @@ func (d *Dispatcher) recordBatchMember(view app.WebhookView, m batchMember, res 
 	}
 }
 
-// sendBatch makes the batch's one request: the members' envelopes, each
-// exactly as a single delivery sends it, in a JSON array, signed over
-// those bytes with the batch's ID as webhook-id.
-func (d *Dispatcher) sendBatch(ctx context.Context, view app.WebhookView, members []batchMember) (Result, time.Time, string, error) {
-	ids := make([]string, len(members))
-	body := []byte{'['}
+// maxBatchBody bounds a batch's request body: members past it wait for
+// the next batch. A single envelope larger than that (events carry up to
+// 256 KiB of data) still goes, alone.
+const maxBatchBody = 1 << 20
+
+// fitBatch reads the members' envelopes, in order, and keeps the members
+// whose envelopes fit in maxBatchBody together (always the first). The
+// members left out were not sent: they stay due, and the lane, woken by
+// the batch's finish, takes them into the next one.
+func (d *Dispatcher) fitBatch(ctx context.Context, members []batchMember) ([]batchMember, [][]byte, error) {
+	envelopes := make([][]byte, 0, len(members))
+	size := 2 // the array's brackets
 	for i, m := range members {
 		env, err := d.body(ctx, m.entry.MessageID, domain.BodyFormatJSON)
 		if err != nil {
-			return Result{}, time.Time{}, "", err
+			return nil, nil, err
 		}
+		env = bytes.TrimSpace(env)
+		if i > 0 && size+1+len(env) > maxBatchBody {
+			return members[:i], envelopes, nil
+		}
+		size += len(env) + 1
+		envelopes = append(envelopes, env)
+	}
+	return members, envelopes, nil
+}
+
+// sendBatch makes the batch's one request: the members' envelopes, each
+// exactly as a single delivery sends it, in a JSON array, signed over
+// those bytes with the batch's ID as webhook-id.
+func (d *Dispatcher) sendBatch(ctx context.Context, view app.WebhookView, members []batchMember, envelopes [][]byte) (Result, time.Time, string, error) {
+	ids := make([]string, len(members))
+	body := []byte{'['}
+	for i, m := range members {
 		if i > 0 {
 			body = append(body, ',')
 		}
-		body = append(body, bytes.TrimSpace(env)...)
+		body = append(body, envelopes[i]...)
 		ids[i] = m.entry.DeliveryID
 	}
 	body = append(body, ']')

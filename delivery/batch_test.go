@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -229,4 +230,58 @@ func attemptsOf(t *testing.T, env *testenv.Env, deliveryID string) []domain.Deli
 		}
 	}
 	return out
+}
+
+// A batch's body stops growing at 1 MiB: twelve events of 200 KB each,
+// owed at once to a webhook that batches up to 100, arrive in POSTs of at
+// most 1 MiB, every event once, and each delivery records the batch (and
+// its size) it actually went in.
+func TestBatchBodyIsCapped(t *testing.T) {
+	env := testenv.New(t)
+	recv := testenv.NewReceiver(t)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	hookID := batchedWebhook(t, env, p, recv, domain.Batching{MaxEvents: 100})
+	secret := webhookSecret(t, env, p, hookID)
+	const n, size = 12, 200 << 10
+	filler := strings.Repeat("x", size)
+	var published []string
+	for i := range n {
+		res := publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(fmt.Sprintf(`{"n":%d,"pad":%q}`, i, filler))})
+		published = append(published, res[0].MessageID)
+	}
+	waitFor(t, func() bool {
+		owed, _, err := due.DueFor(env.ReadDB, hookID, time.Now().Add(time.Hour), n+1, nil)
+		return err == nil && len(owed) == n
+	})
+	env.StartDispatcher(t)
+	for _, id := range published {
+		waitDelivery(t, env, domain.DeliveryIDFor(id, hookID), domain.DeliveryStatusSucceeded)
+	}
+	got := recv.Received()
+	if len(got) < (n*size)/(1<<20)+1 {
+		t.Fatalf("%d POSTs carried %d events of %d KB", len(got), n, size>>10)
+	}
+	sentIn := map[string]batchRequest{}
+	for _, r := range got {
+		if len(r.Body) > 1<<20 {
+			t.Errorf("a batch body of %d bytes, over 1 MiB", len(r.Body))
+		}
+		b := readBatch(t, secret, r)
+		for _, id := range b.ids {
+			if _, dup := sentIn[id]; dup {
+				t.Errorf("message %s sent twice", id)
+			}
+			sentIn[id] = b
+		}
+	}
+	for _, id := range published {
+		b, ok := sentIn[id]
+		if !ok {
+			t.Fatalf("message %s never sent", id)
+		}
+		attempts := attemptsOf(t, env, domain.DeliveryIDFor(id, hookID))
+		if len(attempts) != 1 || attempts[0].BatchID != b.webhookID || attempts[0].BatchSize != len(b.ids) {
+			t.Errorf("delivery of %s records %+v, want one attempt in batch %s of %d", id, attempts, b.webhookID, len(b.ids))
+		}
+	}
 }
