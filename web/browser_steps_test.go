@@ -110,7 +110,10 @@ func unverified(t *testing.T, s *uiServer, recv *testenv.Receiver) {
 			t.Errorf("pausing an unverified webhook says %q", got)
 		}
 		do(t, ctx, "resume", chromedp.Click(chromedp.CSS("#resume")))
-		waitJS(t, ctx, "the resume notice", `document.querySelector('#actions-result .notice')?.textContent.includes('verify')`, wait)
+		// The pause notice says "verified" too: wait for the resume's own
+		// words, or the next step clicks a button the resume's re-render
+		// replaces.
+		waitJS(t, ctx, "the resume notice", `document.querySelector('#actions-result .notice')?.textContent.startsWith('Resumed') && document.querySelector('#actions-result .notice').textContent.includes('verify')`, wait)
 	})
 	t.Run("VerifyEnablesTester", func(t *testing.T) {
 		recv.PlaceFile("/gamma/"+v.Verification.File.Name, v.Verification.File.Token)
