@@ -68,14 +68,10 @@ func TestWebhookBatching(t *testing.T) {
 				}
 			}
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		waitFor(t, func() bool {
 			client.MustData(t, `query($w: ID!) { deliveries(webhook: $w, status: SUCCEEDED, first: 10) { nodes { attempts { batch { id size } } } } }`, map[string]any{"w": hookID}, &out)
-			if len(out.Deliveries.Nodes) == 1 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return len(out.Deliveries.Nodes) == 1
+		})
 		if n := out.Deliveries.Nodes; len(n) != 1 || len(n[0].Attempts) != 1 || n[0].Attempts[0].Batch == nil ||
 			n[0].Attempts[0].Batch.ID != got[0].Header.Get("webhook-id") || n[0].Attempts[0].Batch.Size != 1 {
 			t.Fatalf("deliveries %+v, want one attempt in the batch %s of 1", n, got[0].Header.Get("webhook-id"))

@@ -26,11 +26,17 @@ func MustRunMain(t *testing.T, dataDir string) *Main {
 // prints for the operator is kept for mainStdout.
 func mustRunMainArgs(t *testing.T, args ...string) *Main {
 	t.Helper()
+	return mustRunMainLogged(t, slog.New(slog.DiscardHandler), args...)
+}
+
+// mustRunMainLogged is mustRunMainArgs with Main logging to logger.
+func mustRunMainLogged(t *testing.T, logger *slog.Logger, args ...string) *Main {
+	t.Helper()
 	m := NewMain()
 	if err := m.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
-	m.Logger = slog.New(slog.DiscardHandler)
+	m.Logger = logger
 	m.Stdout = new(bytes.Buffer) // written only during Run
 	if err := m.Run(t.Context()); err != nil {
 		m.Close()

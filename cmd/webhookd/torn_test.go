@@ -28,23 +28,13 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// runLogged starts serve on dir, as MustRunMain does, with its log kept.
+// runLogged starts serve on dir, as MustRunMain does, with its warnings
+// kept.
 func runLogged(t *testing.T, dir string) (*Main, *lockedBuffer) {
 	t.Helper()
-	m := NewMain()
-	if err := m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--dev", "--shutdown-timeout", "5s"}); err != nil {
-		t.Fatal(err)
-	}
 	log := &lockedBuffer{}
-	m.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	m.Stdout = new(bytes.Buffer)
-	if err := m.Run(t.Context()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	waitReady(t, "http://"+m.HTTP.Addr())
-	return m, log
+	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return mustRunMainLogged(t, logger, "--addr", "127.0.0.1:0", "--data-dir", dir, "--dev", "--shutdown-timeout", "5s"), log
 }
 
 // The read model is committed without fsync. A clean stop syncs it and
