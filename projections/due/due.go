@@ -180,8 +180,10 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 	if err := tx.Bucket(bucketDue).Put(key, raw); err != nil {
 		return nil, err
 	}
-	if err := tx.Bucket(bucketDueOrder).Put(orderKey(e), nil); err != nil {
-		return nil, err
+	if ordered(tx, e.WebhookID) {
+		if err := tx.Bucket(bucketDueOrder).Put(orderKey(e), nil); err != nil {
+			return nil, err
+		}
 	}
 	if err := countDue(tx, e, 1); err != nil {
 		return nil, err
@@ -223,8 +225,10 @@ func deleteDue(tx *bbolt.Tx, deliveryID string) error {
 	if err := countDue(tx, e, -1); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketDueOrder).Delete(orderKey(e)); err != nil {
-		return err
+	if ordered(tx, e.WebhookID) {
+		if err := tx.Bucket(bucketDueOrder).Delete(orderKey(e)); err != nil {
+			return err
+		}
 	}
 	if err := tx.Bucket(bucketDue).Delete(key); err != nil {
 		return err

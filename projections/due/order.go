@@ -11,19 +11,30 @@ import (
 	"github.com/webhookd/webhookd/internal/jsoncodec"
 )
 
-// The order index files every owed attempt by webhook, line and the log
-// position that queued it, so an ordered webhook's dispatcher finds the
-// head of each line (the oldest owed delivery) without reading the rest.
-// It is kept for every webhook, so switching a webhook to ordered delivery
-// orders what is already owed.
+// The order index files the owed attempts of ordered webhooks by webhook,
+// line and the log position that queued them, so an ordered webhook's
+// dispatcher finds the head of each line (the oldest owed delivery)
+// without reading the rest. Only ordered webhooks are filed: an unordered
+// one's put and delete would touch two more pages of every commit for an
+// index nobody reads. Switching a webhook to ordered delivery files what
+// it is already owed, in the order it was queued (setOrdering).
 var (
 	bucketDueOrder = []byte("due_order")    // webhookID 0 len(line)(2) line seq(8) deliveryID -> nil
-	bucketOrdering = []byte("due_ordering") // webhookID -> PER_KEY key path; 0 "order-index" -> marker
+	bucketOrdering = []byte("due_ordering") // webhookID -> PER_KEY key path or perWebhookMark; 0 "order-index..." -> marker
 )
 
-// orderIndexed marks a read model whose order index covers every due
-// entry; one written before the index existed is backfilled once.
-var orderIndexed = []byte("\x00order-index")
+// perWebhookMark is the due_ordering value of a PER_WEBHOOK webhook. A key
+// path never starts with a 0 byte (domain.Ordering.Validate).
+var perWebhookMark = []byte{0}
+
+// orderIndexed marked a read model whose order index covered every due
+// entry, of every webhook; orderedOnly marks one whose index covers
+// exactly the ordered webhooks' entries. A read model with neither is
+// backfilled once, one with the first is trimmed once (backfillOrder).
+var (
+	orderIndexed = []byte("\x00order-index")
+	orderedOnly  = []byte("\x00order-index-ordered")
+)
 
 // maxLineKey caps a line key; longer values share the line of their prefix.
 const maxLineKey = 512
@@ -46,7 +57,17 @@ func orderKey(e DueEntry) []byte {
 
 // keyPath is the PER_KEY key path of the webhook, "" when it has none.
 func keyPath(tx *bbolt.Tx, webhookID string) string {
-	return string(tx.Bucket(bucketOrdering).Get([]byte(webhookID)))
+	v := tx.Bucket(bucketOrdering).Get([]byte(webhookID))
+	if bytes.Equal(v, perWebhookMark) {
+		return ""
+	}
+	return string(v)
+}
+
+// ordered reports whether the webhook's owed attempts are filed in the
+// order index: it orders its deliveries, per webhook or per key.
+func ordered(tx *bbolt.Tx, webhookID string) bool {
+	return tx.Bucket(bucketOrdering).Get([]byte(webhookID)) != nil
 }
 
 // lineOf is the line of a first attempt of m to the webhook.
@@ -58,46 +79,143 @@ func lineOf(tx *bbolt.Tx, webhookID string, m domain.MessagePublished) string {
 	return domain.Ordering{Mode: domain.OrderingPerKey, Key: path}.KeyOf(m.Data)
 }
 
-// setOrdering records which key path splits the webhook's lines; messages
-// published afterwards are filed under it.
+// setOrdering records whether the webhook is ordered and which key path
+// splits its lines; messages published afterwards are filed under it.
+// A webhook that becomes ordered has what it is already owed filed in the
+// order index, each entry in the line and at the position it was queued
+// with; one that stops being ordered leaves the index.
 func setOrdering(tx *bbolt.Tx, webhookID string, o domain.Ordering) error {
 	b := tx.Bucket(bucketOrdering)
-	if o.Mode == domain.OrderingPerKey {
-		return b.Put([]byte(webhookID), []byte(o.Key))
+	was := ordered(tx, webhookID)
+	var err error
+	switch o.Mode {
+	case domain.OrderingPerKey:
+		err = b.Put([]byte(webhookID), []byte(o.Key))
+	case domain.OrderingPerWebhook:
+		err = b.Put([]byte(webhookID), perWebhookMark)
+	default:
+		err = b.Delete([]byte(webhookID))
 	}
-	return b.Delete([]byte(webhookID))
+	switch {
+	case err != nil:
+		return err
+	case !was && o.Ordered():
+		return fileWebhookOrder(tx, webhookID)
+	case was && !o.Ordered():
+		return dropOrderKeys(tx, webhookID)
+	}
+	return nil
 }
 
-// backfillOrder files the due entries of a read model written before the
-// order index existed, in due-time order (position 0: ahead of anything
-// queued since).
-func backfillOrder(tx *bbolt.Tx) error {
-	marks := tx.Bucket(bucketOrdering)
-	if marks.Get(orderIndexed) != nil {
-		return nil
-	}
+// fileWebhookOrder files every owed attempt of the webhook in the order
+// index.
+func fileWebhookOrder(tx *bbolt.Tx, webhookID string) error {
+	prefix := append([]byte(webhookID), 0)
 	order := tx.Bucket(bucketDueOrder)
-	err := tx.Bucket(bucketDue).ForEach(func(_, v []byte) error {
+	c := tx.Bucket(bucketDue).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var e DueEntry
 		if err := jsoncodec.Unmarshal(v, &e); err != nil {
 			return fmt.Errorf("due entry: %w", err)
 		}
-		return order.Put(orderKey(e), nil)
-	})
-	if err != nil {
-		return fmt.Errorf("backfill order index: %w", err)
+		if err := order.Put(orderKey(e), nil); err != nil {
+			return err
+		}
 	}
-	return marks.Put(orderIndexed, []byte{1})
+	return nil
 }
 
-// dropWebhookOrder removes the webhook's lines and key path.
-func dropWebhookOrder(tx *bbolt.Tx, webhookID string) error {
+// dropOrderKeys removes the webhook's entries from the order index.
+func dropOrderKeys(tx *bbolt.Tx, webhookID string) error {
 	prefix := append([]byte(webhookID), 0)
 	c := tx.Bucket(bucketDueOrder).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
 		if err := c.Delete(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// backfillOrder brings a read model written by an earlier version to the
+// order index's invariant, once: PER_WEBHOOK webhooks were not marked
+// (only PER_KEY ones had an entry), so they are marked from the webhooks
+// read model; then an index that held every webhook's entries drops the
+// unordered ones', and a read model from before the index existed files
+// the ordered ones' (position 0: ahead of anything queued since).
+func backfillOrder(tx *bbolt.Tx) error {
+	marks := tx.Bucket(bucketOrdering)
+	if marks.Get(orderedOnly) != nil {
+		return nil
+	}
+	if err := markPerWebhook(tx); err != nil {
+		return fmt.Errorf("order index: %w", err)
+	}
+	var webhooks [][]byte
+	if marks.Get(orderIndexed) != nil {
+		c := tx.Bucket(bucketDueOrder).Cursor()
+		for k, _ := c.First(); k != nil; {
+			i := bytes.IndexByte(k, 0)
+			if i < 0 {
+				k, _ = c.Next()
+				continue
+			}
+			webhooks = append(webhooks, bytes.Clone(k[:i]))
+			k, _ = c.Seek(append(bytes.Clone(k[:i]), 1))
+		}
+		for _, id := range webhooks {
+			if !ordered(tx, string(id)) {
+				if err := dropOrderKeys(tx, string(id)); err != nil {
+					return fmt.Errorf("order index: %w", err)
+				}
+			}
+		}
+	} else {
+		err := marks.ForEach(func(k, _ []byte) error {
+			if len(k) > 0 && k[0] != 0 {
+				webhooks = append(webhooks, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range webhooks {
+			if err := fileWebhookOrder(tx, string(id)); err != nil {
+				return fmt.Errorf("backfill order index: %w", err)
+			}
+		}
+	}
+	if err := marks.Delete(orderIndexed); err != nil {
+		return err
+	}
+	return marks.Put(orderedOnly, []byte{1})
+}
+
+// markPerWebhook marks the PER_WEBHOOK webhooks of the webhooks read model
+// (projections/webhooks, in the same file and transaction).
+func markPerWebhook(tx *bbolt.Tx) error {
+	b := tx.Bucket([]byte("webhooks"))
+	if b == nil {
+		return nil
+	}
+	marks := tx.Bucket(bucketOrdering)
+	return b.ForEach(func(k, v []byte) error {
+		var w struct{ Ordering domain.Ordering }
+		if err := jsoncodec.Unmarshal(v, &w); err != nil {
+			return fmt.Errorf("webhook %s: %w", k, err)
+		}
+		if w.Ordering.Mode != domain.OrderingPerWebhook || marks.Get(k) != nil {
+			return nil
+		}
+		return marks.Put(bytes.Clone(k), perWebhookMark)
+	})
+}
+
+// dropWebhookOrder removes the webhook's lines and key path.
+func dropWebhookOrder(tx *bbolt.Tx, webhookID string) error {
+	if err := dropOrderKeys(tx, webhookID); err != nil {
+		return err
 	}
 	return tx.Bucket(bucketOrdering).Delete([]byte(webhookID))
 }

@@ -1,11 +1,17 @@
 package due
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/webhookd/webhookd/domain"
 )
 
 func orderDB(t *testing.T) *bbolt.DB {
@@ -44,8 +50,7 @@ func heads(t *testing.T, db *bbolt.DB, perWebhook bool) map[string]Line {
 
 // TestOrderLines: each line's head is its lowest position, whatever the
 // due times; a retry keeps its place; the next entry leads once the head
-// leaves; PER_WEBHOOK takes the oldest head of all; and a read model
-// without the order index is backfilled.
+// leaves; PER_WEBHOOK takes the oldest head of all.
 func TestOrderLines(t *testing.T) {
 	db := orderDB(t)
 	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
@@ -56,6 +61,9 @@ func TestOrderLines(t *testing.T) {
 		}
 	}
 	update(func(tx *bbolt.Tx) error {
+		if err := setOrdering(tx, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"}); err != nil {
+			return err
+		}
 		for _, e := range []DueEntry{
 			{DeliveryID: "d3", WebhookID: "w", Line: "a", Seq: 12, DueAt: t0},
 			{DeliveryID: "d1", WebhookID: "w", Line: "a", Seq: 10, DueAt: t0.Add(time.Second)},
@@ -86,21 +94,165 @@ func TestOrderLines(t *testing.T) {
 	if h = heads(t, db, false); h["a"].Head.DeliveryID != "d3" || h["a"].Waiting != 1 {
 		t.Fatalf("line a after its head left: %+v", h["a"])
 	}
+}
 
-	update(func(tx *bbolt.Tx) error { // as written before the order index existed
-		if err := tx.DeleteBucket(bucketDueOrder); err != nil {
-			return err
+// orderKeys lists the order index's keys of a webhook as line/seq/id.
+func orderKeys(t *testing.T, db *bbolt.DB, webhookID string) []string {
+	t.Helper()
+	var out []string
+	err := db.View(func(tx *bbolt.Tx) error {
+		prefix := append([]byte(webhookID), 0)
+		c := tx.Bucket(bucketDueOrder).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			line, seq, id, ok := splitOrderKey(k[len(prefix):])
+			if !ok {
+				t.Fatalf("malformed key %q", k)
+			}
+			out = append(out, fmt.Sprintf("%s/%d/%s", line, seq, id))
 		}
-		if _, err := tx.CreateBucket(bucketDueOrder); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketOrdering).Delete(orderIndexed)
+		return nil
 	})
-	if h = heads(t, db, false); len(h) != 0 {
-		t.Fatalf("lines without the index: %+v", h)
+	if err != nil {
+		t.Fatal(err)
 	}
-	update(backfillOrder)
-	if h = heads(t, db, false); h["a"].Head.DeliveryID != "d3" || h["b"].Head.DeliveryID != "d2" {
-		t.Fatalf("after the backfill: %+v", h)
+	return out
+}
+
+// TestOrderIndexHoldsOrderedWebhooksOnly: an unordered webhook's owed
+// attempts stay out of the order index; switching it to ordered files
+// them in the line and at the position they were queued with, so the
+// oldest leads; switching it back removes them.
+func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
+	db := orderDB(t)
+	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	update := func(fn func(tx *bbolt.Tx) error) {
+		t.Helper()
+		if err := db.Update(fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(tx *bbolt.Tx) error {
+		for _, e := range []DueEntry{
+			{DeliveryID: "d2", WebhookID: "w", Seq: 11, DueAt: t0},
+			{DeliveryID: "d1", WebhookID: "w", Seq: 10, DueAt: t0.Add(time.Minute)},
+		} {
+			if _, err := putDue(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if got := orderKeys(t, db, "w"); len(got) != 0 {
+		t.Fatalf("unordered webhook in the order index: %v", got)
+	}
+	update(func(tx *bbolt.Tx) error {
+		return setOrdering(tx, "w", domain.Ordering{Mode: domain.OrderingPerWebhook})
+	})
+	if got := orderKeys(t, db, "w"); !slices.Equal(got, []string{"/10/d1", "/11/d2"}) {
+		t.Fatalf("after switching to PER_WEBHOOK: %v", got)
+	}
+	if h := heads(t, db, true); h[""].Head.DeliveryID != "d1" || h[""].Waiting != 2 {
+		t.Fatalf("per-webhook line: %+v", h)
+	}
+	update(func(tx *bbolt.Tx) error { // a key path on top keeps what is filed
+		return setOrdering(tx, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"})
+	})
+	if got := orderKeys(t, db, "w"); len(got) != 2 {
+		t.Fatalf("after switching to PER_KEY: %v", got)
+	}
+	update(func(tx *bbolt.Tx) error { return deleteDue(tx, "d1") })
+	if got := orderKeys(t, db, "w"); !slices.Equal(got, []string{"/11/d2"}) {
+		t.Fatalf("after d1 finished: %v", got)
+	}
+	update(func(tx *bbolt.Tx) error { return setOrdering(tx, "w", domain.Ordering{}) })
+	if got := orderKeys(t, db, "w"); len(got) != 0 {
+		t.Fatalf("after switching ordering off: %v", got)
+	}
+	if h := heads(t, db, false); len(h) != 0 {
+		t.Fatalf("lines of an unordered webhook: %+v", h)
+	}
+}
+
+// TestOrderIndexUpgrades: a read model from before the order index files
+// its ordered webhooks' entries; one whose index held every webhook's
+// entries keeps the ordered ones' (PER_WEBHOOK webhooks, never marked
+// then, are marked from the webhooks read model) and drops the rest.
+func TestOrderIndexUpgrades(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	entries := []DueEntry{
+		{DeliveryID: "p1", WebhookID: "pw", Seq: 1, DueAt: t0},
+		{DeliveryID: "k1", WebhookID: "pk", Line: "a", Seq: 2, DueAt: t0},
+		{DeliveryID: "n1", WebhookID: "none", Seq: 3, DueAt: t0},
+	}
+	// written as the earlier versions did: every entry in the order index
+	// (or none, before the index), PER_KEY marked, PER_WEBHOOK not.
+	oldReadModel := func(t *testing.T, indexed bool) *bbolt.DB {
+		db := orderDB(t)
+		err := db.Update(func(tx *bbolt.Tx) error {
+			webhooks, err := tx.CreateBucketIfNotExists([]byte("webhooks"))
+			if err != nil {
+				return err
+			}
+			for id, js := range map[string]string{
+				"pw":   `{"ID":"pw","Ordering":{"mode":"per_webhook"}}`,
+				"pk":   `{"ID":"pk","Ordering":{"mode":"per_key","key":"k"}}`,
+				"none": `{"ID":"none"}`,
+			} {
+				if err := webhooks.Put([]byte(id), []byte(js)); err != nil {
+					return err
+				}
+			}
+			marks := tx.Bucket(bucketOrdering)
+			if err := marks.Put([]byte("pk"), []byte("k")); err != nil {
+				return err
+			}
+			for _, e := range entries {
+				raw, _ := json.Marshal(e)
+				if err := tx.Bucket(bucketDue).Put(dueKey(e.WebhookID, e.DueAt, e.DeliveryID), raw); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bucketDueByDelivery).Put([]byte(e.DeliveryID), dueKey(e.WebhookID, e.DueAt, e.DeliveryID)); err != nil {
+					return err
+				}
+				if indexed {
+					if err := tx.Bucket(bucketDueOrder).Put(orderKey(e), nil); err != nil {
+						return err
+					}
+				}
+			}
+			if indexed {
+				return marks.Put(orderIndexed, []byte{1})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	for _, indexed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("indexed=%v", indexed), func(t *testing.T) {
+			db := oldReadModel(t, indexed)
+			if err := db.Update(backfillOrder); err != nil {
+				t.Fatal(err)
+			}
+			if got := orderKeys(t, db, "pw"); !slices.Equal(got, []string{"/1/p1"}) {
+				t.Errorf("PER_WEBHOOK webhook: %v", got)
+			}
+			if got := orderKeys(t, db, "pk"); !slices.Equal(got, []string{"a/2/k1"}) {
+				t.Errorf("PER_KEY webhook: %v", got)
+			}
+			if got := orderKeys(t, db, "none"); len(got) != 0 {
+				t.Errorf("unordered webhook: %v", got)
+			}
+			// From now on the PER_WEBHOOK webhook is known as ordered: a
+			// delivery that finishes leaves its line.
+			if err := db.Update(func(tx *bbolt.Tx) error { return deleteDue(tx, "p1") }); err != nil {
+				t.Fatal(err)
+			}
+			if got := orderKeys(t, db, "pw"); len(got) != 0 {
+				t.Errorf("PER_WEBHOOK webhook after p1 finished: %v", got)
+			}
+		})
 	}
 }
