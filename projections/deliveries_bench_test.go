@@ -26,7 +26,7 @@ func buildDeliveries(b *testing.B, n int) *bbolt.DB {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	ps := []projections.Projection{&deliveries.Deliveries{}, deliveries.AttemptStats{}}
+	ps := []projections.Projection{&deliveries.Deliveries{}, &deliveries.AttemptStats{}}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, p := range ps {
 			for _, name := range p.Buckets() {

@@ -3,7 +3,9 @@ package deliveries
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -98,7 +100,37 @@ func decodeMinuteStats(raw []byte) (minuteStats, error) {
 // latency histogram, from which any window's success rate and latency
 // quantiles are computed without reading deliveries. Test deliveries are
 // left out: they measure a setup being tried, not the endpoint's service.
-type AttemptStats struct{}
+//
+// A batch adds its attempts up per webhook and minute in memory and
+// writes each minute once, when the runner flushes it: every attempt of a
+// busy webhook lands in the same minute, whose decode and encode were
+// made once per attempt before.
+type AttemptStats struct {
+	minutes map[string]minuteStats // statsKey -> what this batch adds; nil writes through
+}
+
+var _ projections.Batcher = (*AttemptStats)(nil)
+
+// BeginBatch implements projections.Batcher.
+func (s *AttemptStats) BeginBatch() { s.minutes = map[string]minuteStats{} }
+
+// FlushBatch implements projections.Batcher: each minute the batch
+// touched is read, added to and written once, in key order.
+func (s *AttemptStats) FlushBatch(tx *bbolt.Tx) error {
+	b := tx.Bucket(bucketStats)
+	for _, key := range slices.Sorted(maps.Keys(s.minutes)) {
+		m, err := storedMinute(b, []byte(key))
+		if err != nil {
+			return err
+		}
+		m.add(s.minutes[key])
+		if err := b.Put([]byte(key), m.encode()); err != nil {
+			return err
+		}
+	}
+	s.BeginBatch()
+	return nil
+}
 
 // Name implements Projection.
 func (AttemptStats) Name() string { return "stats" }
@@ -111,9 +143,9 @@ func (AttemptStats) Buckets() []string {
 // Apply implements Projection. Attempts count in the minute of the attempt
 // and successes in the minute of the success, which is the same minute: a
 // success is appended together with its attempt and stamped alike.
-func (AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
+func (s *AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
 	if r, ok := ev.(domain.DeliveryAttemptRecorded); ok {
-		return nil, applyAttemptRecorded(tx, r)
+		return nil, s.applyAttemptRecorded(tx, r)
 	}
 	switch e := ev.(type) {
 	case domain.DeliveryScheduled:
@@ -130,7 +162,7 @@ func (AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventst
 		if isTestDelivery(tx, e.DeliveryID) {
 			return nil, nil
 		}
-		return nil, updateMinute(tx, e.WebhookID, e.At, func(m *minuteStats) {
+		return nil, s.updateMinute(tx, e.WebhookID, e.At, func(m *minuteStats) {
 			m.Attempts++
 			m.Latency[latencyBucket(time.Duration(e.LatencyMs)*time.Millisecond)]++
 		})
@@ -138,15 +170,16 @@ func (AttemptStats) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventst
 		if isTestDelivery(tx, e.DeliveryID) {
 			return nil, nil
 		}
-		return nil, updateMinute(tx, e.WebhookID, e.At, func(m *minuteStats) { m.Succeeded++ })
+		return nil, s.updateMinute(tx, e.WebhookID, e.At, func(m *minuteStats) { m.Succeeded++ })
 	}
 	return nil, nil
 }
 
 // applyAttemptRecorded counts an attempt recorded in one event. The event
-// carries the test flag, so unlike the scheduling events before it, it
-// files no test-delivery marker for later attempts to look up.
-func applyAttemptRecorded(tx *bbolt.Tx, r domain.DeliveryAttemptRecorded) error {
+// carries the test flag, the delivery's own (its state's, folded from the
+// stream's scheduling), so unlike the attempts before it, it neither files
+// nor looks up a test-delivery marker.
+func (s *AttemptStats) applyAttemptRecorded(tx *bbolt.Tx, r domain.DeliveryAttemptRecorded) error {
 	if r.OpensStream() {
 		owners := tx.Bucket(bucketStatsOwners)
 		if owners.Get([]byte(r.WebhookID)) == nil {
@@ -155,10 +188,10 @@ func applyAttemptRecorded(tx *bbolt.Tx, r domain.DeliveryAttemptRecorded) error 
 			}
 		}
 	}
-	if r.Test || isTestDelivery(tx, r.DeliveryID) {
+	if r.Test {
 		return nil
 	}
-	return updateMinute(tx, r.WebhookID, r.At, func(m *minuteStats) {
+	return s.updateMinute(tx, r.WebhookID, r.At, func(m *minuteStats) {
 		m.Attempts++
 		m.Latency[latencyBucket(time.Duration(r.LatencyMs)*time.Millisecond)]++
 		if r.Result == domain.ResultSucceeded {
@@ -171,18 +204,32 @@ func isTestDelivery(tx *bbolt.Tx, id string) bool {
 	return tx.Bucket(bucketStatsTestDelivery).Get([]byte(id)) != nil
 }
 
-func updateMinute(tx *bbolt.Tx, webhookID string, at time.Time, change func(*minuteStats)) error {
-	b := tx.Bucket(bucketStats)
+// updateMinute changes the webhook's minute of at: in the batch's sums, or
+// (outside a batch) in the bucket at once.
+func (s *AttemptStats) updateMinute(tx *bbolt.Tx, webhookID string, at time.Time, change func(*minuteStats)) error {
 	key := statsKey(webhookID, at)
-	var m minuteStats
-	if raw := b.Get(key); raw != nil {
-		var err error
-		if m, err = decodeMinuteStats(raw); err != nil {
-			return fmt.Errorf("webhook %s: %w", webhookID, err)
-		}
+	if s.minutes != nil {
+		m := s.minutes[string(key)]
+		change(&m)
+		s.minutes[string(key)] = m
+		return nil
+	}
+	b := tx.Bucket(bucketStats)
+	m, err := storedMinute(b, key)
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", webhookID, err)
 	}
 	change(&m)
 	return b.Put(key, m.encode())
+}
+
+// storedMinute is the minute stored under key, zero when there is none.
+func storedMinute(b *bbolt.Bucket, key []byte) (minuteStats, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return minuteStats{}, nil
+	}
+	return decodeMinuteStats(raw)
 }
 
 func statsKey(webhookID string, at time.Time) []byte {

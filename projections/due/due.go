@@ -64,12 +64,25 @@ type Health struct {
 // Due is the due-index projection; it also owes the first attempts of
 // fan-out (fanout.go in this package, from projections/fanout).
 type Due struct {
-	folds *folds // nil: entries carry no snapshot
+	folds   *folds   // nil: entries carry no snapshot
+	tallies *tallies // nil: counts and health are written through
 }
 
 // New returns the due projection with its cache of delivery states, so
-// retries' entries carry snapshots (folds.go).
-func New() Due { return Due{folds: &folds{}} }
+// retries' entries carry snapshots (folds.go), and its batch tallies.
+func New() Due {
+	t := &tallies{}
+	t.reset()
+	return Due{folds: &folds{}, tallies: t}
+}
+
+var _ projections.Batcher = Due{}
+
+// BeginBatch implements projections.Batcher.
+func (d Due) BeginBatch() { d.tallies.reset() }
+
+// FlushBatch implements projections.Batcher.
+func (d Due) FlushBatch(tx *bbolt.Tx) error { return d.tallies.flush(tx) }
 
 // Name implements Projection.
 func (Due) Name() string { return "due" }
@@ -93,28 +106,29 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 		}
 	}
 	if r, ok := ev.(domain.DeliveryAttemptRecorded); ok {
-		return applyAttemptRecorded(tx, r, seq, snap)
+		return applyAttemptRecorded(tx, d.tallies, r, seq, snap)
 	}
-	return applyEvent(tx, ev, seq, snap)
+	return applyEvent(tx, d.tallies, ev, seq, snap)
 }
 
 // applyAttemptRecorded files what an attempt's one event decided, as its
-// parts would have been filed one by one; an attempt that ends its
-// delivery leaves nothing behind, so a first attempt the fan-out did not
-// file (a test send) files nothing only to delete it again.
-func applyAttemptRecorded(tx *bbolt.Tx, r domain.DeliveryAttemptRecorded, seq uint64, snap *Snapshot) ([]projections.Change, error) {
+// parts would have been filed one by one. An attempt that ends its
+// delivery leaves nothing behind, so the scheduling a first attempt
+// carries is skipped: filed by the fan-out or not (a test send), the
+// outcome removes whatever entry the delivery has.
+func applyAttemptRecorded(tx *bbolt.Tx, t *tallies, r domain.DeliveryAttemptRecorded, seq uint64, snap *Snapshot) ([]projections.Change, error) {
 	var changes []projections.Change
 	for _, part := range r.Parts() {
-		if s, ok := part.(domain.DeliveryScheduled); ok && r.Final() && !filed(tx, s) {
+		if _, ok := part.(domain.DeliveryScheduled); ok && r.Final() {
 			continue
 		}
 		if a, ok := part.(domain.DeliveryAttempted); ok {
-			if err := recordHealth(tx, a, r.Test); err != nil {
+			if err := recordHealth(tx, t, a, r.Test); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		c, err := applyEvent(tx, part, seq, snap)
+		c, err := applyEvent(tx, t, part, seq, snap)
 		if err != nil {
 			return nil, err
 		}
@@ -124,10 +138,10 @@ func applyAttemptRecorded(tx *bbolt.Tx, r domain.DeliveryAttemptRecorded, seq ui
 }
 
 // applyEvent files one event, or one part of a DeliveryAttemptRecorded.
-func applyEvent(tx *bbolt.Tx, ev eventstore.Event, seq uint64, snap *Snapshot) ([]projections.Change, error) {
+func applyEvent(tx *bbolt.Tx, t *tallies, ev eventstore.Event, seq uint64, snap *Snapshot) ([]projections.Change, error) {
 	switch e := ev.(type) {
 	case domain.MessagePublished:
-		return queueFirstAttempts(tx, e, seq) // fanout.go
+		return queueFirstAttempts(tx, t, e, seq) // fanout.go
 	case domain.WebhookDeliverySettingsChanged:
 		return nil, setOrdering(tx, e.WebhookID, e.Ordering)
 	case domain.DeliveryScheduled:
@@ -135,27 +149,27 @@ func applyEvent(tx *bbolt.Tx, ev eventstore.Event, seq uint64, snap *Snapshot) (
 			// The fan-out filed exactly this entry; leave it be.
 			return []projections.Change{{Topic: TopicDue, Account: e.AccountID, ID: e.WebhookID}}, nil
 		}
-		return putDue(tx, keepPlace(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+		return putDue(tx, t, keepPlace(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
 			AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Seq: seq, DueAt: e.ScheduledAt}))
 	case domain.DeliveryAttempted:
-		return nil, recordHealth(tx, e, isTestEntry(tx, e.DeliveryID))
+		return nil, recordHealth(tx, t, e, isTestEntry(tx, e.DeliveryID))
 	case domain.DeliveryRetryScheduled:
-		return moveDue(tx, e.DeliveryID, e.DueAt, snap, e.BatchID)
+		return moveDue(tx, t, e.DeliveryID, e.DueAt, snap, e.BatchID)
 	case domain.DeliveryRedeliveryRequested:
 		if e.MessageID != "" {
-			return putDue(tx, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
+			return putDue(tx, t, DueEntry{DeliveryID: e.DeliveryID, MessageID: e.MessageID, WebhookID: e.WebhookID,
 				AccountID: e.AccountID, EventType: e.MessageType, Test: e.Test, Retry: true, Seq: seq, DueAt: e.DueAt, Snapshot: snap})
 		}
-		return moveDue(tx, e.DeliveryID, e.DueAt, snap, "") // stored before the event carried its facts
+		return moveDue(tx, t, e.DeliveryID, e.DueAt, snap, "") // stored before the event carried its facts
 	case domain.DeliverySucceeded:
-		return nil, deleteDue(tx, e.DeliveryID)
+		return nil, deleteDue(tx, t, e.DeliveryID)
 	case domain.DeliveryFailed:
-		return nil, deleteDue(tx, e.DeliveryID)
+		return nil, deleteDue(tx, t, e.DeliveryID)
 	case domain.WebhookDeleted:
 		if err := dropWebhookOrder(tx, e.WebhookID); err != nil {
 			return nil, err
 		}
-		return nil, dropWebhookDue(tx, e.WebhookID)
+		return nil, dropWebhookDue(tx, t, e.WebhookID)
 	}
 	return nil, nil
 }
@@ -168,8 +182,8 @@ func dueKey(webhookID string, at time.Time, deliveryID string) []byte {
 	return append(k, deliveryID...)
 }
 
-func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
-	if err := deleteDue(tx, e.DeliveryID); err != nil {
+func putDue(tx *bbolt.Tx, t *tallies, e DueEntry) ([]projections.Change, error) {
+	if err := deleteDue(tx, t, e.DeliveryID); err != nil {
 		return nil, err
 	}
 	raw, err := jsoncodec.Marshal(e)
@@ -185,7 +199,7 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 			return nil, err
 		}
 	}
-	if err := countDue(tx, e, 1); err != nil {
+	if err := countDue(tx, t, e, 1); err != nil {
 		return nil, err
 	}
 	if err := tx.Bucket(bucketDueByDelivery).Put([]byte(e.DeliveryID), key); err != nil {
@@ -196,7 +210,7 @@ func putDue(tx *bbolt.Tx, e DueEntry) ([]projections.Change, error) {
 
 // moveDue re-files an owed attempt under a new due time, with the
 // delivery's snapshot when there is one.
-func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot, batch string) ([]projections.Change, error) {
+func moveDue(tx *bbolt.Tx, t *tallies, deliveryID string, at time.Time, snap *Snapshot, batch string) ([]projections.Change, error) {
 	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
 	var e DueEntry
 	if key != nil {
@@ -209,10 +223,10 @@ func moveDue(tx *bbolt.Tx, deliveryID string, at time.Time, snap *Snapshot, batc
 		return nil, nil
 	}
 	e.DueAt, e.Retry, e.Snapshot, e.Batch = at, true, snap, batch
-	return putDue(tx, e)
+	return putDue(tx, t, e)
 }
 
-func deleteDue(tx *bbolt.Tx, deliveryID string) error {
+func deleteDue(tx *bbolt.Tx, t *tallies, deliveryID string) error {
 	byDelivery := tx.Bucket(bucketDueByDelivery)
 	key := byDelivery.Get([]byte(deliveryID))
 	if key == nil {
@@ -222,7 +236,7 @@ func deleteDue(tx *bbolt.Tx, deliveryID string) error {
 	if err := jsoncodec.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
 		return fmt.Errorf("due entry %s: %w", deliveryID, err)
 	}
-	if err := countDue(tx, e, -1); err != nil {
+	if err := countDue(tx, t, e, -1); err != nil {
 		return err
 	}
 	if ordered(tx, e.WebhookID) {
@@ -255,23 +269,38 @@ func findDelivery(tx *bbolt.Tx, deliveryID string) (DueEntry, []byte) {
 }
 
 // countDue keeps per-webhook counts of owed first attempts and retries,
-// so metrics read them without walking the index.
-func countDue(tx *bbolt.Tx, e DueEntry, delta int64) error {
+// so metrics read them without walking the index. Within a batch the
+// counts are added up in t and written once (tallies.flush).
+func countDue(tx *bbolt.Tx, t *tallies, e DueEntry, delta int64) error {
 	b := tx.Bucket(bucketDueCounts)
-	c := decodeDueCount(b.Get([]byte(e.WebhookID)))
+	c, ok := t.count(e.WebhookID)
+	if !ok {
+		c = decodeDueCount(b.Get([]byte(e.WebhookID)))
+	}
 	if e.Retry {
 		c.Retries += delta
 	} else {
 		c.Pending += delta
 	}
-	if c.Pending <= 0 && c.Retries <= 0 {
-		return b.Delete([]byte(e.WebhookID))
+	if t != nil {
+		t.counts[e.WebhookID] = c
+		return nil
 	}
-	v := binary.BigEndian.AppendUint64(nil, uint64(c.Pending))
-	return b.Put([]byte(e.WebhookID), binary.BigEndian.AppendUint64(v, uint64(c.Retries)))
+	return putDueCount(b, e.WebhookID, c)
 }
 
-func dropWebhookDue(tx *bbolt.Tx, webhookID string) error {
+func putDueCount(b *bbolt.Bucket, webhookID string, c DueCount) error {
+	if c.Pending <= 0 && c.Retries <= 0 {
+		return b.Delete([]byte(webhookID))
+	}
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(c.Pending))
+	return b.Put([]byte(webhookID), binary.BigEndian.AppendUint64(v, uint64(c.Retries)))
+}
+
+func dropWebhookDue(tx *bbolt.Tx, t *tallies, webhookID string) error {
+	if t != nil {
+		t.counts[webhookID] = DueCount{} // written as a delete
+	}
 	if err := tx.Bucket(bucketDueCounts).Delete([]byte(webhookID)); err != nil {
 		return err
 	}

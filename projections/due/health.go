@@ -15,20 +15,28 @@ import (
 // recordHealth notes an attempt's outcome in its webhook's health; test
 // deliveries never count towards disabling. It runs once per attempt
 // inside the runner's serial stage, so health is kept in 16 bytes rather
-// than decoded and encoded as JSON.
-func recordHealth(tx *bbolt.Tx, a domain.DeliveryAttempted, test bool) error {
+// than decoded and encoded as JSON, and within a batch it is kept in t and
+// written once (tallies.flush).
+func recordHealth(tx *bbolt.Tx, t *tallies, a domain.DeliveryAttempted, test bool) error {
 	if test {
 		return nil
 	}
 	b := tx.Bucket(bucketHealth)
-	h, err := decodeHealth(b.Get([]byte(a.WebhookID)))
-	if err != nil {
-		return err
+	h, ok := t.healthOf(a.WebhookID)
+	if !ok {
+		var err error
+		if h, err = decodeHealth(b.Get([]byte(a.WebhookID))); err != nil {
+			return err
+		}
 	}
 	if a.StatusCode >= 200 && a.StatusCode < 300 {
 		h = Health{LastSuccessAt: a.At}
 	} else if h.FailingSince.IsZero() {
 		h.FailingSince = a.At
+	}
+	if t != nil {
+		t.health[a.WebhookID] = h
+		return nil
 	}
 	return b.Put([]byte(a.WebhookID), encodeHealth(h))
 }

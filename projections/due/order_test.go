@@ -70,7 +70,7 @@ func TestOrderLines(t *testing.T) {
 			{DeliveryID: "d2", WebhookID: "w", Line: "b", Seq: 11, DueAt: t0},
 			{DeliveryID: "x1", WebhookID: "w2", Seq: 1, DueAt: t0},
 		} {
-			if _, err := putDue(tx, e); err != nil {
+			if _, err := putDue(tx, nil, e); err != nil {
 				return err
 			}
 		}
@@ -80,14 +80,14 @@ func TestOrderLines(t *testing.T) {
 	if len(h) != 2 || h["a"].Head.DeliveryID != "d1" || h["a"].Waiting != 2 || h["b"].Head.DeliveryID != "d2" || !h["a"].Head.DueAt.Equal(t0.Add(time.Second)) {
 		t.Fatalf("lines %+v", h)
 	}
-	update(func(tx *bbolt.Tx) error { _, err := moveDue(tx, "d1", t0.Add(time.Hour), nil, ""); return err })
+	update(func(tx *bbolt.Tx) error { _, err := moveDue(tx, nil, "d1", t0.Add(time.Hour), nil, ""); return err })
 	if h = heads(t, db, false); h["a"].Head.DeliveryID != "d1" || !h["a"].Head.Retry || !h["a"].Head.DueAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("after the retry: %+v", h["a"])
 	}
 	if h = heads(t, db, true); len(h) != 1 || h["a"].Head.DeliveryID != "d1" || h["a"].Waiting != 3 {
 		t.Fatalf("per webhook: %+v", h)
 	}
-	update(func(tx *bbolt.Tx) error { return deleteDue(tx, "d1") })
+	update(func(tx *bbolt.Tx) error { return deleteDue(tx, nil, "d1") })
 	if h = heads(t, db, true); h["b"].Head.DeliveryID != "d2" {
 		t.Fatalf("per webhook after the head left: %+v", h)
 	}
@@ -136,7 +136,7 @@ func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
 			{DeliveryID: "d2", WebhookID: "w", Seq: 11, DueAt: t0},
 			{DeliveryID: "d1", WebhookID: "w", Seq: 10, DueAt: t0.Add(time.Minute)},
 		} {
-			if _, err := putDue(tx, e); err != nil {
+			if _, err := putDue(tx, nil, e); err != nil {
 				return err
 			}
 		}
@@ -160,7 +160,7 @@ func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
 	if got := orderKeys(t, db, "w"); len(got) != 2 {
 		t.Fatalf("after switching to PER_KEY: %v", got)
 	}
-	update(func(tx *bbolt.Tx) error { return deleteDue(tx, "d1") })
+	update(func(tx *bbolt.Tx) error { return deleteDue(tx, nil, "d1") })
 	if got := orderKeys(t, db, "w"); !slices.Equal(got, []string{"/11/d2"}) {
 		t.Fatalf("after d1 finished: %v", got)
 	}
@@ -247,7 +247,7 @@ func TestOrderIndexUpgrades(t *testing.T) {
 			}
 			// From now on the PER_WEBHOOK webhook is known as ordered: a
 			// delivery that finishes leaves its line.
-			if err := db.Update(func(tx *bbolt.Tx) error { return deleteDue(tx, "p1") }); err != nil {
+			if err := db.Update(func(tx *bbolt.Tx) error { return deleteDue(tx, nil, "p1") }); err != nil {
 				t.Fatal(err)
 			}
 			if got := orderKeys(t, db, "pw"); len(got) != 0 {

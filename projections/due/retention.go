@@ -45,7 +45,7 @@ func (Due) Prune(tx *bbolt.Tx, r projections.Retention, now time.Time, limit int
 		return 0, err
 	}
 	for _, id := range victims {
-		if err := deleteDue(tx, id); err != nil {
+		if err := deleteDue(tx, nil, id); err != nil {
 			return 0, fmt.Errorf("drop due %s: %w", id, err)
 		}
 	}

@@ -26,5 +26,5 @@ import (
 // webhooks before due and deliveries, whose fan-out reads the
 // subscriptions index the webhooks projection keeps.
 func All() []projections.Projection {
-	return []projections.Projection{accounts.Accounts{}, accounts.PortalSessions{}, webhooks.Webhooks{}, history.History{}, due.New(), &deliveries.Deliveries{}, deliveries.AttemptStats{}}
+	return []projections.Projection{accounts.Accounts{}, accounts.PortalSessions{}, webhooks.Webhooks{}, history.History{}, due.New(), &deliveries.Deliveries{}, &deliveries.AttemptStats{}}
 }
