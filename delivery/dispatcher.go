@@ -81,7 +81,13 @@ type Dispatcher struct {
 	inflight map[string]hold // deliveries the due index must not hand out again yet
 	holds    holdQueue       // the holds of inflight that end by themselves, in order
 	running  int
-	wake     chan struct{}
+	// capWaiting lists, oldest first, the lanes that had work and room of
+	// their own but found every one of MaxInFlight slots taken; capQueued
+	// is the same set. A slot that frees up goes to them in turn (pass),
+	// rather than waking every lane to find that all but one still wait.
+	capWaiting []string
+	capQueued  map[string]bool
+	wake       chan struct{}
 	workers  sync.WaitGroup
 	views    *viewCache
 	// ordered remembers which webhooks were ordered when last read, past
@@ -107,6 +113,10 @@ type lane struct {
 	slowDown time.Duration
 	// wakeAt is the lane's pending wake-up in the heap, if any.
 	wakeAt time.Time
+	// cap is the webhook's concurrency cap as last read, 0 until then and
+	// after the webhook changes: a lane at its cap is passed over without
+	// reading the webhook (a finishing attempt wakes it).
+	cap int
 }
 
 // NewDispatcher returns a dispatcher with defaults; the caller sets the
@@ -115,7 +125,7 @@ func NewDispatcher() *Dispatcher {
 	return &Dispatcher{
 		Now: func() time.Time { return time.Now().UTC() }, Rand: rand.Float64, MaxInFlight: 1024,
 		StoreBackoff: time.Second, StoreBackoffMax: time.Minute,
-		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{},
+		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{}, capQueued: map[string]bool{},
 		inflight: map[string]hold{}, ordered: map[string]bool{}, wake: make(chan struct{}, 1),
 		views: newViewCache(), bodies: newBodyCache(bodyCacheBytes), messages: newMessageCache(messageCacheBytes),
 	}
@@ -139,6 +149,11 @@ func (d *Dispatcher) Notify(changes []projections.Change) {
 	}
 	d.mu.Lock()
 	for _, c := range changes {
+		if c.Topic == app.TopicWebhook {
+			if l := d.lanes[c.ID]; l != nil {
+				l.cap = 0 // its cap may have moved
+			}
+		}
 		if c.Topic == due.TopicDue || c.Topic == app.TopicWebhook || d.headFinished(c) {
 			d.dirty[c.ID] = true
 		}
@@ -222,6 +237,18 @@ func (d *Dispatcher) pass() time.Time {
 	d.dirty = map[string]bool{}
 	d.mu.Unlock()
 
+	// Slots freed since the last pass go first to the lanes that have
+	// waited for one longest, then to the lanes that have news, so a lane
+	// with a backlog of its own cannot keep every freed slot.
+	for {
+		id, ok := d.nextCapWaiting()
+		if !ok {
+			break
+		}
+		if next := d.startLane(id, now); !next.IsZero() {
+			d.scheduleWake(id, next, now)
+		}
+	}
 	for id := range examine {
 		if next := d.startLane(id, now); !next.IsZero() {
 			d.scheduleWake(id, next, now)
@@ -234,6 +261,20 @@ func (d *Dispatcher) pass() time.Time {
 		next = d.wakeups[0].at
 	}
 	return next
+}
+
+// nextCapWaiting takes the lane that has waited longest for a slot of
+// MaxInFlight, while one is free.
+func (d *Dispatcher) nextCapWaiting() (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running >= d.MaxInFlight || len(d.capWaiting) == 0 {
+		return "", false
+	}
+	id := d.capWaiting[0]
+	d.capWaiting = d.capWaiting[1:]
+	delete(d.capQueued, id)
+	return id, true
 }
 
 // scheduleWake arranges for the lane to be looked at again at next. A lane
@@ -264,6 +305,21 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 	if !d.owns(id) {
 		return time.Time{} // another instance's lane; gaining its partition wakes it
 	}
+	// A lane at its own cap waits for its attempts to finish, and one
+	// that finds every slot of MaxInFlight taken waits its turn for one;
+	// neither needs its webhook read to know that.
+	d.mu.Lock()
+	known := d.lanes[id]
+	full := known != nil && known.cap > 0 && known.inflight >= known.cap
+	capped := !full && d.running >= d.MaxInFlight
+	if capped && !d.capQueued[id] {
+		d.capQueued[id] = true
+		d.capWaiting = append(d.capWaiting, id)
+	}
+	d.mu.Unlock()
+	if full || capped {
+		return time.Time{} // a finishing attempt, or a freed slot (pass), wakes it
+	}
 	view, ok, err := d.webhook(id)
 	if err != nil {
 		d.Logger.Error("dispatcher: read webhook", "webhook", id, "err", err)
@@ -274,8 +330,8 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 	}
 	d.mu.Lock()
 	l := d.lane(id)
-	free := max(view.MaxConcurrency, 1) - l.inflight
-	free = min(free, d.MaxInFlight-d.running)
+	l.cap = max(view.MaxConcurrency, 1)
+	free := min(l.cap-l.inflight, d.MaxInFlight-d.running)
 	paused := l.pausedUntil
 	d.mu.Unlock()
 	if now.Before(paused) {
@@ -431,13 +487,7 @@ func (d *Dispatcher) finishRequest(l *lane, members []finished) {
 	case succeeded:
 		l.slowDown = 0
 	}
-	d.dirty[l.id] = true
-	if d.running == d.MaxInFlight-1 {
-		// Lanes may have been held back by the global cap.
-		for id := range d.lanes {
-			d.dirty[id] = true
-		}
-	}
+	d.dirty[l.id] = true // lanes held back by the global cap follow in pass
 	pausedUntil := d.storePausedUntil
 	ordered := d.ordered[l.id]
 	d.mu.Unlock()

@@ -103,3 +103,47 @@ func TestOverloadedEndpointSlowsItsLane(t *testing.T) {
 	env.Dispatcher.Notify([]projections.Change{{Topic: due.TopicDue, ID: hook.ID}})
 	recv.WaitFor(t, before+1, 10*time.Second)
 }
+
+// MaxInFlight caps attempts across all webhooks, and the slots it frees
+// go round the lanes waiting for one: with two slots, three webhooks'
+// twelve deliveries go out two at a time, and every webhook gets all of
+// its deliveries once the endpoints answer.
+func TestGlobalCapHandsFreedSlotsToWaitingLanes(t *testing.T) {
+	env := testenv.New(t)
+	env.Dispatcher.MaxInFlight = 2
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	types := []string{"email.open", "email.click", "email.bounce"}
+	var recvs []*testenv.Receiver
+	for _, typ := range types {
+		recv := testenv.NewReceiver(t)
+		env.VerifiedWebhook(t, p, recv, "/in", typ)
+		recv.Hold()
+		recvs = append(recvs, recv)
+	}
+	for range 4 {
+		for _, typ := range types {
+			publish(t, env, app.PublishInput{Account: "acme", Type: typ, Data: json.RawMessage(`{}`)})
+		}
+	}
+	received := func() int {
+		n := 0
+		for _, r := range recvs {
+			n += len(r.Received())
+		}
+		return n
+	}
+	env.StartDispatcher(t)
+	waitFor(t, func() bool { return received() == 2 })
+	time.Sleep(200 * time.Millisecond) // room for a third to go out, which the cap forbids
+	if n := received(); n != 2 {
+		t.Fatalf("%d requests went out under a global cap of 2", n)
+	}
+	for _, r := range recvs {
+		r.Release()
+	}
+	for i, r := range recvs {
+		if got := r.WaitFor(t, 4, 10*time.Second); len(got) != 4 {
+			t.Errorf("webhook for %s: %d deliveries", types[i], len(got))
+		}
+	}
+}
