@@ -12,9 +12,9 @@ import (
 // out to, filed in its line at seq, the message's log position.
 func queueFirstAttempts(tx *bbolt.Tx, t *tallies, m domain.MessagePublished, seq uint64) ([]projections.Change, error) {
 	var changes []projections.Change
-	for _, id := range fanout.Targets(tx, m) {
-		c, err := putDue(tx, t, DueEntry{DeliveryID: domain.DeliveryIDFor(m.MessageID, id), MessageID: m.MessageID,
-			WebhookID: id, AccountID: m.AccountID, EventType: m.Type, Seq: seq, Line: lineOf(tx, id, m), DueAt: m.PublishedAt})
+	for _, d := range fanout.Deliveries(tx, m) {
+		c, err := putDue(tx, t, DueEntry{DeliveryID: d.DeliveryID, MessageID: m.MessageID,
+			WebhookID: d.WebhookID, AccountID: m.AccountID, EventType: m.Type, Seq: seq, Line: lineOf(tx, d.WebhookID, m), DueAt: m.PublishedAt})
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,8 @@ package fanout
 
 import (
 	"bytes"
+	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -78,6 +80,28 @@ func Targets(tx *bbolt.Tx, m domain.MessagePublished) []string {
 		}
 	}
 	return ids
+}
+
+// Delivery is one delivery a message owes: its webhook and its ID.
+type Delivery struct {
+	WebhookID, DeliveryID string
+}
+
+// Deliveries returns the deliveries m owes (Targets), in delivery-ID
+// order. The read models file them in that order: the IDs of one message's
+// deliveries share its timestamp and differ by a hash, so filed in
+// webhook order they land at random places in the one node that the
+// indexes keyed by delivery ID (or by creation time, then ID) grow in a
+// transaction, and bbolt shifts that node on every insert (at fan-out
+// 1,000 it was 3.5% of all CPU); sorted, they append.
+func Deliveries(tx *bbolt.Tx, m domain.MessagePublished) []Delivery {
+	ids := Targets(tx, m)
+	out := make([]Delivery, len(ids))
+	for i, id := range ids {
+		out[i] = Delivery{WebhookID: id, DeliveryID: domain.DeliveryIDFor(m.MessageID, id)}
+	}
+	slices.SortFunc(out, func(a, b Delivery) int { return strings.Compare(a.DeliveryID, b.DeliveryID) })
+	return out
 }
 
 // Subscribed reports whether any webhook of account but except queues

@@ -106,3 +106,32 @@ func BenchmarkFanOut1000(b *testing.B) {
 		})
 	}
 }
+
+// TestDeliveriesInIDOrder: Deliveries owes what Targets does, each with
+// its delivery ID, in delivery-ID order.
+func TestDeliveriesInIDOrder(t *testing.T) {
+	db := fanOutDB(t, 50, "")
+	want := targets(t, db, hardBounce)
+	var got []Delivery
+	if err := db.View(func(tx *bbolt.Tx) error { got = Deliveries(tx, hardBounce); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(got) != 50 {
+		t.Fatalf("%d deliveries for %d targets", len(got), len(want))
+	}
+	seen := map[string]bool{}
+	for i, d := range got {
+		if d.DeliveryID != domain.DeliveryIDFor(hardBounce.MessageID, d.WebhookID) {
+			t.Fatalf("delivery %s of webhook %s", d.DeliveryID, d.WebhookID)
+		}
+		if i > 0 && got[i-1].DeliveryID >= d.DeliveryID {
+			t.Fatalf("out of order at %d: %s then %s", i, got[i-1].DeliveryID, d.DeliveryID)
+		}
+		seen[d.WebhookID] = true
+	}
+	for _, id := range want {
+		if !seen[id] {
+			t.Fatalf("target %s missing", id)
+		}
+	}
+}
