@@ -88,8 +88,8 @@ type Dispatcher struct {
 	capWaiting []string
 	capQueued  map[string]bool
 	wake       chan struct{}
-	workers  sync.WaitGroup
-	views    *viewCache
+	workers    sync.WaitGroup
+	views      *viewCache
 	// ordered remembers which webhooks were ordered when last read, past
 	// the view cache's short life: a record of an ordered head must wake
 	// its lane however long the attempt took (ordering.go).
