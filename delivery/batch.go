@@ -46,7 +46,7 @@ func (d *Dispatcher) startBatches(l *lane, view app.WebhookView, now time.Time, 
 		}
 		d.mu.Unlock()
 		d.workers.Add(1)
-		go d.attemptBatch(l, view, members)
+		d.pool.run(func() { d.attemptBatch(l, view, members) })
 	}
 	return next
 }

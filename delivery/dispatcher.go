@@ -88,7 +88,8 @@ type Dispatcher struct {
 	capWaiting []string
 	capQueued  map[string]bool
 	wake       chan struct{}
-	workers    sync.WaitGroup
+	workers    sync.WaitGroup // attempts in flight
+	pool       workerPool     // the goroutines they run on
 	views      *viewCache
 	// ordered remembers which webhooks were ordered when last read, past
 	// the view cache's short life: a record of an ordered head must wake
@@ -128,6 +129,7 @@ func NewDispatcher() *Dispatcher {
 		Logger: slog.Default(), lanes: map[string]*lane{}, dirty: map[string]bool{}, capQueued: map[string]bool{},
 		inflight: map[string]hold{}, ordered: map[string]bool{}, wake: make(chan struct{}, 1),
 		views: newViewCache(), bodies: newBodyCache(bodyCacheBytes), messages: newMessageCache(messageCacheBytes),
+		pool: newWorkerPool(),
 	}
 }
 
@@ -361,7 +363,7 @@ func (d *Dispatcher) startLane(id string, now time.Time) time.Time {
 		d.setHold(e.DeliveryID, hold{running: true, lane: id})
 		d.mu.Unlock()
 		d.workers.Add(1)
-		go d.attempt(l, view, e)
+		d.pool.run(func() { d.attempt(l, view, e) })
 	}
 	return next
 }
