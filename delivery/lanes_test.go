@@ -147,3 +147,33 @@ func TestGlobalCapHandsFreedSlotsToWaitingLanes(t *testing.T) {
 		}
 	}
 }
+
+// A lane at its cap is passed over without reading its webhook, but a
+// change to the webhook makes it read again: raising the cap lets more
+// deliveries out while the first is still unanswered.
+func TestRaisedCapTakesEffectWhileTheLaneIsFull(t *testing.T) {
+	env := testenv.New(t)
+	p, _ := env.AccountKey(t, "acme", domain.ScopeAccount)
+	recv := testenv.NewReceiver(t)
+	hook := env.VerifiedWebhook(t, p, recv, "/in", "email.open")
+	one := 1
+	if _, err := env.App.UpdateWebhook(context.Background(), p, hook.ID, nil, domain.UpdateWebhook{MaxConcurrency: &one}); err != nil {
+		t.Fatal(err)
+	}
+	recv.Hold()
+	defer recv.Release()
+	for range 3 {
+		publish(t, env, app.PublishInput{Account: "acme", Type: "email.open", Data: json.RawMessage(`{}`)})
+	}
+	env.StartDispatcher(t)
+	recv.WaitFor(t, 1, 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // room for a second to go out, which the cap forbids
+	if n := len(recv.Received()); n != 1 {
+		t.Fatalf("%d requests in flight under a cap of 1", n)
+	}
+	three := 3
+	if _, err := env.App.UpdateWebhook(context.Background(), p, hook.ID, nil, domain.UpdateWebhook{MaxConcurrency: &three}); err != nil {
+		t.Fatal(err)
+	}
+	recv.WaitFor(t, 3, 3*time.Second) // the first is still held (the sender gives up on it after 5 s)
+}
