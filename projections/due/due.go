@@ -64,25 +64,25 @@ type Health struct {
 // Due is the due-index projection; it also owes the first attempts of
 // fan-out (fanout.go in this package, from projections/fanout).
 type Due struct {
-	folds   *folds   // nil: entries carry no snapshot
-	tallies *tallies // nil: counts and health are written through
+	folds *folds      // nil: entries carry no snapshot
+	state *batchState // nil: counts and health are written through
 }
 
 // New returns the due projection with its cache of delivery states, so
-// retries' entries carry snapshots (folds.go), and its batch tallies.
+// retries' entries carry snapshots (folds.go), and its batch state.
 func New() Due {
-	t := &tallies{}
+	t := &batchState{}
 	t.reset()
-	return Due{folds: &folds{}, tallies: t}
+	return Due{folds: &folds{}, state: t}
 }
 
 var _ projections.Batcher = Due{}
 
 // BeginBatch implements projections.Batcher.
-func (d Due) BeginBatch() { d.tallies.reset() }
+func (d Due) BeginBatch() { d.state.reset() }
 
 // FlushBatch implements projections.Batcher.
-func (d Due) FlushBatch(tx *bbolt.Tx) error { return d.tallies.flush(tx) }
+func (d Due) FlushBatch(tx *bbolt.Tx) error { return d.state.flush(tx) }
 
 // Name implements Projection.
 func (Due) Name() string { return "due" }
@@ -95,20 +95,28 @@ func (Due) Buckets() []string {
 
 // Apply implements Projection.
 func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Event) ([]projections.Change, error) {
-	if err := backfillOrder(tx); err != nil {
-		return nil, err
+	if d.state == nil || !d.state.orderChecked {
+		if err := backfillOrder(tx); err != nil {
+			return nil, err
+		}
+		if d.state != nil {
+			d.state.orderChecked = true
+			clear(d.state.ordered) // the upgrade may have marked some
+		}
 	}
 	seq := uint64(rec.Position)
 	var snap *Snapshot
 	if id, ok := domain.DeliveryIDFromStream(rec.Stream); ok && ev != nil {
-		if s, ok := d.folds.apply(id, rec, ev); ok {
+		if r, final := ev.(domain.DeliveryAttemptRecorded); final && r.Final() {
+			d.folds.forget(id) // it files nothing after this: no snapshot to carry
+		} else if s, ok := d.folds.apply(id, rec, ev); ok {
 			snap = &s
 		}
 	}
 	if r, ok := ev.(domain.DeliveryAttemptRecorded); ok {
-		return applyAttemptRecorded(tx, d.tallies, r, seq, snap)
+		return applyAttemptRecorded(tx, d.state, r, seq, snap)
 	}
-	return applyEvent(tx, d.tallies, ev, seq, snap)
+	return applyEvent(tx, d.state, ev, seq, snap)
 }
 
 // applyAttemptRecorded files what an attempt's one event decided, as its
@@ -116,7 +124,7 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 // delivery leaves nothing behind, so the scheduling a first attempt
 // carries is skipped: filed by the fan-out or not (a test send), the
 // outcome removes whatever entry the delivery has.
-func applyAttemptRecorded(tx *bbolt.Tx, t *tallies, r domain.DeliveryAttemptRecorded, seq uint64, snap *Snapshot) ([]projections.Change, error) {
+func applyAttemptRecorded(tx *bbolt.Tx, t *batchState, r domain.DeliveryAttemptRecorded, seq uint64, snap *Snapshot) ([]projections.Change, error) {
 	var changes []projections.Change
 	for _, part := range r.Parts() {
 		if _, ok := part.(domain.DeliveryScheduled); ok && r.Final() {
@@ -138,12 +146,12 @@ func applyAttemptRecorded(tx *bbolt.Tx, t *tallies, r domain.DeliveryAttemptReco
 }
 
 // applyEvent files one event, or one part of a DeliveryAttemptRecorded.
-func applyEvent(tx *bbolt.Tx, t *tallies, ev eventstore.Event, seq uint64, snap *Snapshot) ([]projections.Change, error) {
+func applyEvent(tx *bbolt.Tx, t *batchState, ev eventstore.Event, seq uint64, snap *Snapshot) ([]projections.Change, error) {
 	switch e := ev.(type) {
 	case domain.MessagePublished:
 		return queueFirstAttempts(tx, t, e, seq) // fanout.go
 	case domain.WebhookDeliverySettingsChanged:
-		return nil, setOrdering(tx, e.WebhookID, e.Ordering)
+		return nil, setOrdering(tx, t, e.WebhookID, e.Ordering)
 	case domain.DeliveryScheduled:
 		if filed(tx, e) {
 			// The fan-out filed exactly this entry; leave it be.
@@ -182,7 +190,7 @@ func dueKey(webhookID string, at time.Time, deliveryID string) []byte {
 	return append(k, deliveryID...)
 }
 
-func putDue(tx *bbolt.Tx, t *tallies, e DueEntry) ([]projections.Change, error) {
+func putDue(tx *bbolt.Tx, t *batchState, e DueEntry) ([]projections.Change, error) {
 	if err := deleteDue(tx, t, e.DeliveryID); err != nil {
 		return nil, err
 	}
@@ -194,7 +202,7 @@ func putDue(tx *bbolt.Tx, t *tallies, e DueEntry) ([]projections.Change, error) 
 	if err := tx.Bucket(bucketDue).Put(key, raw); err != nil {
 		return nil, err
 	}
-	if ordered(tx, e.WebhookID) {
+	if ordered(tx, t, e.WebhookID) {
 		if err := tx.Bucket(bucketDueOrder).Put(orderKey(e), nil); err != nil {
 			return nil, err
 		}
@@ -210,7 +218,7 @@ func putDue(tx *bbolt.Tx, t *tallies, e DueEntry) ([]projections.Change, error) 
 
 // moveDue re-files an owed attempt under a new due time, with the
 // delivery's snapshot when there is one.
-func moveDue(tx *bbolt.Tx, t *tallies, deliveryID string, at time.Time, snap *Snapshot, batch string) ([]projections.Change, error) {
+func moveDue(tx *bbolt.Tx, t *batchState, deliveryID string, at time.Time, snap *Snapshot, batch string) ([]projections.Change, error) {
 	key := tx.Bucket(bucketDueByDelivery).Get([]byte(deliveryID))
 	var e DueEntry
 	if key != nil {
@@ -226,20 +234,34 @@ func moveDue(tx *bbolt.Tx, t *tallies, deliveryID string, at time.Time, snap *Sn
 	return putDue(tx, t, e)
 }
 
-func deleteDue(tx *bbolt.Tx, t *tallies, deliveryID string) error {
+func deleteDue(tx *bbolt.Tx, t *batchState, deliveryID string) error {
 	byDelivery := tx.Bucket(bucketDueByDelivery)
 	key := byDelivery.Get([]byte(deliveryID))
 	if key == nil {
 		return nil
 	}
-	var e DueEntry
-	if err := jsoncodec.Unmarshal(tx.Bucket(bucketDue).Get(key), &e); err != nil {
+	// The count needs the webhook (the key's prefix) and the retry flag;
+	// only an ordered webhook's entry is decoded whole, for its order key.
+	webhookID, _, _ := bytes.Cut(key, []byte{0})
+	e := DueEntry{DeliveryID: deliveryID, WebhookID: string(webhookID)}
+	raw := tx.Bucket(bucketDue).Get(key)
+	var err error
+	if isOrdered := ordered(tx, t, e.WebhookID); isOrdered {
+		err = jsoncodec.Unmarshal(raw, &e)
+	} else {
+		var flag struct {
+			Retry bool `json:"r"`
+		}
+		err = jsoncodec.Unmarshal(raw, &flag)
+		e.Retry = flag.Retry
+	}
+	if err != nil {
 		return fmt.Errorf("due entry %s: %w", deliveryID, err)
 	}
 	if err := countDue(tx, t, e, -1); err != nil {
 		return err
 	}
-	if ordered(tx, e.WebhookID) {
+	if ordered(tx, t, e.WebhookID) {
 		if err := tx.Bucket(bucketDueOrder).Delete(orderKey(e)); err != nil {
 			return err
 		}
@@ -270,8 +292,8 @@ func findDelivery(tx *bbolt.Tx, deliveryID string) (DueEntry, []byte) {
 
 // countDue keeps per-webhook counts of owed first attempts and retries,
 // so metrics read them without walking the index. Within a batch the
-// counts are added up in t and written once (tallies.flush).
-func countDue(tx *bbolt.Tx, t *tallies, e DueEntry, delta int64) error {
+// counts are added up in t and written once (batchState.flush).
+func countDue(tx *bbolt.Tx, t *batchState, e DueEntry, delta int64) error {
 	b := tx.Bucket(bucketDueCounts)
 	c, ok := t.count(e.WebhookID)
 	if !ok {
@@ -297,7 +319,7 @@ func putDueCount(b *bbolt.Bucket, webhookID string, c DueCount) error {
 	return b.Put([]byte(webhookID), binary.BigEndian.AppendUint64(v, uint64(c.Retries)))
 }
 
-func dropWebhookDue(tx *bbolt.Tx, t *tallies, webhookID string) error {
+func dropWebhookDue(tx *bbolt.Tx, t *batchState, webhookID string) error {
 	if t != nil {
 		t.counts[webhookID] = DueCount{} // written as a delete
 	}

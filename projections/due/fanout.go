@@ -10,11 +10,11 @@ import (
 
 // queueFirstAttempts owes a first attempt of m to every webhook it fans
 // out to, filed in its line at seq, the message's log position.
-func queueFirstAttempts(tx *bbolt.Tx, t *tallies, m domain.MessagePublished, seq uint64) ([]projections.Change, error) {
+func queueFirstAttempts(tx *bbolt.Tx, t *batchState, m domain.MessagePublished, seq uint64) ([]projections.Change, error) {
 	var changes []projections.Change
 	for _, d := range fanout.Deliveries(tx, m) {
 		c, err := putDue(tx, t, DueEntry{DeliveryID: d.DeliveryID, MessageID: m.MessageID,
-			WebhookID: d.WebhookID, AccountID: m.AccountID, EventType: m.Type, Seq: seq, Line: lineOf(tx, d.WebhookID, m), DueAt: m.PublishedAt})
+			WebhookID: d.WebhookID, AccountID: m.AccountID, EventType: m.Type, Seq: seq, Line: lineOf(tx, t, d.WebhookID, m), DueAt: m.PublishedAt})
 		if err != nil {
 			return nil, err
 		}

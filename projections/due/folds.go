@@ -63,3 +63,13 @@ func (f *folds) apply(id string, rec eventstore.RecordedEvent, ev eventstore.Eve
 	f.m[id] = s
 	return s, true
 }
+
+// forget drops the delivery's state: it has finished.
+func (f *folds) forget(id string) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.m, id)
+}

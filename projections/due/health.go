@@ -16,8 +16,8 @@ import (
 // deliveries never count towards disabling. It runs once per attempt
 // inside the runner's serial stage, so health is kept in 16 bytes rather
 // than decoded and encoded as JSON, and within a batch it is kept in t and
-// written once (tallies.flush).
-func recordHealth(tx *bbolt.Tx, t *tallies, a domain.DeliveryAttempted, test bool) error {
+// written once (batchState.flush).
+func recordHealth(tx *bbolt.Tx, t *batchState, a domain.DeliveryAttempted, test bool) error {
 	if test {
 		return nil
 	}

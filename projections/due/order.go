@@ -65,13 +65,26 @@ func keyPath(tx *bbolt.Tx, webhookID string) string {
 }
 
 // ordered reports whether the webhook's owed attempts are filed in the
-// order index: it orders its deliveries, per webhook or per key.
-func ordered(tx *bbolt.Tx, webhookID string) bool {
-	return tx.Bucket(bucketOrdering).Get([]byte(webhookID)) != nil
+// order index: it orders its deliveries, per webhook or per key. A batch
+// reads each webhook's mark once (t).
+func ordered(tx *bbolt.Tx, t *batchState, webhookID string) bool {
+	if t != nil && t.ordered != nil {
+		if o, ok := t.ordered[webhookID]; ok {
+			return o
+		}
+	}
+	o := tx.Bucket(bucketOrdering).Get([]byte(webhookID)) != nil
+	if t != nil && t.ordered != nil {
+		t.ordered[webhookID] = o
+	}
+	return o
 }
 
 // lineOf is the line of a first attempt of m to the webhook.
-func lineOf(tx *bbolt.Tx, webhookID string, m domain.MessagePublished) string {
+func lineOf(tx *bbolt.Tx, t *batchState, webhookID string, m domain.MessagePublished) string {
+	if !ordered(tx, t, webhookID) {
+		return ""
+	}
 	path := keyPath(tx, webhookID)
 	if path == "" {
 		return ""
@@ -84,9 +97,12 @@ func lineOf(tx *bbolt.Tx, webhookID string, m domain.MessagePublished) string {
 // A webhook that becomes ordered has what it is already owed filed in the
 // order index, each entry in the line and at the position it was queued
 // with; one that stops being ordered leaves the index.
-func setOrdering(tx *bbolt.Tx, webhookID string, o domain.Ordering) error {
+func setOrdering(tx *bbolt.Tx, t *batchState, webhookID string, o domain.Ordering) error {
 	b := tx.Bucket(bucketOrdering)
-	was := ordered(tx, webhookID)
+	was := ordered(tx, t, webhookID)
+	if t != nil && t.ordered != nil {
+		t.ordered[webhookID] = o.Ordered()
+	}
 	var err error
 	switch o.Mode {
 	case domain.OrderingPerKey:
@@ -164,7 +180,7 @@ func backfillOrder(tx *bbolt.Tx) error {
 			k, _ = c.Seek(append(bytes.Clone(k[:i]), 1))
 		}
 		for _, id := range webhooks {
-			if !ordered(tx, string(id)) {
+			if !ordered(tx, nil, string(id)) {
 				if err := dropOrderKeys(tx, string(id)); err != nil {
 					return fmt.Errorf("order index: %w", err)
 				}

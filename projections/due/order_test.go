@@ -61,7 +61,7 @@ func TestOrderLines(t *testing.T) {
 		}
 	}
 	update(func(tx *bbolt.Tx) error {
-		if err := setOrdering(tx, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"}); err != nil {
+		if err := setOrdering(tx, nil, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"}); err != nil {
 			return err
 		}
 		for _, e := range []DueEntry{
@@ -146,7 +146,7 @@ func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
 		t.Fatalf("unordered webhook in the order index: %v", got)
 	}
 	update(func(tx *bbolt.Tx) error {
-		return setOrdering(tx, "w", domain.Ordering{Mode: domain.OrderingPerWebhook})
+		return setOrdering(tx, nil, "w", domain.Ordering{Mode: domain.OrderingPerWebhook})
 	})
 	if got := orderKeys(t, db, "w"); !slices.Equal(got, []string{"/10/d1", "/11/d2"}) {
 		t.Fatalf("after switching to PER_WEBHOOK: %v", got)
@@ -155,7 +155,7 @@ func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
 		t.Fatalf("per-webhook line: %+v", h)
 	}
 	update(func(tx *bbolt.Tx) error { // a key path on top keeps what is filed
-		return setOrdering(tx, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"})
+		return setOrdering(tx, nil, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"})
 	})
 	if got := orderKeys(t, db, "w"); len(got) != 2 {
 		t.Fatalf("after switching to PER_KEY: %v", got)
@@ -164,7 +164,7 @@ func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
 	if got := orderKeys(t, db, "w"); !slices.Equal(got, []string{"/11/d2"}) {
 		t.Fatalf("after d1 finished: %v", got)
 	}
-	update(func(tx *bbolt.Tx) error { return setOrdering(tx, "w", domain.Ordering{}) })
+	update(func(tx *bbolt.Tx) error { return setOrdering(tx, nil, "w", domain.Ordering{}) })
 	if got := orderKeys(t, db, "w"); len(got) != 0 {
 		t.Fatalf("after switching ordering off: %v", got)
 	}

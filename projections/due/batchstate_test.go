@@ -1,6 +1,7 @@
 package due
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -15,8 +16,8 @@ import (
 // fall to zero.
 func TestTalliesMatchWriteThrough(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
-	batches := []func(tx *bbolt.Tx, tl *tallies) error{
-		func(tx *bbolt.Tx, tl *tallies) error {
+	batches := []func(tx *bbolt.Tx, tl *batchState) error{
+		func(tx *bbolt.Tx, tl *batchState) error {
 			for i, e := range []DueEntry{
 				{DeliveryID: "a1", WebhookID: "wa", DueAt: t0},
 				{DeliveryID: "a2", WebhookID: "wa", DueAt: t0},
@@ -30,7 +31,7 @@ func TestTalliesMatchWriteThrough(t *testing.T) {
 			}
 			return recordHealth(tx, tl, domain.DeliveryAttempted{WebhookID: "wa", StatusCode: 500, At: t0}, false)
 		},
-		func(tx *bbolt.Tx, tl *tallies) error {
+		func(tx *bbolt.Tx, tl *batchState) error {
 			if _, err := moveDue(tx, tl, "a1", t0.Add(time.Minute), nil, ""); err != nil { // a retry
 				return err
 			}
@@ -54,9 +55,9 @@ func TestTalliesMatchWriteThrough(t *testing.T) {
 	}
 	run := func(batched bool) (map[string]DueCount, map[string]Health) {
 		db := orderDB(t)
-		var tl *tallies
+		var tl *batchState
 		if batched {
-			tl = &tallies{}
+			tl = &batchState{}
 		}
 		for _, b := range batches {
 			tl.reset()
@@ -97,5 +98,55 @@ func TestTalliesMatchWriteThrough(t *testing.T) {
 		if !gotHealth[id].FailingSince.Equal(h.FailingSince) || !gotHealth[id].LastSuccessAt.Equal(h.LastSuccessAt) {
 			t.Errorf("batched health of %s %+v, written through %+v", id, gotHealth[id], h)
 		}
+	}
+}
+
+// TestBatchRemembersOrderingAsItChanges: within one batch, a webhook read
+// as unordered and then switched to ordered has what it is owed, and what
+// it is owed next, filed in the order index; switched back, neither.
+func TestBatchRemembersOrderingAsItChanges(t *testing.T) {
+	db := orderDB(t)
+	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	bs := &batchState{}
+	bs.reset()
+	err := db.Update(func(tx *bbolt.Tx) error {
+		if _, err := putDue(tx, bs, DueEntry{DeliveryID: "d1", WebhookID: "w", Seq: 1, DueAt: t0}); err != nil {
+			return err
+		}
+		if err := setOrdering(tx, bs, "w", domain.Ordering{Mode: domain.OrderingPerWebhook}); err != nil {
+			return err
+		}
+		if _, err := putDue(tx, bs, DueEntry{DeliveryID: "d2", WebhookID: "w", Seq: 2, DueAt: t0}); err != nil {
+			return err
+		}
+		return bs.flush(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := orderKeys(t, db, "w"); !slices.Equal(got, []string{"/1/d1", "/2/d2"}) {
+		t.Fatalf("ordered within the batch: %v", got)
+	}
+	bs.reset()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := deleteDue(tx, bs, "d1"); err != nil { // read as ordered: leaves its line
+			return err
+		}
+		if err := setOrdering(tx, bs, "w", domain.Ordering{}); err != nil {
+			return err
+		}
+		if _, err := putDue(tx, bs, DueEntry{DeliveryID: "d3", WebhookID: "w", Seq: 3, DueAt: t0}); err != nil {
+			return err
+		}
+		return bs.flush(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := orderKeys(t, db, "w"); len(got) != 0 {
+		t.Fatalf("unordered within the batch: %v", got)
+	}
+	if counts, err := DueCounts(db); err != nil || counts["w"].Pending != 2 {
+		t.Fatalf("due counts %+v, %v: want 2 pending (d2, d3)", counts, err)
 	}
 }
