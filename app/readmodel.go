@@ -28,10 +28,12 @@ type ReadModel interface {
 	// Subscribed reports whether a webhook of the account other than
 	// except receives messages of eventType (verified and subscribed).
 	Subscribed(account, eventType, except string) (bool, error)
+	// Delivery and Deliveries return deliveries with their attempt logs.
 	Delivery(account, id string) (DeliveryView, bool, error)
 	Deliveries(account, webhookID string, f DeliveryFilter, first int, after string) (DeliveryPage, error)
 	// EachDelivery walks the webhook's deliveries r selects, in short read
-	// transactions.
+	// transactions: their summaries, without reading the attempt logs (an
+	// export of millions of deliveries reads no stream).
 	EachDelivery(account, webhookID string, r DeliveryRange, fn func(DeliveryView) error) error
 	Stats(account, webhookID string, from, to time.Time) (StatsView, error)
 	History(stream string, first int, after string) (HistoryPage, error)

@@ -2,8 +2,11 @@ package projections_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
+	"github.com/webhookd/webhookd/internal/testenv"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/deliveries"
 )
@@ -67,20 +71,6 @@ func (f *attemptsFold) fold(id string, events ...eventstore.Event) {
 	})
 }
 
-// rows counts delivery id's rows in the attempt bucket.
-func (f *attemptsFold) rows(id string) int {
-	n := 0
-	f.update(func(tx *bbolt.Tx) error {
-		prefix := append([]byte(id), 0)
-		c := tx.Bucket([]byte("delivery_attempts")).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			n++
-		}
-		return nil
-	})
-	return n
-}
-
 var attemptsT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func scheduled(id string) domain.DeliveryScheduled {
@@ -95,23 +85,67 @@ func failedAttempt(id string, n int) []eventstore.Event {
 	}
 }
 
-// TestAttemptLogKeepsTheNewest records more attempts than the read model
-// keeps, some in one batch and some one batch each, and checks that the
-// delivery reads back the newest maxKeptAttempts in order, that no more
-// rows than that are stored, and that the stored summary carries none.
+// appendEvents appends events to delivery id's stream as they are, for
+// the projections to apply.
+func appendEvents(t *testing.T, env *testenv.Env, id string, events ...eventstore.Event) eventstore.Position {
+	t.Helper()
+	data := make([]eventstore.EventData, len(events))
+	for i, e := range events {
+		var err error
+		if data[i], err = env.Codec.Encode(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := env.Store.Append(context.Background(), domain.DeliveryStream(id), eventstore.Any, data...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
+}
+
+// syncTo waits until the projections have applied pos.
+func syncTo(t *testing.T, env *testenv.Env, pos eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := env.Runner.WaitFor(ctx, pos); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// storedSummary is delivery id's value in the read model, as stored.
+func storedSummary(t *testing.T, db *bbolt.DB, id string) []byte {
+	t.Helper()
+	var raw []byte
+	if err := db.View(func(tx *bbolt.Tx) error {
+		raw = bytes.Clone(tx.Bucket([]byte("deliveries")).Get([]byte(id)))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestAttemptLogKeepsTheNewest records more attempts than a delivery's log
+// shows, some in one append and some one append each, and checks that the
+// delivery reads back the newest maxKeptAttempts in order, from its
+// stream, in the detail and in the listing, while the read model stores
+// no attempt at all: neither rows nor a log in the summary.
 func TestAttemptLogKeepsTheNewest(t *testing.T) {
 	const total, kept = 230, 200
-	f := newAttemptsFold(t)
-	f.fold("d1", scheduled("d1"))
+	env := testenv.New(t)
+	appendEvents(t, env, "d1", scheduled("d1"))
 	var batch []eventstore.Event
 	for n := 1; n <= 20; n++ {
 		batch = append(batch, failedAttempt("d1", n)...)
 	}
-	f.fold("d1", batch...)
+	pos := appendEvents(t, env, "d1", batch...)
 	for n := 21; n <= total; n++ {
-		f.fold("d1", failedAttempt("d1", n)...)
+		pos = appendEvents(t, env, "d1", failedAttempt("d1", n)...)
 	}
-	v, ok, err := deliveries.GetDelivery(f.db, "acme", "d1")
+	syncTo(t, env, pos)
+	rm := readModel(env)
+	v, ok, err := rm.Delivery("acme", "d1")
 	if err != nil || !ok {
 		t.Fatalf("found=%v err=%v", ok, err)
 	}
@@ -123,32 +157,49 @@ func TestAttemptLogKeepsTheNewest(t *testing.T) {
 			t.Fatalf("attempt %d = %+v, want number %d", i, a, want)
 		}
 	}
-	if n := f.rows("d1"); n != kept {
-		t.Errorf("%d attempt rows stored, want %d", n, kept)
+	if raw := storedSummary(t, env.ReadDB, "d1"); bytes.Contains(raw, []byte("attemptLog")) {
+		t.Errorf("the stored summary carries the attempt log: %s", raw)
 	}
-	f.update(func(tx *bbolt.Tx) error {
-		if raw := tx.Bucket([]byte("deliveries")).Get([]byte("d1")); bytes.Contains(raw, []byte("attemptLog")) {
-			t.Errorf("the stored summary carries the attempt log: %s", raw)
-		}
-		return nil
-	})
-	page, err := deliveries.ListDeliveries(f.db, "acme", "wh_a", deliveries.DeliveryFilter{}, 10, "")
+	if n := attemptRows(t, env.ReadDB, "d1"); n != 0 {
+		t.Errorf("%d attempt rows stored, want none", n)
+	}
+	page, err := rm.Deliveries("acme", "wh_a", deliveries.DeliveryFilter{}, 10, "")
 	if err != nil || len(page.Deliveries) != 1 || len(page.Deliveries[0].Attempts) != kept {
 		t.Fatalf("listing: err=%v page=%d", err, len(page.Deliveries))
 	}
 }
 
-// TestViewWithInlineAttemptsStillReads stores a delivery the way the read
+// attemptRows counts delivery id's rows in the attempt bucket earlier
+// versions wrote.
+func attemptRows(t *testing.T, db *bbolt.DB, id string) int {
+	t.Helper()
+	n := 0
+	if err := db.View(func(tx *bbolt.Tx) error {
+		prefix := append([]byte(id), 0)
+		c := tx.Bucket([]byte("delivery_attempts")).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestViewWithInlineAttemptsStillReads stores deliveries the way the read
 // model did before attempts had rows of their own (the log inline in the
-// view, written by encoding/json), reads it back, then records another
-// attempt: the old attempts and the new one read back in order, and the
-// log has moved to rows.
+// view, written by encoding/json). One whose stream the log still holds
+// reads its attempts from the stream, and the next attempt writes its
+// summary back without the inline log; one whose stream is gone reads
+// the inline log.
 func TestViewWithInlineAttemptsStillReads(t *testing.T) {
-	f := newAttemptsFold(t)
-	f.fold("d1", scheduled("d1"))
-	f.fold("d1", append(failedAttempt("d1", 1), failedAttempt("d1", 2)...)...)
-	// Rewrite the stored view in the old layout.
-	f.update(func(tx *bbolt.Tx) error {
+	env := testenv.New(t)
+	appendEvents(t, env, "d1", scheduled("d1"))
+	syncTo(t, env, appendEvents(t, env, "d1", append(failedAttempt("d1", 1), failedAttempt("d1", 2)...)...))
+	// Rewrite the stored view in the old layout, and store a second one
+	// like it whose stream the log does not hold.
+	err := env.ReadDB.Update(func(tx *bbolt.Tx) error {
 		var v deliveries.DeliveryView
 		if err := json.Unmarshal(tx.Bucket([]byte("deliveries")).Get([]byte("d1")), &v); err != nil {
 			return err
@@ -157,53 +208,62 @@ func TestViewWithInlineAttemptsStillReads(t *testing.T) {
 			ev := failedAttempt("d1", n)[0].(domain.DeliveryAttempted)
 			v.Attempts = append(v.Attempts, deliveries.AttemptView{Number: n, At: ev.At, StatusCode: ev.StatusCode, LatencyMs: ev.LatencyMs, ResponseExcerpt: "old layout", RequestHeaders: ev.RequestHeaders})
 		}
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return err
+		for _, id := range []string{"d1", "gone"} {
+			v.ID = id
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket([]byte("deliveries")).Put([]byte(id), raw); err != nil {
+				return err
+			}
 		}
-		if err := tx.Bucket([]byte("deliveries")).Put([]byte("d1"), raw); err != nil {
-			return err
-		}
-		return tx.DeleteBucket([]byte("delivery_attempts"))
+		return nil
 	})
-	f.update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucket([]byte("delivery_attempts"))
-		return err
-	})
-	excerpts := func() []string {
+	if err != nil {
+		t.Fatal(err)
+	}
+	excerpts := func(id string) []string {
 		t.Helper()
-		v, ok, err := deliveries.GetDelivery(f.db, "acme", "d1")
+		v, ok, err := readModel(env).Delivery("acme", id)
 		if err != nil || !ok {
-			t.Fatalf("found=%v err=%v", ok, err)
+			t.Fatalf("%s: found=%v err=%v", id, ok, err)
 		}
 		var out []string
 		for i, a := range v.Attempts {
 			if a.Number != i+1 {
-				t.Fatalf("attempt %d has number %d", i, a.Number)
+				t.Fatalf("%s: attempt %d has number %d", id, i, a.Number)
 			}
 			out = append(out, a.ResponseExcerpt)
 		}
 		return out
 	}
-	if got := excerpts(); len(got) != 2 || got[0] != "old layout" {
-		t.Fatalf("old layout reads %v", got)
+	if got := excerpts("d1"); !slices.Equal(got, []string{"busy", "busy"}) {
+		t.Fatalf("old layout with its stream reads %v", got)
 	}
-	f.fold("d1", failedAttempt("d1", 3)...)
-	if got := excerpts(); len(got) != 3 || got[0] != "old layout" || got[1] != "old layout" || got[2] != "busy" {
+	if got := excerpts("gone"); !slices.Equal(got, []string{"old layout", "old layout"}) {
+		t.Fatalf("old layout without its stream reads %v", got)
+	}
+	syncTo(t, env, appendEvents(t, env, "d1", failedAttempt("d1", 3)...))
+	if got := excerpts("d1"); len(got) != 3 {
 		t.Fatalf("after a new attempt: %v", got)
 	}
-	if n := f.rows("d1"); n != 3 {
-		t.Errorf("%d attempt rows after the move, want 3", n)
+	if raw := storedSummary(t, env.ReadDB, "d1"); bytes.Contains(raw, []byte("attemptLog")) {
+		t.Errorf("the summary written back still carries the inline log: %s", raw)
 	}
 }
 
-// TestPruneDropsAttemptRows checks that retention removes a delivery's
-// attempt rows with its summary.
+// TestPruneDropsAttemptRows checks that retention removes the attempt
+// rows an earlier version stored with their delivery's summary.
 func TestPruneDropsAttemptRows(t *testing.T) {
 	f := newAttemptsFold(t)
 	f.fold("d1", scheduled("d1"))
 	f.fold("d1", failedAttempt("d1", 1)...)
-	if f.rows("d1") != 1 {
+	f.update(func(tx *bbolt.Tx) error { // as an earlier version wrote it
+		key := binary.BigEndian.AppendUint64([]byte("d1\x00"), 1)
+		return tx.Bucket([]byte("delivery_attempts")).Put(key, []byte(`{"number":1,"statusCode":503}`))
+	})
+	if attemptRows(t, f.db, "d1") != 1 {
 		t.Fatal("no attempt row to prune")
 	}
 	r := projections.Retention{Ages: map[string]time.Duration{"delivery": time.Hour, "message": time.Hour}}
@@ -214,7 +274,7 @@ func TestPruneDropsAttemptRows(t *testing.T) {
 		}
 		return err
 	})
-	if n := f.rows("d1"); n != 0 {
+	if n := attemptRows(t, f.db, "d1"); n != 0 {
 		t.Errorf("%d attempt rows left after pruning", n)
 	}
 	if _, ok, _ := deliveries.GetDelivery(f.db, "acme", "d1"); ok {

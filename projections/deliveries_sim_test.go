@@ -9,6 +9,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/projections/readmodels"
 )
 
 // deliverySim drives delivery aggregates the way the dispatcher does:
@@ -77,4 +78,10 @@ func (s *deliverySim) sync() {
 	if err := s.env.Runner.WaitFor(ctx, s.last); err != nil {
 		s.t.Fatal(err)
 	}
+}
+
+// readModel is the read model as the application reads it: deliveries
+// with their attempt logs read from the store.
+func readModel(env *testenv.Env) readmodels.Bolt {
+	return readmodels.Bolt{DB: env.ReadDB, Log: env.Store, Codec: env.Codec}
 }

@@ -88,7 +88,7 @@ func Assemble(p Parts) (*Core, error) {
 	if err := c.Runner.Open(); err != nil {
 		return nil, fmt.Errorf("open projections: %w", err)
 	}
-	c.App = app.New(p.Store, c.Codec, readmodels.Bolt{DB: p.ReadDB}, c.Runner)
+	c.App = app.New(p.Store, c.Codec, readmodels.Bolt{DB: p.ReadDB, Log: p.Store, Codec: c.Codec}, c.Runner)
 	c.App.Feed = c.Broker
 	c.App.Logger = p.Logger
 	c.App.Verifier = verification.New(p.Guard)

@@ -85,7 +85,6 @@ const maxKeptAttempts = 200
 // three was the runner's largest cost.
 type Deliveries struct {
 	batch    map[string]*DeliveryView // views changed in the current batch
-	attempts map[string][]AttemptView // attempts recorded in the current batch
 	listings listingWrites            // the batch's writes to the listing indexes
 }
 
@@ -96,15 +95,16 @@ func (*Deliveries) Name() string { return "deliveries" }
 
 // BeginBatch implements Batcher.
 func (d *Deliveries) BeginBatch() {
-	d.batch, d.attempts = map[string]*DeliveryView{}, map[string][]AttemptView{}
+	d.batch = map[string]*DeliveryView{}
 	d.listings.writes = d.listings.writes[:0]
 }
 
 // FlushBatch implements Batcher: it writes every view the batch changed,
-// and each attempt the batch recorded as a row of its own (attempts.go).
-// Both are put in key order: bbolt inserts into a node by shifting
-// what follows, so puts in map order into a node that grows through the
-// batch cost a memmove each, and sorted ones append.
+// and the batch's listing-index writes, each in key order: bbolt inserts
+// into a node by shifting what follows, so puts in map order into a node
+// that grows through the batch cost a memmove each, and sorted ones
+// append. Attempts are not written: their log is the delivery's stream
+// (ReadAttemptLog).
 func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
 	b := tx.Bucket(bucketDeliveries)
 	ids := make([]string, 0, len(d.batch))
@@ -114,9 +114,6 @@ func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
 	slices.Sort(ids)
 	for _, id := range ids {
 		if err := putDelivery(b, id, *d.batch[id]); err != nil {
-			return err
-		}
-		if err := putAttempts(tx, id, d.attempts[id]); err != nil {
 			return err
 		}
 	}
@@ -129,16 +126,16 @@ func (d *Deliveries) FlushBatch(tx *bbolt.Tx) error {
 
 // view returns the delivery's summary as folded so far, from the batch or
 // the bucket. A view stored before attempts had rows of their own carries
-// its log inline: the log moves to the batch's attempts, to be written as
-// rows when the view is next written (every caller that finds a view
-// writes it back).
+// its log inline; it is left out when the view is written back, the
+// delivery having a stream (the event being folded is in it) that holds
+// the log.
 func (d *Deliveries) view(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	if v, ok := d.batch[id]; ok {
 		return *v, true, nil
 	}
 	v, found, err := getSummaryTx(tx, id)
 	if len(v.Attempts) > 0 {
-		d.attempts[id], v.Attempts = v.Attempts, nil
+		v.Attempts = nil
 	}
 	return v, found, err
 }
@@ -259,11 +256,6 @@ func (d *Deliveries) applyDeliveryEvent(tx *bbolt.Tx, rec eventstore.RecordedEve
 	if _, fromStream := domain.DeliveryIDFromStream(rec.Stream); fromStream {
 		view.Revision = rec.Revision
 		view.DeliveryState.Version = rec.Revision + 1
-	}
-	if a, ok := ev.(domain.DeliveryAttempted); ok {
-		d.attempts[id] = append(d.attempts[id], attemptView(a))
-	} else if isRecorded {
-		d.attempts[id] = append(d.attempts[id], attemptView(recorded.Attempted()))
 	}
 	d.batch[id] = &view
 	if err := indexDelivery(&d.listings, view, before.Status, !found); err != nil {

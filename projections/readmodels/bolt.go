@@ -1,12 +1,14 @@
 package readmodels
 
 import (
+	"context"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/webhookd/webhookd/app"
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/projections/accounts"
 	"github.com/webhookd/webhookd/projections/deliveries"
 	"github.com/webhookd/webhookd/projections/due"
@@ -16,8 +18,15 @@ import (
 )
 
 // Bolt is app.ReadModel over the bbolt file the projections in All write:
-// the one place the application layer's queries meet the storage.
-type Bolt struct{ DB *bbolt.DB }
+// the one place the application layer's queries meet the storage. A
+// delivery's attempt log is read from its stream in Log (decoded by
+// Codec); without Log, deliveries carry only the attempt rows earlier
+// versions stored.
+type Bolt struct {
+	DB    *bbolt.DB
+	Log   eventstore.Store
+	Codec *eventstore.Codec
+}
 
 var _ app.ReadModel = Bolt{}
 
@@ -68,12 +77,33 @@ func (b Bolt) OrderedLines(webhookID string, perWebhook bool) ([]app.OrderedLine
 
 // Delivery implements app.ReadModel.
 func (b Bolt) Delivery(account, id string) (app.DeliveryView, bool, error) {
-	return deliveries.GetDelivery(b.DB, account, id)
+	v, ok, err := deliveries.GetDelivery(b.DB, account, id)
+	if err != nil || !ok {
+		return v, ok, err
+	}
+	return v, true, b.attemptLog(&v)
 }
 
 // Deliveries implements app.ReadModel.
 func (b Bolt) Deliveries(account, webhookID string, f app.DeliveryFilter, first int, after string) (app.DeliveryPage, error) {
-	return deliveries.ListDeliveries(b.DB, account, webhookID, f, first, after)
+	page, err := deliveries.ListDeliveries(b.DB, account, webhookID, f, first, after)
+	if err != nil {
+		return page, err
+	}
+	for i := range page.Deliveries {
+		if err := b.attemptLog(&page.Deliveries[i]); err != nil {
+			return app.DeliveryPage{}, err
+		}
+	}
+	return page, nil
+}
+
+// attemptLog reads the delivery's attempt log from its stream.
+func (b Bolt) attemptLog(v *app.DeliveryView) error {
+	if b.Log == nil {
+		return nil
+	}
+	return deliveries.ReadAttemptLog(context.Background(), b.Log, b.Codec, v)
 }
 
 // EachDelivery implements app.ReadModel.
