@@ -3,7 +3,6 @@ package deliveries
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -97,10 +96,6 @@ func ReadAttemptLog(ctx context.Context, log eventstore.Store, codec *eventstore
 // attemptPrefix is the key prefix of delivery id's attempt rows.
 func attemptPrefix(id string) []byte {
 	return append(append(make([]byte, 0, len(id)+9), id...), 0)
-}
-
-func attemptKey(id string, number int) []byte {
-	return binary.BigEndian.AppendUint64(attemptPrefix(id), uint64(number))
 }
 
 // readAttempts returns delivery id's attempt log, oldest first.
