@@ -89,6 +89,16 @@ func failedAttempt(id string, n int) []eventstore.Event {
 // the projections to apply.
 func appendEvents(t *testing.T, env *testenv.Env, id string, events ...eventstore.Event) eventstore.Position {
 	t.Helper()
+	res, err := env.Store.Append(context.Background(), domain.DeliveryStream(id), eventstore.Any, encodeEvents(t, env, events)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
+}
+
+// encodeEvents encodes events for an append.
+func encodeEvents(t *testing.T, env *testenv.Env, events []eventstore.Event) []eventstore.EventData {
+	t.Helper()
 	data := make([]eventstore.EventData, len(events))
 	for i, e := range events {
 		var err error
@@ -96,11 +106,7 @@ func appendEvents(t *testing.T, env *testenv.Env, id string, events ...eventstor
 			t.Fatal(err)
 		}
 	}
-	res, err := env.Store.Append(context.Background(), domain.DeliveryStream(id), eventstore.Any, data...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Position
+	return data
 }
 
 // syncTo waits until the projections have applied pos.

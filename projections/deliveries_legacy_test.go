@@ -32,14 +32,7 @@ func TestAttemptEventReadsAsItsParts(t *testing.T) {
 	var last eventstore.Position
 	appendEvents := func(id string, s domain.DeliveryState, events []eventstore.Event) domain.DeliveryState {
 		t.Helper()
-		data := make([]eventstore.EventData, len(events))
-		for i, e := range events {
-			var err error
-			if data[i], err = env.Codec.Encode(e); err != nil {
-				t.Fatal(err)
-			}
-		}
-		res, err := env.Store.Append(context.Background(), domain.DeliveryStream(id), s.ExpectedRevision(), data...)
+		res, err := env.Store.Append(context.Background(), domain.DeliveryStream(id), s.ExpectedRevision(), encodeEvents(t, env, events)...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,6 +35,17 @@ func orderDB(t *testing.T) *bbolt.DB {
 	return db
 }
 
+// updater runs each function given in a write transaction of db, failing
+// the test on an error.
+func updater(t *testing.T, db *bbolt.DB) func(func(tx *bbolt.Tx) error) {
+	return func(fn func(tx *bbolt.Tx) error) {
+		t.Helper()
+		if err := db.Update(fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func heads(t *testing.T, db *bbolt.DB, perWebhook bool) map[string]Line {
 	t.Helper()
 	lines, err := DueLines(db, "w", perWebhook, true, 0)
@@ -54,12 +65,7 @@ func heads(t *testing.T, db *bbolt.DB, perWebhook bool) map[string]Line {
 func TestOrderLines(t *testing.T) {
 	db := orderDB(t)
 	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
-	update := func(fn func(tx *bbolt.Tx) error) {
-		t.Helper()
-		if err := db.Update(fn); err != nil {
-			t.Fatal(err)
-		}
-	}
+	update := updater(t, db)
 	update(func(tx *bbolt.Tx) error {
 		if err := setOrdering(tx, nil, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"}); err != nil {
 			return err
@@ -125,12 +131,7 @@ func orderKeys(t *testing.T, db *bbolt.DB, webhookID string) []string {
 func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
 	db := orderDB(t)
 	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
-	update := func(fn func(tx *bbolt.Tx) error) {
-		t.Helper()
-		if err := db.Update(fn); err != nil {
-			t.Fatal(err)
-		}
-	}
+	update := updater(t, db)
 	update(func(tx *bbolt.Tx) error {
 		for _, e := range []DueEntry{
 			{DeliveryID: "d2", WebhookID: "w", Seq: 11, DueAt: t0},
