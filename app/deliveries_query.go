@@ -31,6 +31,16 @@ func (a *App) Delivery(ctx context.Context, p Principal, id string) (deliveries.
 	return v, nil
 }
 
+// DeliveryAttempts is the attempt log of delivery v, a summary this
+// principal was given: read from the delivery's stream, so only when a
+// caller needs it.
+func (a *App) DeliveryAttempts(ctx context.Context, p Principal, v DeliveryView) ([]AttemptView, error) {
+	if v.AccountID != p.AccountID {
+		return nil, errDeliveryNotFound
+	}
+	return a.Read.AttemptLog(v)
+}
+
 // Stats summarises a webhook's attempts over the window ending now.
 func (a *App) Stats(ctx context.Context, p Principal, webhookID string, window time.Duration) (deliveries.StatsView, error) {
 	if _, err := a.Webhook(ctx, p, webhookID); err != nil {

@@ -45,6 +45,9 @@ func (a *App) BlockedLines(ctx context.Context, p Principal, webhookID string, f
 		if !ok {
 			continue
 		}
+		if d.Attempts, err = a.Read.AttemptLog(d); err != nil {
+			return nil, fmt.Errorf("head of line %q: %w", l.Key, err)
+		}
 		out = append(out, BlockedLine{Key: l.Key, Head: d, Waiting: l.Waiting, NextAttemptAt: l.Head.DueAt, Reason: failureReason(d)})
 	}
 	return out, nil

@@ -28,9 +28,15 @@ type ReadModel interface {
 	// Subscribed reports whether a webhook of the account other than
 	// except receives messages of eventType (verified and subscribed).
 	Subscribed(account, eventType, except string) (bool, error)
-	// Delivery and Deliveries return deliveries with their attempt logs.
+	// Delivery and Deliveries return deliveries' summaries: their
+	// Attempts hold only what earlier versions stored; AttemptLog reads
+	// the log.
 	Delivery(account, id string) (DeliveryView, bool, error)
 	Deliveries(account, webhookID string, f DeliveryFilter, first int, after string) (DeliveryPage, error)
+	// AttemptLog is the delivery's attempt log (at most its newest 200
+	// attempts, oldest first), read from its stream up to the revision
+	// its summary has folded.
+	AttemptLog(v DeliveryView) ([]AttemptView, error)
 	// EachDelivery walks the webhook's deliveries r selects, in short read
 	// transactions: their summaries, without reading the attempt logs (an
 	// export of millions of deliveries reads no stream).

@@ -18,7 +18,7 @@ func toDelivery(v app.DeliveryView) *model.Delivery {
 		ID: domain.EncodeGlobalID(kindDelivery, v.ID), WebhookID: v.WebhookID, AccountID: v.AccountID,
 		MessageID: v.MessageID, MessageGlobalID: domain.EncodeGlobalID("Message", v.MessageID), EventType: v.EventType, Status: model.DeliveryStatus(strings.ToUpper(string(v.Status))),
 		Test: v.Test, AttemptCount: v.DeliveryState.Attempts, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
-		Attempts: make([]model.DeliveryAttempt, 0, len(v.Attempts)),
+		Attempts: make([]model.DeliveryAttempt, 0, len(v.Attempts)), Revision: v.Revision,
 	}
 	if !v.NextAttemptAt.IsZero() && !v.Final() {
 		t := v.NextAttemptAt
@@ -36,6 +36,32 @@ func toDelivery(v app.DeliveryView) *model.Delivery {
 		d.Attempts = append(d.Attempts, toAttempt(a))
 	}
 	return d
+}
+
+// deliveryAttempts resolves Delivery.attempts. They are read from the
+// delivery's stream, so only when a query asks for them: a listing or a
+// deliveryUpdated subscription that leaves them out reads no stream.
+func (r *deliveryResolver) deliveryAttempts(ctx context.Context, d *model.Delivery) ([]model.DeliveryAttempt, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := deliveryID(d.ID)
+	log, err := r.App.DeliveryAttempts(ctx, p, app.DeliveryView{
+		DeliveryState: domain.DeliveryState{ID: id, AccountID: d.AccountID, MessageID: d.MessageID, Test: d.Test, Attempts: d.AttemptCount},
+		Revision:      d.Revision,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(log) == 0 {
+		return d.Attempts, nil // the stream is gone: what the read model kept
+	}
+	out := make([]model.DeliveryAttempt, 0, len(log))
+	for _, a := range log {
+		out = append(out, toAttempt(a))
+	}
+	return out, nil
 }
 
 func toAttempt(a app.AttemptView) model.DeliveryAttempt {

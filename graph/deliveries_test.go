@@ -3,12 +3,15 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/webhookd/webhookd/domain"
+	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/gqltest"
 	"github.com/webhookd/webhookd/internal/testenv"
 )
@@ -402,5 +405,68 @@ func TestPublishEventsNeedsThePublisherScope(t *testing.T) {
 	r := out.PublishEvents.Results
 	if len(r) != 2 || r[0].MessageID == nil || r[1].MessageID != nil || len(r[1].UserErrors) != 1 || r[1].UserErrors[0].Code != "INVALID" {
 		t.Fatalf("results = %+v", r)
+	}
+}
+
+// deliveryStreamReads counts the reads of delivery streams.
+type deliveryStreamReads struct {
+	eventstore.Store
+	n atomic.Int64
+}
+
+func (s *deliveryStreamReads) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
+	if strings.HasPrefix(stream, domain.DeliveryStreamCategory+"-") {
+		s.n.Add(1)
+	}
+	return s.Store.ReadStream(ctx, stream, from, limit)
+}
+
+// A delivery's attempts are read from its stream only when a query asks
+// for them: a listing that leaves them out (the Webhooks tab's list and
+// its deliveryUpdated subscription) reads no stream, one that asks reads
+// one stream per delivery.
+func TestDeliveryAttemptsAreReadOnlyWhenAsked(t *testing.T) {
+	var reads *deliveryStreamReads
+	srv := gqltest.NewServerWith(t, gqltest.Options{Env: testenv.Options{WrapStore: func(s eventstore.Store) eventstore.Store {
+		reads = &deliveryStreamReads{Store: s}
+		return reads
+	}}})
+	srv.Env.StartDispatcher(t)
+	recv := testenv.NewReceiver(t)
+	p, key := srv.Env.AccountKey(t, "acme", domain.ScopeAccount)
+	hook := srv.Env.VerifiedWebhook(t, p, recv, "/hooks/in", "email.bounce")
+	publisher := srv.AccountClient(t, "platform", domain.ScopePublisher)
+	for i := range 3 {
+		publishBounce(t, publisher, fmt.Sprintf("evt-%d", i))
+	}
+	recv.WaitFor(t, 3, 10*time.Second)
+	client, vars := srv.Client(key), map[string]any{"w": domain.EncodeGlobalID("Webhook", hook.ID)}
+	type node struct {
+		Status   string
+		Attempts []struct{ Number int }
+	}
+	list := func(fields string) []node {
+		var out struct{ Deliveries struct{ Nodes []node } }
+		client.MustData(t, `query($w: ID!) { deliveries(webhook: $w, first: 10) { nodes { `+fields+` } } }`, vars, &out)
+		return out.Deliveries.Nodes
+	}
+	waitFor(t, func() bool {
+		n := list("status")
+		return len(n) == 3 && n[0].Status == "SUCCEEDED" && n[1].Status == "SUCCEEDED" && n[2].Status == "SUCCEEDED"
+	})
+	before := reads.n.Load()
+	list("id status attemptCount")
+	if n := reads.n.Load() - before; n != 0 {
+		t.Errorf("a listing without attempts read %d delivery streams", n)
+	}
+	before = reads.n.Load()
+	nodes := list("id attempts { number }")
+	if n := reads.n.Load() - before; n != 3 {
+		t.Errorf("a listing of 3 deliveries with attempts read %d delivery streams, want 3", n)
+	}
+	for _, d := range nodes {
+		if len(d.Attempts) != 1 || d.Attempts[0].Number != 1 {
+			t.Errorf("attempts %+v, want the one first attempt", d.Attempts)
+		}
 	}
 }

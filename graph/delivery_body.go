@@ -37,8 +37,12 @@ func (r *deliveryResolver) deliveryRequestBody(ctx context.Context, d *model.Del
 // after the webhook's format changed; before any attempt it is the
 // webhook's current format (JSON once the webhook is deleted).
 func (r *deliveryResolver) deliveryBodyFormat(ctx context.Context, p app.Principal, d *model.Delivery) (domain.BodyFormat, error) {
-	if n := len(d.Attempts); n > 0 {
-		for _, h := range d.Attempts[n-1].RequestHeaders {
+	attempts, err := r.deliveryAttempts(ctx, d)
+	if err != nil {
+		return "", err
+	}
+	if n := len(attempts); n > 0 {
+		for _, h := range attempts[n-1].RequestHeaders {
 			if f, ok := domain.BodyFormatOfContentType(h.Value); ok && h.Name == "Content-Type" {
 				return f, nil
 			}

@@ -21,6 +21,11 @@ func (r *deliveryResolver) Webhook(ctx context.Context, obj *model.Delivery) (*m
 	return r.deliveryWebhook(ctx, obj)
 }
 
+// Attempts is the resolver for the attempts field.
+func (r *deliveryResolver) Attempts(ctx context.Context, obj *model.Delivery) ([]model.DeliveryAttempt, error) {
+	return r.deliveryAttempts(ctx, obj)
+}
+
 // RequestBody is the resolver for the requestBody field.
 func (r *deliveryResolver) RequestBody(ctx context.Context, obj *model.Delivery) (string, error) {
 	return r.deliveryRequestBody(ctx, obj)

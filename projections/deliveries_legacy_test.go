@@ -82,7 +82,7 @@ func TestAttemptEventReadsAsItsParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := func(id string) deliveries.DeliveryView {
-		v, ok, err := readModel(env).Delivery("acme", id)
+		v, ok, err := delivery(env, "acme", id)
 		if err != nil || !ok {
 			t.Fatalf("delivery %s: found=%v err=%v", id, ok, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/testenv"
+	"github.com/webhookd/webhookd/projections/deliveries"
 	"github.com/webhookd/webhookd/projections/readmodels"
 )
 
@@ -80,8 +81,20 @@ func (s *deliverySim) sync() {
 	}
 }
 
-// readModel is the read model as the application reads it: deliveries
-// with their attempt logs read from the store.
+// readModel is the read model as the application reads it, attempt logs
+// read from the store.
 func readModel(env *testenv.Env) readmodels.Bolt {
 	return readmodels.Bolt{DB: env.ReadDB, Log: env.Store, Codec: env.Codec}
+}
+
+// delivery reads a delivery as the application shows it: its summary and
+// its attempt log.
+func delivery(env *testenv.Env, account, id string) (deliveries.DeliveryView, bool, error) {
+	rm := readModel(env)
+	v, ok, err := rm.Delivery(account, id)
+	if err != nil || !ok {
+		return v, ok, err
+	}
+	v.Attempts, err = rm.AttemptLog(v)
+	return v, true, err
 }

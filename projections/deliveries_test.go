@@ -82,7 +82,7 @@ func TestGetDelivery(t *testing.T) {
 	sim.sync()
 
 	t.Run("OK", func(t *testing.T) {
-		v, ok, err := readModel(env).Delivery("acme", "d02")
+		v, ok, err := delivery(env, "acme", "d02")
 		if err != nil || !ok {
 			t.Fatalf("found=%v err=%v", ok, err)
 		}
@@ -104,13 +104,13 @@ func TestGetDelivery(t *testing.T) {
 		}
 	})
 	t.Run("OtherAccountNotFound", func(t *testing.T) {
-		if _, ok, _ := readModel(env).Delivery("acme", "x00"); ok {
+		if _, ok, _ := delivery(env, "acme", "x00"); ok {
 			t.Fatal("acme can read another account's delivery")
 		}
-		if _, ok, _ := readModel(env).Delivery("other", "x00"); !ok {
+		if _, ok, _ := delivery(env, "other", "x00"); !ok {
 			t.Fatal("owner cannot read its delivery")
 		}
-		if _, ok, _ := readModel(env).Delivery("acme", "nope"); ok {
+		if _, ok, _ := delivery(env, "acme", "nope"); ok {
 			t.Fatal("missing delivery found")
 		}
 	})

@@ -63,7 +63,7 @@ func TestRetentionReadModels(t *testing.T) {
 	sim.schedule("new2", "acme", wh, false)
 	sim.attempt("new2", 503, "", 30*time.Millisecond)
 	sim.sync()
-	if v, ok, _ := readModel(env).Delivery("acme", "old2"); !ok || v.Status != domain.DeliveryStatusRetrying {
+	if v, ok, _ := delivery(env, "acme", "old2"); !ok || v.Status != domain.DeliveryStatusRetrying {
 		t.Fatalf("before retention old2 = %+v (found %v), want retrying", v.Status, ok)
 	}
 	// Past the delivery age of the old ones too.
@@ -84,7 +84,7 @@ func TestRetentionReadModels(t *testing.T) {
 	})
 	t.Run("Detail", func(t *testing.T) {
 		for id, want := range map[string]bool{"old1": false, "old2": false, "new1": true, "new2": true} {
-			if _, ok, err := readModel(env).Delivery("acme", id); err != nil || ok != want {
+			if _, ok, err := delivery(env, "acme", id); err != nil || ok != want {
 				t.Errorf("delivery %s found=%v (%v), want %v", id, ok, err, want)
 			}
 		}

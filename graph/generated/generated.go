@@ -420,6 +420,7 @@ type ComplexityRoot struct {
 type DeliveryResolver interface {
 	Webhook(ctx context.Context, obj *model.Delivery) (*model.Webhook, error)
 
+	Attempts(ctx context.Context, obj *model.Delivery) ([]model.DeliveryAttempt, error)
 	RequestBody(ctx context.Context, obj *model.Delivery) (string, error)
 }
 type MutationResolver interface {
@@ -5424,7 +5425,7 @@ func (ec *executionContext) _Delivery_attempts(ctx context.Context, field graphq
 			return ec.fieldContext_Delivery_attempts(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Attempts, nil
+			return ec.Resolvers.Delivery().Attempts(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.DeliveryAttempt) graphql.Marshaler {
@@ -5438,8 +5439,8 @@ func (ec *executionContext) fieldContext_Delivery_attempts(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Delivery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DeliveryAttempt(ctx, field)
 		},
@@ -14065,10 +14066,11 @@ func (ec *executionContext) _Delivery(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attempts":
-			out.Values[i] = ec._Delivery_attempts(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Delivery_attempts(ctx, field, obj)
+				})
 		case "requestBody":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

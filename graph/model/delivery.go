@@ -9,18 +9,24 @@ type Delivery struct {
 	WebhookID string `json:"-"`
 	AccountID string `json:"-"`
 	// The message's ID: the webhook-id header and the body's id, the same on every attempt.
-	MessageID       string            `json:"messageId"`
-	MessageGlobalID string            `json:"messageGlobalId"`
-	EventType       string            `json:"eventType"`
-	Status          DeliveryStatus    `json:"status"`
-	Test            bool              `json:"test"`
-	AttemptCount    int               `json:"attemptCount"`
-	NextAttemptAt   *time.Time        `json:"nextAttemptAt,omitempty"`
-	LastStatusCode  *int              `json:"lastStatusCode,omitempty"`
-	FailureReason   *string           `json:"failureReason,omitempty"`
-	CreatedAt       time.Time         `json:"createdAt"`
-	UpdatedAt       time.Time         `json:"updatedAt"`
-	Attempts        []DeliveryAttempt `json:"attempts"`
+	MessageID       string         `json:"messageId"`
+	MessageGlobalID string         `json:"messageGlobalId"`
+	EventType       string         `json:"eventType"`
+	Status          DeliveryStatus `json:"status"`
+	Test            bool           `json:"test"`
+	AttemptCount    int            `json:"attemptCount"`
+	NextAttemptAt   *time.Time     `json:"nextAttemptAt,omitempty"`
+	LastStatusCode  *int           `json:"lastStatusCode,omitempty"`
+	FailureReason   *string        `json:"failureReason,omitempty"`
+	CreatedAt       time.Time      `json:"createdAt"`
+	UpdatedAt       time.Time      `json:"updatedAt"`
+	// Attempts, on the server, holds what a read model of an earlier
+	// version stored of the log (the attempts resolver reads the stream);
+	// a client decodes the attempts field into it.
+	Attempts []DeliveryAttempt `json:"attempts"`
+	// Revision is the revision of the delivery's stream its summary has
+	// folded: the attempts shown are the stream's up to it.
+	Revision uint64 `json:"-"`
 	// Change and ChangePosition are set on deliveryUpdated messages only:
 	// what the reported event changed, and its log position.
 	Change         *DeliveryChange `json:"change,omitempty"`

@@ -77,33 +77,23 @@ func (b Bolt) OrderedLines(webhookID string, perWebhook bool) ([]app.OrderedLine
 
 // Delivery implements app.ReadModel.
 func (b Bolt) Delivery(account, id string) (app.DeliveryView, bool, error) {
-	v, ok, err := deliveries.GetDelivery(b.DB, account, id)
-	if err != nil || !ok {
-		return v, ok, err
-	}
-	return v, true, b.attemptLog(&v)
+	return deliveries.GetDelivery(b.DB, account, id)
 }
 
 // Deliveries implements app.ReadModel.
 func (b Bolt) Deliveries(account, webhookID string, f app.DeliveryFilter, first int, after string) (app.DeliveryPage, error) {
-	page, err := deliveries.ListDeliveries(b.DB, account, webhookID, f, first, after)
-	if err != nil {
-		return page, err
-	}
-	for i := range page.Deliveries {
-		if err := b.attemptLog(&page.Deliveries[i]); err != nil {
-			return app.DeliveryPage{}, err
-		}
-	}
-	return page, nil
+	return deliveries.ListDeliveries(b.DB, account, webhookID, f, first, after)
 }
 
-// attemptLog reads the delivery's attempt log from its stream.
-func (b Bolt) attemptLog(v *app.DeliveryView) error {
-	if b.Log == nil {
-		return nil
+// AttemptLog implements app.ReadModel: the log from the delivery's stream
+// when Log holds it, else what the read model stored.
+func (b Bolt) AttemptLog(v app.DeliveryView) ([]app.AttemptView, error) {
+	if b.Log != nil {
+		if err := deliveries.ReadAttemptLog(context.Background(), b.Log, b.Codec, &v); err != nil {
+			return nil, err
+		}
 	}
-	return deliveries.ReadAttemptLog(context.Background(), b.Log, b.Codec, v)
+	return v.Attempts, nil
 }
 
 // EachDelivery implements app.ReadModel.
