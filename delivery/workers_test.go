@@ -8,20 +8,24 @@ import (
 	"time"
 )
 
-// TestWorkerPoolReusesIdleWorkers: attempts one after the other run on
-// the worker the first one started, and attempts that overlap each get a
-// worker of their own at once.
+// TestWorkerPoolReusesIdleWorkers: a worker that has run an attempt goes
+// back to waiting and takes the next one (run hands an attempt to an idle
+// worker first), so attempts one after the other run on the goroutine the
+// first one started; attempts that overlap each get a worker of their own
+// at once.
 func TestWorkerPoolReusesIdleWorkers(t *testing.T) {
 	p := newWorkerPool()
 	ran := map[string]bool{} // the goroutines the attempts ran on
+	done := make(chan string)
+	job := func() { done <- goroutineID() }
+	p.run(job)
+	ran[<-done] = true
 	for range 50 {
-		done := make(chan string)
-		p.run(func() { done <- goroutineID() })
+		handToIdle(t, p, job)
 		ran[<-done] = true
-		time.Sleep(5 * time.Millisecond) // the worker is back waiting
 	}
-	if len(ran) > 2 {
-		t.Fatalf("50 attempts one after the other ran on %d goroutines", len(ran))
+	if len(ran) != 1 {
+		t.Fatalf("51 attempts one after the other ran on %d goroutines", len(ran))
 	}
 
 	const overlapping = 5
@@ -48,4 +52,19 @@ func goroutineID() string {
 	buf = buf[:runtime.Stack(buf, false)]
 	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
 	return id
+}
+
+// handToIdle gives job to an idle worker, as run does first, waiting for
+// the one that just finished to be back.
+func handToIdle(t *testing.T, p workerPool, job func()) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		select {
+		case p.jobs <- job:
+			return
+		default:
+			runtime.Gosched()
+		}
+	}
+	t.Fatal("no worker went back to waiting")
 }

@@ -46,14 +46,20 @@ func AttemptLog(events []eventstore.Event, v DeliveryView) []AttemptView {
 		default:
 			continue
 		}
-		view := attemptView(a)
-		view.RequestHeaders = domain.DerivedRequestHeaders(a.RequestHeaders, v.MessageID, a, v.Test)
-		log = append(log, view)
+		log = append(log, v.shown(attemptView(a)))
 	}
 	if n := len(log) - maxKeptAttempts; n > 0 {
 		log = log[n:]
 	}
 	return log
+}
+
+// shown is attempt a of delivery v as it is shown: with the request
+// headers its record leaves out because its facts determine them.
+func (v DeliveryView) shown(a AttemptView) AttemptView {
+	a.RequestHeaders = domain.DerivedRequestHeaders(a.RequestHeaders, v.MessageID,
+		domain.DeliveryAttempted{At: a.At, BatchID: a.BatchID, BatchSize: a.BatchSize}, v.Test)
+	return a
 }
 
 // ReadAttemptLog sets v.Attempts to the attempt log its stream holds, up

@@ -436,8 +436,7 @@ func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	}
 	view.Attempts, err = readAttempts(tx, id)
 	for i, a := range view.Attempts {
-		view.Attempts[i].RequestHeaders = domain.DerivedRequestHeaders(a.RequestHeaders, view.MessageID,
-			domain.DeliveryAttempted{At: a.At, BatchID: a.BatchID, BatchSize: a.BatchSize}, view.Test)
+		view.Attempts[i] = view.shown(a)
 	}
 	return view, found, err
 }

@@ -246,7 +246,8 @@ func deleteDue(tx *bbolt.Tx, t *batchState, deliveryID string) error {
 	e := DueEntry{DeliveryID: deliveryID, WebhookID: string(webhookID)}
 	raw := tx.Bucket(bucketDue).Get(key)
 	var err error
-	if isOrdered := ordered(tx, t, e.WebhookID); isOrdered {
+	isOrdered := ordered(tx, t, e.WebhookID)
+	if isOrdered {
 		err = jsoncodec.Unmarshal(raw, &e)
 	} else {
 		var flag struct {
@@ -261,7 +262,7 @@ func deleteDue(tx *bbolt.Tx, t *batchState, deliveryID string) error {
 	if err := countDue(tx, t, e, -1); err != nil {
 		return err
 	}
-	if ordered(tx, t, e.WebhookID) {
+	if isOrdered {
 		if err := tx.Bucket(bucketDueOrder).Delete(orderKey(e)); err != nil {
 			return err
 		}

@@ -169,19 +169,9 @@ func backfillOrder(tx *bbolt.Tx) error {
 	}
 	var webhooks [][]byte
 	if marks.Get(orderIndexed) != nil {
-		c := tx.Bucket(bucketDueOrder).Cursor()
-		for k, _ := c.First(); k != nil; {
-			i := bytes.IndexByte(k, 0)
-			if i < 0 {
-				k, _ = c.Next()
-				continue
-			}
-			webhooks = append(webhooks, bytes.Clone(k[:i]))
-			k, _ = c.Seek(append(bytes.Clone(k[:i]), 1))
-		}
-		for _, id := range webhooks {
-			if !ordered(tx, nil, string(id)) {
-				if err := dropOrderKeys(tx, string(id)); err != nil {
+		for _, id := range webhookPrefixes(tx.Bucket(bucketDueOrder)) {
+			if !ordered(tx, nil, id) {
+				if err := dropOrderKeys(tx, id); err != nil {
 					return fmt.Errorf("order index: %w", err)
 				}
 			}

@@ -15,20 +15,27 @@ import (
 func DueWebhooks(db *bbolt.DB) ([]string, error) {
 	var ids []string
 	err := db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketDue).Cursor()
-		for k, _ := c.First(); k != nil; {
-			i := bytes.IndexByte(k, 0)
-			if i < 0 {
-				k, _ = c.Next()
-				continue
-			}
-			ids = append(ids, string(k[:i]))
-			next := append(append([]byte{}, k[:i]...), 1) // just past "id\x00..."
-			k, _ = c.Seek(next)
-		}
+		ids = webhookPrefixes(tx.Bucket(bucketDue))
 		return nil
 	})
 	return ids, err
+}
+
+// webhookPrefixes lists the webhooks of a bucket keyed "webhookID 0 ...",
+// seeking from one webhook's keys to the next rather than reading them all.
+func webhookPrefixes(b *bbolt.Bucket) []string {
+	var ids []string
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			k, _ = c.Next()
+			continue
+		}
+		ids = append(ids, string(k[:i]))
+		k, _ = c.Seek(append(append([]byte{}, k[:i]...), 1)) // just past "id\x00..."
+	}
+	return ids
 }
 
 // DueFor returns up to limit of the webhook's entries due at or before now,
