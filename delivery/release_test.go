@@ -13,7 +13,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/faultstore"
 	"github.com/webhookd/webhookd/internal/testenv"
-)
+	)
 
 // heldRecordsEnv is a core whose delivery records wait until the test
 // lets them through, with one webhook at maxConcurrency 1 that is owed n
