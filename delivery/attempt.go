@@ -44,16 +44,14 @@ func (d *Dispatcher) attempt(l *lane, view app.WebhookView, e due.DueEntry) {
 	defer d.workers.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), attemptGrace)
 	defer cancel()
-	released := false
-	answered := func(res Result) { released = d.releaseEarly(l, view, res) }
-	out, err := d.attemptOnce(ctx, view, e, true, answered)
+	out, err := d.attemptOnce(ctx, view, e, true)
 	if err != nil {
 		d.Logger.Error("dispatcher: attempt not recorded; it stays due", "delivery", e.DeliveryID, "webhook", e.WebhookID, "sent", out.sent, "err", err)
 	}
 	if !out.notDueUntil.IsZero() {
 		d.Logger.Debug("dispatcher: attempt not yet due; skipped", "delivery", e.DeliveryID, "webhook", e.WebhookID, "due", out.notDueUntil)
 	}
-	d.finishRequest(l, released, []finished{{deliveryID: e.DeliveryID, out: out, err: err}})
+	d.finish(l, e.DeliveryID, out, err)
 }
 
 // attemptOnce loads the delivery and its message, sends, and appends the
@@ -63,9 +61,8 @@ func (d *Dispatcher) attempt(l *lane, view app.WebhookView, e due.DueEntry) {
 // instance recorded an attempt meanwhile, ours is not recorded twice;
 // otherwise ours is recorded on the fresh state, never sent again. When
 // due is set (lane attempts), an attempt the stream shows not yet due is
-// skipped, whatever the due index said. answered, when set, hears the
-// response as soon as it is in, before the attempt is recorded.
-func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e due.DueEntry, due bool, answered func(Result)) (attempted, error) {
+// skipped, whatever the due index said.
+func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e due.DueEntry, due bool) (attempted, error) {
 	var out attempted
 	var sentAt int // the delivery's attempt count when this call sent
 	var now time.Time
@@ -89,9 +86,6 @@ func (d *Dispatcher) attemptOnce(ctx context.Context, view app.WebhookView, e du
 				return nil, err // not sent: the lease lapsed at the last moment
 			}
 			sentAt = s.Attempts
-			if answered != nil {
-				answered(out.res)
-			}
 		}
 		return domain.DecideDelivery(stored, domain.RecordAttempt{
 			Outcome: out.res.Outcome, Latency: out.res.Latency, ErrorMessage: out.res.ErrorMessage,

@@ -104,7 +104,7 @@ func (d *Dispatcher) attemptBatch(l *lane, view app.WebhookView, members []due.D
 			d.Logger.Error("dispatcher: batch attempt not recorded; it stays due", "delivery", m.deliveryID, "webhook", view.ID, "sent", m.out.sent, "err", m.err)
 		}
 	}
-	d.finishRequest(l, false, done)
+	d.finishRequest(l, done)
 }
 
 // batchMember is a member's state as read before the batch is sent.

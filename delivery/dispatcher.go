@@ -81,9 +81,6 @@ type Dispatcher struct {
 	inflight map[string]hold // deliveries the due index must not hand out again yet
 	holds    holdQueue       // the holds of inflight that end by themselves, in order
 	running  int
-	// recording counts attempts answered and being recorded whose slots
-	// were given back (release.go).
-	recording int
 	// capWaiting lists, oldest first, the lanes that had work and room of
 	// their own but found every one of MaxInFlight slots taken; capQueued
 	// is the same set. A slot that frees up goes to them in turn (pass),
@@ -121,9 +118,6 @@ type lane struct {
 	// after the webhook changes: a lane at its cap is passed over without
 	// reading the webhook (a finishing attempt wakes it).
 	cap int
-	// recording counts attempts answered and still being recorded, whose
-	// slots releaseEarly gave back.
-	recording int
 }
 
 // NewDispatcher returns a dispatcher with defaults; the caller sets the
@@ -438,6 +432,14 @@ func (d *Dispatcher) rateLimited(id string, perSecond, burst int) time.Duration 
 	return max(res.RetryAfter, time.Millisecond)
 }
 
+// finish releases an attempt's slot and holds its delivery: until the
+// read models show what was recorded or seen, until a skipped attempt
+// falls due, or, for an attempt that could not be recorded, for a back-off,
+// so that nothing is sent again at once.
+func (d *Dispatcher) finish(l *lane, deliveryID string, out attempted, err error) {
+	d.finishRequest(l, []finished{{deliveryID: deliveryID, out: out, err: err}})
+}
+
 // finished is one delivery's part of a request that ended: one for a
 // single attempt, one per member for a batch (batch.go).
 type finished struct {
@@ -446,21 +448,14 @@ type finished struct {
 	err        error
 }
 
-// finishRequest releases the request's slot (unless releaseEarly did
-// already), holds each of its deliveries (until the read models show what
-// was recorded or seen, until a skipped attempt falls due, or, for an
-// attempt that could not be recorded, for a back-off, so that nothing is
-// sent again at once) and steers the lane by what the endpoint answered.
-func (d *Dispatcher) finishRequest(l *lane, released bool, members []finished) {
+// finishRequest releases the request's slot, holds each of its
+// deliveries as finish does, and steers the lane by what the endpoint
+// answered.
+func (d *Dispatcher) finishRequest(l *lane, members []finished) {
 	now := d.Now()
 	d.mu.Lock()
-	if released {
-		l.recording--
-		d.recording--
-	} else {
-		l.inflight--
-		d.running--
-	}
+	l.inflight--
+	d.running--
 	var paused, resumed, slowDown, unreachable, succeeded bool
 	var lastErr error
 	for _, m := range members {

@@ -37,7 +37,7 @@ func (d *Dispatcher) InFlightWhere(match func(webhookID string) bool) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for id, l := range d.lanes {
-		if (l.inflight > 0 || l.recording > 0) && match(id) {
+		if l.inflight > 0 && match(id) {
 			return true
 		}
 	}

@@ -19,7 +19,7 @@ func (d *Dispatcher) SendTest(ctx context.Context, view app.WebhookView, msg dom
 		DeliveryID: domain.DeliveryIDFor(msg.MessageID, view.ID), MessageID: msg.MessageID, WebhookID: view.ID,
 		AccountID: view.AccountID, EventType: msg.Type, Test: true, DueAt: msg.PublishedAt,
 	}
-	out, err := d.attemptOnce(ctx, view, e, false, nil)
+	out, err := d.attemptOnce(ctx, view, e, false)
 	d.testRecorded(out, err)
 	if err != nil {
 		return app.TestResult{}, fmt.Errorf("test delivery: %w", err)

@@ -126,7 +126,7 @@ func (p RetryPolicy) Decide(attempt int, o AttemptOutcome, now time.Time, rnd fl
 	p = p.orDefault()
 	reason, slow := describeOutcome(o)
 	switch {
-	case o.Succeeded():
+	case o.ErrClass == ErrClassNone && o.StatusCode >= 200 && o.StatusCode < 300:
 		return RetryDecision{Result: ResultSucceeded, Reason: reason}
 	case o.ErrClass == ErrClassNone && o.StatusCode == http.StatusGone:
 		return RetryDecision{Result: ResultDisableWebhook, Reason: reason}
@@ -212,10 +212,4 @@ func ShouldDisableForFailures(firstFailingSince, now time.Time, threshold time.D
 		threshold = DefaultDisableAfter
 	}
 	return now.Sub(firstFailingSince) >= threshold
-}
-
-// Succeeded reports whether the outcome is a 2xx answer: the attempt
-// succeeds whatever the retry policy says.
-func (o AttemptOutcome) Succeeded() bool {
-	return o.ErrClass == ErrClassNone && o.StatusCode >= 200 && o.StatusCode < 300
 }

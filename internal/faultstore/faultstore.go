@@ -23,10 +23,6 @@ type Store struct {
 	allowed   int // appends still let through while appendErr is set
 	readErr   error
 	refused   atomic.Int64
-	// held, while set, is closed by ReleaseAppends: appends to streams
-	// with heldPrefix wait for it, as on a disk that has stalled.
-	held       chan struct{}
-	heldPrefix string
 }
 
 var (
@@ -58,38 +54,6 @@ func (s *Store) FailAppendsAfter(n int, err error) {
 	s.mu.Lock()
 	s.appendErr, s.allowed = err, n
 	s.mu.Unlock()
-}
-
-// HoldAppends makes appends to streams whose name starts with prefix wait
-// until ReleaseAppends (or their context ends), as on a stalled disk.
-func (s *Store) HoldAppends(prefix string) {
-	s.mu.Lock()
-	s.held, s.heldPrefix = make(chan struct{}), prefix
-	s.mu.Unlock()
-}
-
-// ReleaseAppends lets held appends, and every later one, through.
-func (s *Store) ReleaseAppends() {
-	s.mu.Lock()
-	if s.held != nil {
-		close(s.held)
-		s.held = nil
-	}
-	s.mu.Unlock()
-}
-
-// waitIfHeld waits while appends to stream are held.
-func (s *Store) waitIfHeld(ctx context.Context, stream string) {
-	s.mu.Lock()
-	held, prefix := s.held, s.heldPrefix
-	s.mu.Unlock()
-	if held == nil || len(stream) < len(prefix) || stream[:len(prefix)] != prefix {
-		return
-	}
-	select {
-	case <-held:
-	case <-ctx.Done():
-	}
 }
 
 // Heal clears every fault.
@@ -126,7 +90,6 @@ func (s *Store) appendFault() error {
 
 // Append fails while an append fault is set, and appends otherwise.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	s.waitIfHeld(ctx, stream)
 	if err := s.appendFault(); err != nil {
 		return eventstore.AppendResult{}, err
 	}
@@ -141,7 +104,6 @@ func (s *Store) AppendBatch(ctx context.Context, appends []eventstore.StreamAppe
 	var pass []eventstore.StreamAppend
 	var at []int
 	for i, a := range appends {
-		s.waitIfHeld(ctx, a.Stream)
 		if err := s.appendFault(); err != nil {
 			out[i].Err = err
 			continue
