@@ -207,6 +207,14 @@ func (e *Env) StartDispatcher(t testing.TB) {
 	t.Cleanup(e.stopDispatcher)
 }
 
+// StopDispatcher stops the dispatcher StartDispatcher started and waits
+// for its attempts in flight to be recorded.
+func (e *Env) StopDispatcher() {
+	if e.stopDispatcher != nil {
+		e.stopDispatcher()
+	}
+}
+
 // VerifiedWebhook creates a webhook delivering types to r at path and proves
 // its ownership through the real verification fetch.
 func (e *Env) VerifiedWebhook(t testing.TB, p app.Principal, r *Receiver, path string, types ...string) webhooks.WebhookView {
