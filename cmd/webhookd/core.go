@@ -79,7 +79,7 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 	if err := discardTornReadModel(c.readPath, logger); err != nil {
 		return fail(err)
 	}
-	if c.ReadDB, err = bbolt.Open(c.readPath, 0o600, readModelOptions()); err != nil {
+	if c.ReadDB, err = bbolt.Open(c.readPath, 0o600, wiring.ReadModelOptions()); err != nil {
 		return fail(fmt.Errorf("open read model %s: %w", c.readPath, err))
 	}
 	if c.Guard, err = newGuard(cfg); err != nil {
@@ -118,18 +118,6 @@ func openCoreWith(ctx context.Context, cfg config.Config, logger *slog.Logger, w
 		return fail(err)
 	}
 	return c, nil
-}
-
-// readModelOptions are the bbolt options of the read-model database. The
-// freelist is synced on commit, so opening reads a few pages whatever the
-// file's size; without it bbolt rebuilds the freelist by reading every
-// page (seconds per gigabyte on a cold start).
-// The read model is committed without fsync (architecture.md, decision
-// 31): it is derived from the log, a process crash leaves it whole, and
-// discardTornReadModel rebuilds it after the machine went down with it
-// open.
-func readModelOptions() *bbolt.Options {
-	return &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType, NoSync: true}
 }
 
 // discardTornReadModel removes the read model when the machine went down

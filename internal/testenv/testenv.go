@@ -110,8 +110,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 	}
 	readOpts := &bbolt.Options{NoSync: true, FreelistType: bbolt.FreelistMapType}
 	if opts.Durable {
-		// As the serve command opens it (cmd/webhookd readModelOptions).
-		readOpts = &bbolt.Options{Timeout: 2 * time.Second, FreelistType: bbolt.FreelistMapType, NoSync: true}
+		readOpts = wiring.ReadModelOptions() // as the serve command opens it
 	}
 	readDB, err := bbolt.Open(filepath.Join(dir, "readmodel.db"), 0o600, readOpts)
 	if err != nil {
