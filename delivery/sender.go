@@ -20,7 +20,6 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/netguard"
-	"github.com/webhookd/webhookd/signature"
 )
 
 // DefaultTimeout bounds one attempt, from dialling to the end of the
@@ -79,8 +78,11 @@ type Sender struct {
 	UserAgent string
 	Now       func() time.Time
 	// SigningKeys, when set, add v1a (ed25519) signatures to every request,
-	// verifiable with the keys at /.well-known/jwks.json.
+	// verifiable with the keys at /.well-known/jwks.json. Set them before
+	// the first Send: signers are cached with them.
 	SigningKeys []ed25519.PrivateKey
+
+	signers signerCache
 }
 
 // NewSender returns a sender whose client never follows redirects and dials
@@ -123,7 +125,7 @@ func (s *Sender) Send(ctx context.Context, r Request) Result {
 	if r.BatchSize > 0 {
 		req.Header.Set(BatchSizeHeader, strconv.Itoa(r.BatchSize))
 	}
-	signer, err := signature.NewSigner(r.Secrets, s.SigningKeys...)
+	signer, err := s.signers.get(r.Secrets, s.SigningKeys)
 	if err != nil {
 		return Result{Outcome: domain.AttemptOutcome{ErrClass: domain.ErrClassOther}, ErrorMessage: "signing: " + err.Error()}
 	}

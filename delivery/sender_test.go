@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -84,6 +85,30 @@ func TestSender(t *testing.T) {
 		}
 		if err := signature.Verify(secret, got.Header, append(gotBody, ' ')); err == nil {
 			t.Fatal("a tampered body verified")
+		}
+	})
+	t.Run("EachRequestSignedWithTheSecretsItCarries", func(t *testing.T) {
+		// Signers are cached per set of secrets: a rotation (a new set)
+		// must sign with the new secrets at once, and going back to the
+		// old set with the old one, not with whichever was cached last.
+		rotated, _ := signature.NewSecret(rand.Reader)
+		for i, secrets := range [][]string{{secret}, {rotated, secret}, {rotated}, {secret}} {
+			body := []byte(fmt.Sprintf(`{"id":"msg_%d"}`, i))
+			res := s.Send(context.Background(), delivery.Request{URL: srv.URL + "/ok", MessageID: "msg_1", Timestamp: time.Now(), Body: body, Secrets: secrets})
+			got, gotBody := last()
+			if res.Outcome.StatusCode != 200 {
+				t.Fatalf("request %d: outcome %+v", i, res.Outcome)
+			}
+			for _, sec := range secrets {
+				if err := signature.Verify(sec, got.Header, gotBody); err != nil {
+					t.Fatalf("request %d does not verify with a secret it carries: %v", i, err)
+				}
+			}
+			if other := map[string]string{secret: rotated, rotated: secret}[secrets[0]]; len(secrets) == 1 {
+				if err := signature.Verify(other, got.Header, gotBody); err == nil {
+					t.Fatalf("request %d verifies with a secret it does not carry", i)
+				}
+			}
 		}
 	})
 	t.Run("RedirectIsAFailureNotFollowed", func(t *testing.T) {

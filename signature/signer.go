@@ -7,9 +7,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,7 +36,11 @@ const (
 // concurrent use.
 type Signer struct {
 	secrets [][]byte
-	keys    []ed25519.PrivateKey
+	// macs holds, for each secret, HMAC states keyed with it: keying one
+	// hashes the secret into two SHA-256 states, which a reset state
+	// already holds.
+	macs []*sync.Pool
+	keys []ed25519.PrivateKey
 }
 
 // NewSigner builds a Signer from "whsec_" secrets (v1 signatures) and
@@ -49,6 +56,7 @@ func NewSigner(secrets []string, keys ...ed25519.PrivateKey) (*Signer, error) {
 			return nil, fmt.Errorf("signature: new signer: secret %d: %w", i, err)
 		}
 		s.secrets = append(s.secrets, key)
+		s.macs = append(s.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
 	}
 	for i, k := range keys {
 		if len(k) != ed25519.PrivateKeySize {
@@ -65,12 +73,16 @@ func NewSigner(secrets []string, keys ...ed25519.PrivateKey) (*Signer, error) {
 func (s *Signer) Signature(id string, ts time.Time, body []byte) string {
 	unix := strconv.FormatInt(ts.Unix(), 10)
 	var b strings.Builder
-	for _, key := range s.secrets {
+	var sum [sha256.Size]byte
+	for i := range s.secrets {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteString(SchemeSymmetric + ",")
-		b.WriteString(base64.StdEncoding.EncodeToString(macOf(key, id, unix, body)))
+		m := s.macs[i].Get().(hash.Hash)
+		b.WriteString(base64.StdEncoding.EncodeToString(macWith(m, id, unix, body, sum[:0])))
+		m.Reset()
+		s.macs[i].Put(m)
 	}
 	if len(s.keys) > 0 {
 		msg := signedContent(id, unix, body)
@@ -97,13 +109,17 @@ func (s *Signer) SetHeaders(h http.Header, id string, ts time.Time, body []byte)
 // macOf computes HMAC-SHA256(key, id.ts.body) without first concatenating
 // the body into a new buffer, since bodies may be large.
 func macOf(key []byte, id, unix string, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
+	return macWith(hmac.New(sha256.New, key), id, unix, body, nil)
+}
+
+// macWith is macOf on a fresh HMAC state m, appending the MAC to out.
+func macWith(m hash.Hash, id, unix string, body, out []byte) []byte {
+	io.WriteString(m, id)
 	m.Write([]byte{'.'})
-	m.Write([]byte(unix))
+	io.WriteString(m, unix)
 	m.Write([]byte{'.'})
 	m.Write(body)
-	return m.Sum(nil)
+	return m.Sum(out)
 }
 
 // signedContent is the byte string both schemes sign.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -228,4 +230,31 @@ func TestSecrets(t *testing.T) {
 			t.Fatal("short signing key accepted")
 		}
 	})
+}
+
+// A Signer keeps keyed HMAC states for reuse: however often and from
+// however many goroutines it signs, each signature is the one a fresh
+// signer gives for that request, and verifies.
+func TestSignerReusesKeyedStatesCorrectly(t *testing.T) {
+	s, err := signature.NewSigner([]string{secretA, secretB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Unix(1700000000, 0)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				id, body := fmt.Sprintf("msg_%d_%d", g, i), []byte(fmt.Sprintf(`{"g":%d,"i":%d}`, g, i))
+				fresh, _ := signature.NewSigner([]string{secretA, secretB})
+				if got, want := s.Signature(id, ts, body), fresh.Signature(id, ts, body); got != want {
+					t.Errorf("%s: reused signer gave %q, a fresh one %q", id, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
