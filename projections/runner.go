@@ -324,7 +324,15 @@ func (r *Runner) follow(ctx context.Context) error {
 		deferrable := r.deferrable(rec.rec)
 		wait := deferrable && lastDeferrable
 		var linger <-chan time.Time
-		if busy {
+		switch {
+		case busy && wait:
+			// A run of attempt records lingers at least as long on a busy
+			// log as on a quiet one: under load most batches are such runs,
+			// and a busy log is where a larger commit saves most (each one
+			// rewrites the pages of every webhook's index ranges it
+			// touches). The busy linger alone cut them short at 2 ms.
+			linger = time.After(max(deferFor, busyLinger))
+		case busy:
 			linger = time.After(busyLinger)
 		}
 	drain:
@@ -353,9 +361,9 @@ func (r *Runner) follow(ctx context.Context) error {
 			}
 			batch = append(batch, next)
 			if deferrable && !r.deferrable(next.rec) {
-				deferrable, wait = false, false // someone may wait on this one
-				if !busy {
-					linger = nil
+				deferrable, wait, linger = false, false, nil // someone may wait on this one
+				if busy {
+					linger = time.After(busyLinger)
 				}
 			}
 		}
@@ -501,9 +509,10 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position,
 
 // busyBatch and busyLinger make commits larger under load only: after a
 // batch of at least busyBatch events, the next one waits up to busyLinger
-// for more before committing, so each commit (one fsync, and every page
-// it touches rewritten) carries more events. A quiet log commits at once,
-// so the latency of a lone event is untouched.
+// for more before committing, so each commit (every page it touches
+// rewritten) carries more events. A quiet log commits at once, so the
+// latency of a lone event is untouched. A run of deferrable events waits
+// the longer DefaultDeferLinger, busy or not.
 const (
 	busyBatch  = 32
 	busyLinger = 2 * time.Millisecond

@@ -151,3 +151,52 @@ func TestWaitForCommitsDeferredEvents(t *testing.T) {
 		t.Fatal("HurryUp did not commit the deferred event")
 	}
 }
+
+// appendMany appends n deferrable events to one stream in one commit and
+// returns the last one's position.
+func (r *deferRig) appendMany(t *testing.T, stream string, n int) eventstore.Position {
+	t.Helper()
+	var events []eventstore.EventData
+	for i := range n {
+		data, err := r.codec.Encode(lazyEvent{N: i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, data)
+	}
+	res, err := r.store.Append(context.Background(), stream, eventstore.Any, events...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
+}
+
+// On a busy log (the last commit carried 32 events or more) a run of
+// deferrable events still waits for company as long as on a quiet one,
+// rather than committing after the short linger of a busy log: under
+// load most batches are such runs, and there a larger commit saves most.
+func TestBusyLogDefersRunsOfDeferrableEvents(t *testing.T) {
+	r := newDeferRig(t)
+	r.append(t, "lazy-0")
+	r.next(t) // a lone deferrable event commits at once
+	busy := r.appendMany(t, "lazy-1", 40)
+	time.Sleep(100 * time.Millisecond) // lets the deferred batch take in all 40
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.runner.WaitFor(ctx, busy); err != nil {
+		t.Fatal(err)
+	}
+	if p := r.next(t); p != busy {
+		t.Fatalf("the 40 deferrable events committed up to %d first; want one commit at %d", p, busy)
+	}
+	lazy := r.append(t, "lazy-2")
+	select {
+	case p := <-r.seen:
+		t.Fatalf("deferrable event %d committed alone at %d right after a busy commit", lazy, p)
+	case <-time.After(300 * time.Millisecond): // a busy log's own linger is 2 ms
+	}
+	other := r.append(t, "webhook-1")
+	if p := r.next(t); p != other {
+		t.Fatalf("commit at %d; want %d (the deferred event %d with the next other one)", p, other, lazy)
+	}
+}
