@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"time"
+	"unsafe"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -51,8 +52,11 @@ func DueFor(db *bbolt.DB, webhookID string, now time.Time, limit int, skip func(
 				continue
 			}
 			at := time.Unix(0, int64(binary.BigEndian.Uint64(k[len(prefix):]))).UTC()
-			id := string(k[len(prefix)+8:])
-			if skip != nil && skip(id) {
+			rawID := k[len(prefix)+8:]
+			// A lane's entries in flight, or recorded and not yet applied,
+			// lead its range, and every call walks past them: skip sees
+			// the key's ID without a copy (it must not keep it).
+			if skip != nil && len(rawID) > 0 && skip(unsafe.String(&rawID[0], len(rawID))) {
 				continue
 			}
 			if at.After(now) || len(entries) >= limit {

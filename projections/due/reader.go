@@ -14,7 +14,9 @@ import (
 type Reader interface {
 	// Webhooks lists every webhook that has owed attempts (DueWebhooks).
 	Webhooks() ([]string, error)
-	// For returns a webhook's entries due by now, oldest first (DueFor).
+	// For returns a webhook's entries due by now, oldest first (DueFor),
+	// leaving out those skip reports; skip must not keep the ID it is
+	// given beyond the call.
 	For(webhookID string, now time.Time, limit int, skip func(deliveryID string) bool) ([]DueEntry, time.Time, error)
 	// Lines returns the heads of an ordered webhook's lines (DueLines).
 	Lines(webhookID string, perWebhook, counting bool, limit int) ([]Line, error)
