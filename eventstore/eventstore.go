@@ -122,7 +122,10 @@ type Store interface {
 type Subscription interface {
 	// Next blocks until the next matching event is available, the
 	// subscription's context is cancelled, or it is closed. It returns the
-	// context's error, or ErrSubscriptionClosed, once it ends.
+	// context's error, or ErrSubscriptionClosed, once it ends. The event's
+	// Data and Metadata may be shared with other subscribers (the bolt
+	// store hands out its newest records from memory): read them, never
+	// modify them.
 	Next(ctx context.Context) (RecordedEvent, error)
 	// Close ends the subscription and releases its resources.
 	Close() error

@@ -77,6 +77,9 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 				return err
 			})
 			removed += n
+			if n > 0 && err == nil {
+				s.recent.reset() // subscriptions must not be handed removed records
+			}
 			if err != nil {
 				return removed, fmt.Errorf("sweep %s: %w", category, err)
 			}

@@ -86,6 +86,7 @@ type Store struct {
 	committed chan struct{}
 
 	pending   *pendingIndex   // stream index entries not yet flushed (index.go)
+	recent    *recent         // the newest committed records (recent.go)
 	flushReqs chan chan error // asks the writer for an index flush
 
 	sweepStop chan struct{}
@@ -117,6 +118,7 @@ func Open(path string, opts Options) (*Store, error) {
 		committed: make(chan struct{}),
 		sweepStop: make(chan struct{}),
 		pending:   newPendingIndex(),
+		recent:    newRecent(),
 		flushReqs: make(chan chan error),
 	}
 	if s.now == nil {

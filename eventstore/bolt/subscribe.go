@@ -61,7 +61,11 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.RecordedEvent, er
 		// Take the signal before reading: a commit landing between the read
 		// and the wait then wakes us instead of being missed.
 		signal := sub.s.commitSignal()
-		page, last, err := sub.s.readPage(ctx, sub.cursor, subPageEvents, subPageScan, sub.filter)
+		page, last, held := sub.s.recent.after(sub.cursor, subPageEvents, subPageScan, sub.filter)
+		var err error
+		if !held {
+			page, last, err = sub.s.readPage(ctx, sub.cursor, subPageEvents, subPageScan, sub.filter)
+		}
 		if err != nil {
 			if errors.Is(err, eventstore.ErrClosed) {
 				return eventstore.RecordedEvent{}, eventstore.ErrSubscriptionClosed

@@ -154,6 +154,9 @@ func (s *Store) commit(batch []*appendReq, replies []appendReply, size int, head
 	} else if flush {
 		s.pending.forget(names, *head)
 	}
+	if err == nil && w != nil {
+		s.recent.add(w.fresh) // before the replies: a subscriber woken next finds them
+	}
 	for i, req := range batch {
 		req.done <- replies[i]
 	}
@@ -176,13 +179,19 @@ type txWriter struct {
 	added              int // window entries added by this transaction
 	at                 time.Time
 	arena              []byte
+	// fresh are the records this transaction wrote, for the store's recent
+	// records once it commits (recent.go); their payloads are copied into
+	// freshData, one buffer for the whole commit.
+	fresh     []eventstore.RecordedEvent
+	freshData []byte
+	freshCap  int // the commit's encoded size: enough for every payload
 }
 
 func newTxWriter(s *Store, tx *bbolt.Tx, size int, window *idWindow, at time.Time) *txWriter {
 	w := &txWriter{
 		s: s, tx: tx, window: window, at: at,
 		log: tx.Bucket(bucketLog), streams: tx.Bucket(bucketStreams), meta: tx.Bucket(bucketMeta),
-		arena: make([]byte, 0, size+4096),
+		arena: make([]byte, 0, size+4096), freshCap: size,
 	}
 	// Positions only ever grow, so full pages never need room for inserts:
 	// packing them halves the log's pages to write and spill.
@@ -234,6 +243,7 @@ func (w *txWriter) apply(req *appendReq, next *uint64) (res eventstore.AppendRes
 		if err := w.log.Put(pos, rec); err != nil {
 			return res, nil, fmt.Errorf("put log %d: %w", *next, err)
 		}
+		w.keep(req, i, rev, *next)
 		w.s.pending.add(req.stream, rev, *next)
 		w.window.add(req.ids[i], idEntry{stream: req.stream, revision: rev, position: *next})
 		w.added++
@@ -241,6 +251,30 @@ func (w *txWriter) apply(req *appendReq, next *uint64) (res eventstore.AppendRes
 	}
 	last = rev - 1
 	return eventstore.AppendResult{NextRevision: last, Position: eventstore.Position(*next)}, nil, nil
+}
+
+// keep notes the record of req's event i, as a read of the file would
+// return it (copyOut), for the recent records.
+func (w *txWriter) keep(req *appendReq, i int, rev, pos uint64) {
+	e := &req.events[i]
+	rec := eventstore.RecordedEvent{
+		ID: req.ids[i].String(), Type: e.Type, Stream: req.stream, Revision: rev,
+		Position: eventstore.Position(pos), Time: time.Unix(0, w.at.UnixNano()).UTC(),
+	}
+	if n := len(e.Data) + len(e.Metadata); n > 0 {
+		if cap(w.freshData)-len(w.freshData) < n {
+			w.freshData = make([]byte, 0, max(n, w.freshCap))
+		}
+		start := len(w.freshData)
+		w.freshData = append(append(w.freshData, e.Data...), e.Metadata...)
+		if len(e.Data) > 0 {
+			rec.Data = w.freshData[start : start+len(e.Data) : start+len(e.Data)]
+		}
+		if len(e.Metadata) > 0 {
+			rec.Metadata = w.freshData[start+len(e.Data) : start+n : start+n]
+		}
+	}
+	w.fresh = append(w.fresh, rec)
 }
 
 // replayedInWindow reports whether req repeats, in order, events of the
