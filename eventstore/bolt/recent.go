@@ -8,7 +8,7 @@ import (
 
 // recentRecords is how many of the newest records the store keeps in
 // memory for subscriptions.
-const recentRecords = 4096
+const recentRecords = 2048
 
 // recent holds the newest committed records, in position order, so a
 // subscription at the head of the log (the projection runner, the

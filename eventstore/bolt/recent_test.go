@@ -55,7 +55,7 @@ func subscribeFor(t *testing.T, s *bolt.Store, after eventstore.Position, filter
 	return out
 }
 
-// A subscription takes the newest records from memory (the last 4,096)
+// A subscription takes the newest records from memory (the last 2,048)
 // and older ones from the file; either way it is handed exactly what a
 // read of the file returns, field by field, with and without a filter,
 // and from a cursor that crosses from the file into memory.
