@@ -323,16 +323,13 @@ func (r *Runner) follow(ctx context.Context) error {
 		batch = append(batch[:0], rec)
 		deferrable := r.deferrable(rec.rec)
 		wait := deferrable && lastDeferrable
+		// A run of attempt records (wait) lingers deferFor, busy log or
+		// not: under load most batches are such runs, and a busy log is
+		// where a larger commit saves most (each one rewrites the pages of
+		// every webhook's index ranges it touches). Any other batch of a
+		// busy log lingers busyLinger.
 		var linger <-chan time.Time
-		switch {
-		case busy && wait:
-			// A run of attempt records lingers at least as long on a busy
-			// log as on a quiet one: under load most batches are such runs,
-			// and a busy log is where a larger commit saves most (each one
-			// rewrites the pages of every webhook's index ranges it
-			// touches). The busy linger alone cut them short at 2 ms.
-			linger = time.After(max(deferFor, busyLinger))
-		case busy:
+		if busy && !wait {
 			linger = time.After(busyLinger)
 		}
 	drain:
