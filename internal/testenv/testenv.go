@@ -135,9 +135,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 	go func() { reacted <- c.Reactor.Run(ctx) }()
 	e := &Env{Core: c, Dir: dir, Store: store, Codec: codec, ReadDB: readDB, Runner: runner, Broker: broker, App: a, Dispatcher: dispatcher, Guard: guard, cancel: cancel}
 	e.stop = func() error {
-		if e.stopDispatcher != nil {
-			e.stopDispatcher()
-		}
+		e.StopDispatcher()
 		cancel()
 		c.RateLimits.Wait()
 		var err error

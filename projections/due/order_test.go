@@ -46,6 +46,16 @@ func updater(t *testing.T, db *bbolt.DB) func(func(tx *bbolt.Tx) error) {
 	}
 }
 
+// putEntries files each entry in the due index, written through.
+func putEntries(tx *bbolt.Tx, entries ...DueEntry) error {
+	for _, e := range entries {
+		if _, err := putDue(tx, nil, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func heads(t *testing.T, db *bbolt.DB, perWebhook bool) map[string]Line {
 	t.Helper()
 	lines, err := DueLines(db, "w", perWebhook, true, 0)
@@ -70,17 +80,12 @@ func TestOrderLines(t *testing.T) {
 		if err := setOrdering(tx, nil, "w", domain.Ordering{Mode: domain.OrderingPerKey, Key: "k"}); err != nil {
 			return err
 		}
-		for _, e := range []DueEntry{
-			{DeliveryID: "d3", WebhookID: "w", Line: "a", Seq: 12, DueAt: t0},
-			{DeliveryID: "d1", WebhookID: "w", Line: "a", Seq: 10, DueAt: t0.Add(time.Second)},
-			{DeliveryID: "d2", WebhookID: "w", Line: "b", Seq: 11, DueAt: t0},
-			{DeliveryID: "x1", WebhookID: "w2", Seq: 1, DueAt: t0},
-		} {
-			if _, err := putDue(tx, nil, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putEntries(tx,
+			DueEntry{DeliveryID: "d3", WebhookID: "w", Line: "a", Seq: 12, DueAt: t0},
+			DueEntry{DeliveryID: "d1", WebhookID: "w", Line: "a", Seq: 10, DueAt: t0.Add(time.Second)},
+			DueEntry{DeliveryID: "d2", WebhookID: "w", Line: "b", Seq: 11, DueAt: t0},
+			DueEntry{DeliveryID: "x1", WebhookID: "w2", Seq: 1, DueAt: t0},
+		)
 	})
 	h := heads(t, db, false)
 	if len(h) != 2 || h["a"].Head.DeliveryID != "d1" || h["a"].Waiting != 2 || h["b"].Head.DeliveryID != "d2" || !h["a"].Head.DueAt.Equal(t0.Add(time.Second)) {
@@ -133,15 +138,10 @@ func TestOrderIndexHoldsOrderedWebhooksOnly(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
 	update := updater(t, db)
 	update(func(tx *bbolt.Tx) error {
-		for _, e := range []DueEntry{
-			{DeliveryID: "d2", WebhookID: "w", Seq: 11, DueAt: t0},
-			{DeliveryID: "d1", WebhookID: "w", Seq: 10, DueAt: t0.Add(time.Minute)},
-		} {
-			if _, err := putDue(tx, nil, e); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putEntries(tx,
+			DueEntry{DeliveryID: "d2", WebhookID: "w", Seq: 11, DueAt: t0},
+			DueEntry{DeliveryID: "d1", WebhookID: "w", Seq: 10, DueAt: t0.Add(time.Minute)},
+		)
 	})
 	if got := orderKeys(t, db, "w"); len(got) != 0 {
 		t.Fatalf("unordered webhook in the order index: %v", got)
