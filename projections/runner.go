@@ -59,13 +59,18 @@ type Runner struct {
 	// applyMu serialises batches, so a rebuild can run beside a live
 	// runner: while it holds the lock, live batches wait, then skip what
 	// the rebuild already applied.
-	applyMu  sync.Mutex
-	mu       sync.Mutex
-	pos      eventstore.Position
-	ready    bool
-	sub      eventstore.Subscription // the live subscription, for Ready
-	advanced chan struct{}           // closed and replaced whenever pos or readiness moves
-	hurry    chan struct{}           // a WaitFor caller is waiting: stop deferring
+	applyMu sync.Mutex
+	mu      sync.Mutex
+	pos     eventstore.Position
+	// announced is pos once the batch's changes were handed to OnCommit
+	// (the live broker, the dispatcher): WaitFor waits for it, so a caller
+	// who subscribes after its write was applied is not then sent the
+	// change of that write, or of any earlier one.
+	announced eventstore.Position
+	ready     bool
+	sub       eventstore.Subscription // the live subscription, for Ready
+	advanced  chan struct{}           // closed and replaced whenever pos or readiness moves
+	hurry     chan struct{}           // a WaitFor caller is waiting: stop deferring
 
 	// Supervision state (supervise.go): the failure the runner is down
 	// with, since when, how often it was restarted, and who hears of a
@@ -90,6 +95,7 @@ func (r *Runner) Open() error {
 		if v := tx.Bucket(checkpointBucket).Get([]byte(r.Name)); len(v) == 8 {
 			r.mu.Lock()
 			r.pos = eventstore.Position(binary.BigEndian.Uint64(v))
+			r.announced = r.pos
 			r.mu.Unlock()
 		}
 		return nil
@@ -150,12 +156,13 @@ func (r *Runner) changedLocked() {
 	r.advanced = make(chan struct{})
 }
 
-// WaitFor blocks until the projections have applied position pos, so a
-// caller that just appended can read its own write.
+// WaitFor blocks until the projections have applied position pos and
+// announced its changes, so a caller that just appended can read its own
+// write, and a subscription it opens next hears only of later ones.
 func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	for {
 		r.mu.Lock()
-		done, ch := r.pos >= pos, r.advanced
+		done, ch := r.announced >= pos, r.advanced
 		r.mu.Unlock()
 		if done {
 			return nil
@@ -458,6 +465,10 @@ func (r *Runner) applyLocked(recs []decoded) error {
 	if r.OnCommit != nil && len(changes) > 0 {
 		r.OnCommit(changes)
 	}
+	r.mu.Lock()
+	r.announced = max(r.announced, last)
+	r.changedLocked()
+	r.mu.Unlock()
 	return nil
 }
 
@@ -487,7 +498,7 @@ func (r *Runner) Rebuild(ctx context.Context, progress func(eventstore.Position,
 		return fmt.Errorf("projections %s: reset: %w", r.Name, err)
 	}
 	r.mu.Lock()
-	r.pos = 0
+	r.pos, r.announced = 0, 0
 	r.mu.Unlock()
 	err = r.catchUp(ctx, true, func(p eventstore.Position) {
 		if progress != nil {

@@ -213,3 +213,67 @@ func TestBusyLogDefersRunsOfDeferrableEvents(t *testing.T) {
 		t.Fatalf("commit at %d; want %d (the deferred event %d with the next other one)", p, other, lazy)
 	}
 }
+
+// WaitFor returns only once the batch's changes are announced (OnProgress
+// and OnCommit have run), while Position already reports the batch for
+// the dispatcher those hooks wake: a caller that subscribes to the live
+// broker after its write was waited for is not then sent that write's
+// change.
+func TestWaitForReturnsOnceChangesAreAnnounced(t *testing.T) {
+	dir := t.TempDir()
+	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	db, err := bbolt.Open(filepath.Join(dir, "readmodel.db"), 0o600, &bbolt.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	codec := eventstore.NewCodec()
+	codec.Register(lazyEvent{})
+	gate, entered := make(chan struct{}), make(chan eventstore.Position, 10)
+	runner := &projections.Runner{
+		Name: "test", Store: store, DB: db, Codec: codec, Projections: []projections.Projection{noted{}},
+		OnProgress: func(p eventstore.Position) { entered <- p; <-gate },
+	}
+	if err := runner.Open(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = runner.Run(ctx) }()
+	t.Cleanup(func() { cancel(); close(gate); <-done })
+
+	data, err := codec.Encode(lazyEvent{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.Append(ctx, "webhook-1", eventstore.Any, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := <-entered; p != res.Position {
+		t.Fatalf("OnProgress at %d, want %d", p, res.Position)
+	}
+	if got := runner.Position(); got != res.Position {
+		t.Fatalf("Position %d while the batch's hooks run, want %d", got, res.Position)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- runner.WaitFor(ctx, res.Position) }()
+	select {
+	case err := <-waited:
+		t.Fatalf("WaitFor returned (%v) before the batch's changes were announced", err)
+	case <-time.After(200 * time.Millisecond): // the window in which it would return early
+	}
+	gate <- struct{}{}
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("WaitFor did not return once the changes were announced")
+	}
+}
