@@ -20,11 +20,16 @@ type batchState struct {
 	health       map[string]Health
 	ordered      map[string]bool // webhook -> filed in the order index, as read or set in this batch
 	orderChecked bool            // backfillOrder has run in this batch
+	// firsts are the first attempts the current run of messages filed,
+	// written at its end (firsts.go); firstAt finds a delivery's.
+	firsts  []firstEntry
+	firstAt map[string]int
 }
 
 func (t *batchState) reset() {
 	if t != nil {
 		t.counts, t.health, t.ordered, t.orderChecked = map[string]DueCount{}, map[string]Health{}, map[string]bool{}, false
+		t.firsts, t.firstAt = t.firsts[:0], map[string]int{}
 	}
 }
 
@@ -51,6 +56,9 @@ func (t *batchState) healthOf(webhookID string) (Health, bool) {
 func (t *batchState) flush(tx *bbolt.Tx) error {
 	if t == nil {
 		return nil
+	}
+	if err := flushFirsts(tx, t); err != nil {
+		return err
 	}
 	counts := tx.Bucket(bucketDueCounts)
 	for _, id := range slices.Sorted(maps.Keys(t.counts)) {

@@ -104,6 +104,12 @@ func (d Due) Apply(tx *bbolt.Tx, rec eventstore.RecordedEvent, ev eventstore.Eve
 			clear(d.state.ordered) // the upgrade may have marked some
 		}
 	}
+	if _, message := ev.(domain.MessagePublished); !message {
+		// What follows a run of messages may read what the run filed.
+		if err := flushFirsts(tx, d.state); err != nil {
+			return nil, err
+		}
+	}
 	seq := uint64(rec.Position)
 	var snap *Snapshot
 	if id, ok := domain.DeliveryIDFromStream(rec.Stream); ok && ev != nil {
