@@ -29,7 +29,10 @@ type batchState struct {
 func (t *batchState) reset() {
 	if t != nil {
 		t.counts, t.health, t.ordered, t.orderChecked = map[string]DueCount{}, map[string]Health{}, map[string]bool{}, false
-		t.firsts, t.firstAt = t.firsts[:0], map[string]int{}
+		if t.firstAt == nil {
+			t.firstAt = map[string]int{}
+		}
+		t.dropFirsts()
 	}
 }
 

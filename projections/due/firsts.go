@@ -74,9 +74,24 @@ func flushFirsts(tx *bbolt.Tx, t *batchState) error {
 			return err
 		}
 	}
+	t.dropFirsts()
+	return nil
+}
+
+// keptFirsts bounds the buffer a batch keeps for the next run: a burst
+// of fan-out to many webhooks fills it with hundreds of thousands.
+const keptFirsts = 4096
+
+// dropFirsts empties the buffer, keeping its array only if it is small
+// (and its entries' bytes for none: they are cleared).
+func (t *batchState) dropFirsts() {
+	if cap(t.firsts) > keptFirsts {
+		t.firsts, t.firstAt = nil, map[string]int{}
+		return
+	}
+	clear(t.firsts)
 	t.firsts = t.firsts[:0]
 	clear(t.firstAt)
-	return nil
 }
 
 func webhookOfKey(key []byte) string {
