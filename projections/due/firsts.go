@@ -33,9 +33,10 @@ type firstEntry struct {
 func fileFirst(tx *bbolt.Tx, t *batchState, e DueEntry) error {
 	if i, ok := t.firstAt[e.DeliveryID]; ok {
 		// The run filed this delivery already (the same message twice):
-		// the later entry replaces it, as a put over it would.
-		old := t.firsts[i]
-		if err := countDue(tx, t, DueEntry{WebhookID: webhookOfKey(old.key)}, -1); err != nil {
+		// the later entry replaces it, as a put over it would. A delivery
+		// ID names one webhook, and a first attempt is no retry, so the
+		// entry counted is e's own.
+		if err := countDue(tx, t, DueEntry{WebhookID: e.WebhookID}, -1); err != nil {
 			return err
 		}
 		t.firsts[i].deliveryID = "" // dropped at the flush
@@ -92,9 +93,4 @@ func (t *batchState) dropFirsts() {
 	clear(t.firsts)
 	t.firsts = t.firsts[:0]
 	clear(t.firstAt)
-}
-
-func webhookOfKey(key []byte) string {
-	webhookID, _, _ := bytes.Cut(key, []byte{0})
-	return string(webhookID)
 }
