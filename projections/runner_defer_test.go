@@ -40,7 +40,9 @@ type deferRig struct {
 	seen   chan eventstore.Position
 }
 
-func newDeferRig(t *testing.T) *deferRig {
+// openStores opens an event store and a read model in a test's
+// directory, closed when it ends.
+func openStores(t *testing.T) (*bolt.Store, *bbolt.DB) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: true})
@@ -53,6 +55,12 @@ func newDeferRig(t *testing.T) *deferRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return store, db
+}
+
+func newDeferRig(t *testing.T) *deferRig {
+	t.Helper()
+	store, db := openStores(t)
 	r := &deferRig{store: store, codec: eventstore.NewCodec(), seen: make(chan eventstore.Position, 100)}
 	r.codec.Register(lazyEvent{})
 	r.runner = &projections.Runner{
@@ -220,17 +228,7 @@ func TestBusyLogDefersRunsOfDeferrableEvents(t *testing.T) {
 // broker after its write was waited for is not then sent that write's
 // change.
 func TestWaitForReturnsOnceChangesAreAnnounced(t *testing.T) {
-	dir := t.TempDir()
-	store, err := bolt.Open(filepath.Join(dir, "events.db"), bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	db, err := bbolt.Open(filepath.Join(dir, "readmodel.db"), 0o600, &bbolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	store, db := openStores(t)
 	codec := eventstore.NewCodec()
 	codec.Register(lazyEvent{})
 	gate, entered := make(chan struct{}), make(chan eventstore.Position, 10)
