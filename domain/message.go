@@ -101,11 +101,3 @@ type DeliveryPayload struct {
 // TestHeader is the request header that marks a test send; its value is
 // "true". Real deliveries do not carry it.
 const TestHeader = "webhook-test"
-
-// DeliveryBody is the exact body the dispatcher POSTs and signs for m. It
-// is here, not in the sender, so that everything that shows "what was
-// sent" (the delivery detail, the export) shows the same bytes.
-func (m MessagePublished) DeliveryBody() ([]byte, error) {
-	return json.Marshal(DeliveryPayload{ID: m.MessageID, Type: m.Type, Timestamp: m.PublishedAt, Account: m.AccountID, Data: m.Data,
-		Test: m.TestWebhookID != ""})
-}
