@@ -120,19 +120,27 @@ func DeliveryEventParts(e eventstore.Event) []eventstore.Event {
 	return []eventstore.Event{e}
 }
 
-// storedRequestHeaders drops from h (a redacted copy) each header whose
-// value DerivedRequestHeaders would give back exactly, so the log keeps
-// only what the attempt's facts do not determine.
+// storedRequestHeaders is what the log keeps of the headers an attempt
+// sent: a copy of h with credential-looking values redacted
+// (credentialHeader) and without each header whose value
+// DerivedRequestHeaders would give back exactly, since the attempt's facts
+// determine it. One pass, one map: it runs for every attempt.
 func storedRequestHeaders(h map[string]string, messageID string, a DeliveryAttempted, test bool) map[string]string {
 	if len(h) == 0 {
 		return nil
 	}
-	for k, v := range derivedHeaders(messageID, a, test) {
-		if h[k] == v {
-			delete(h, k)
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if credentialHeader(k) {
+			out[k] = "[redacted]"
+			continue
 		}
+		if derived, ok := derivedHeader(k, messageID, a, test); ok && derived == v {
+			continue
+		}
+		out[k] = v
 	}
-	return h
+	return out
 }
 
 // DerivedRequestHeaders adds back to stored (the headers an attempt's
@@ -153,21 +161,37 @@ func DerivedRequestHeaders(stored map[string]string, messageID string, a Deliver
 	return out
 }
 
-// derivedHeaders are the values of the request headers an attempt's facts
+// derivedHeaderNames are the request headers an attempt's facts may
 // determine, under their canonical names (as the sender records them).
+var derivedHeaderNames = [...]string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Batch-Size", "Webhook-Test"}
+
+// derivedHeaders are the values of the request headers an attempt's facts
+// determine.
 func derivedHeaders(messageID string, a DeliveryAttempted, test bool) map[string]string {
-	out := make(map[string]string, 8)
-	id := messageID
-	if a.BatchID != "" {
-		id = a.BatchID
-		out["Webhook-Batch-Size"] = strconv.Itoa(a.BatchSize)
-	}
-	if id != "" {
-		out["Webhook-Id"] = id
-	}
-	out["Webhook-Timestamp"] = strconv.FormatInt(a.At.Unix(), 10)
-	if test {
-		out["Webhook-Test"] = "true"
+	out := make(map[string]string, len(derivedHeaderNames))
+	for _, name := range derivedHeaderNames {
+		if v, ok := derivedHeader(name, messageID, a, test); ok {
+			out[name] = v
+		}
 	}
 	return out
+}
+
+// derivedHeader is the value the attempt's facts give the named header,
+// and false when they give it none.
+func derivedHeader(name, messageID string, a DeliveryAttempted, test bool) (string, bool) {
+	switch name {
+	case "Webhook-Id":
+		if a.BatchID != "" {
+			return a.BatchID, true
+		}
+		return messageID, messageID != ""
+	case "Webhook-Timestamp":
+		return strconv.FormatInt(a.At.Unix(), 10), true
+	case "Webhook-Batch-Size":
+		return strconv.Itoa(a.BatchSize), a.BatchID != ""
+	case "Webhook-Test":
+		return "true", test
+	}
+	return "", false
 }

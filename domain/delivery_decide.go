@@ -159,7 +159,7 @@ func decideRecordAttempt(s DeliveryState, c RecordAttempt, now time.Time) ([]eve
 		ResponseExcerpt: clipUTF8(string(c.ResponseExcerpt), MaxResponseExcerpt),
 		BatchID:         c.BatchID, BatchSize: c.BatchSize,
 	}
-	r.RequestHeaders = storedRequestHeaders(redactAttemptHeaders(c.RequestHeaders), s.MessageID, r.Attempted(), s.Test)
+	r.RequestHeaders = storedRequestHeaders(c.RequestHeaders, s.MessageID, r.Attempted(), s.Test)
 	policy := c.Policy
 	if s.Test {
 		policy = RetryPolicy{Schedule: []time.Duration{0}}
@@ -201,24 +201,36 @@ func clipUTF8(s string, n int) string {
 // Custom webhook headers often carry the receiver's own API token.
 var credentialHeaderWords = []string{"authorization", "cookie", "token", "secret", "password", "api-key", "apikey", "session", "auth"}
 
-// redactAttemptHeaders copies h, replacing credential-looking values, so the
-// attempt log shows what was sent without leaking what protects it.
-func redactAttemptHeaders(h map[string]string) map[string]string {
-	if len(h) == 0 {
-		return nil
+// credentialHeader tells whether a header's name marks its value as a
+// credential: it holds one of credentialHeaderWords, in any case. Names
+// are ASCII tokens; they are lowered on the stack, since this runs for
+// every header of every attempt.
+func credentialHeader(name string) bool {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return hasCredentialWord(strings.ToLower(name))
 	}
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		lk := strings.ToLower(k)
-		for _, w := range credentialHeaderWords {
-			if strings.Contains(lk, w) {
-				v = "[redacted]"
-				break
-			}
+	lower := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			return hasCredentialWord(strings.ToLower(name))
 		}
-		out[k] = v
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
 	}
-	return out
+	return hasCredentialWord(string(lower)) // the conversion does not escape: no allocation
+}
+
+func hasCredentialWord(lower string) bool {
+	for _, w := range credentialHeaderWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // EvolveDelivery folds one event into the delivery state. A
