@@ -22,11 +22,11 @@ func (m MessagePublished) DeliveryBody() ([]byte, error) {
 // appendDeliveryBody appends m's body and reports true when every part is
 // one json.Marshal writes unchanged: strings of printable ASCII that need
 // no escaping (encoding/json escapes quotes, backslashes, control
-// characters and, for HTML, <, > and &), a UTC timestamp in years 0–9999, and
-// data that compaction leaves as it is (no whitespace, no HTML characters,
-// no U+2028 or U+2029, which it also escapes). The data was decoded from
-// the log as a JSON value, so it needs no validating. Anything else
-// reports false and is marshalled, so the bytes never differ.
+// characters and, for HTML, <, > and &), a UTC timestamp in years
+// 0–9999, and data that compaction leaves as it is (compactAsIs). The data
+// was decoded from the log as a JSON value, so it needs no validating.
+// Anything else reports false and is marshalled, so the bytes never
+// differ.
 func (m MessagePublished) appendDeliveryBody(b []byte) ([]byte, bool) {
 	if !plainJSONString(m.MessageID) || !plainJSONString(m.Type) || !plainJSONString(m.AccountID) ||
 		!compactAsIs(m.Data) || !strictRFC3339UTC(m.PublishedAt) {
@@ -58,13 +58,25 @@ func plainJSONString(s string) bool {
 	return true
 }
 
+// compactAsIs tells whether compacting data (valid JSON) for a body, as
+// json.Marshal does with a RawMessage, leaves it as it is: no whitespace
+// between tokens, and no character it escapes anywhere.
 func compactAsIs(data []byte) bool {
 	if len(data) == 0 {
 		return false // marshalled as null
 	}
+	inString, escaped := false, false
 	for _, c := range data {
-		switch c {
-		case ' ', '\t', '\n', '\r', '<', '>', '&', 0xe2:
+		switch {
+		case c == '<', c == '>', c == '&', c == 0xe2:
+			return false
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
 			return false
 		}
 	}

@@ -30,7 +30,7 @@ func checkBodyIsMarshal(t testing.TB, m MessagePublished) {
 func TestDeliveryBodyIsTheMarshalledPayload(t *testing.T) {
 	at := time.Date(2026, 12, 2, 1, 2, 3, 456789000, time.UTC)
 	plain := MessagePublished{MessageID: "msg_01", Type: "mail.delivered", AccountID: "acc_1", PublishedAt: at,
-		Data: json.RawMessage(`{"to":"a@example.com","n":1,"tags":["x"]}`)}
+		Data: json.RawMessage(`{"to":"a@example.com","subject":"Your \"weekly\" digest \\ ","n":1,"tags":["x"]}`)}
 	fast, ok := plain.appendDeliveryBody(nil)
 	if !ok {
 		t.Fatal("a plain message did not take the fast path")
@@ -39,30 +39,34 @@ func TestDeliveryBodyIsTheMarshalledPayload(t *testing.T) {
 		t.Fatalf("fast path:\n got %s\nwant %s", fast, want)
 	}
 	variants := map[string]func(*MessagePublished){
-		"test send":              func(m *MessagePublished) { m.TestWebhookID = "wh_1" },
-		"whole seconds":          func(m *MessagePublished) { m.PublishedAt = at.Truncate(time.Second) },
-		"zero time":              func(m *MessagePublished) { m.PublishedAt = time.Time{} },
-		"year 10000":             func(m *MessagePublished) { m.PublishedAt = at.AddDate(8000, 0, 0) },
-		"other zone":             func(m *MessagePublished) { m.PublishedAt = at.In(time.FixedZone("x", 5*3600+30*60)) },
-		"offset of 25 hours":     func(m *MessagePublished) { m.PublishedAt = at.In(time.FixedZone("y", 25*3600)) },
-		"no data":                func(m *MessagePublished) { m.Data = nil },
-		"data with spaces":       func(m *MessagePublished) { m.Data = json.RawMessage(`{ "a" : [1, 2] }`) },
-		"space inside a string":  func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"b c"}`) },
-		"html in data":           func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"<b>&</b>"}`) },
-		"ampersand in data":      func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"x&y"}`) },
-		"greater-than in data":   func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"x>y"}`) },
-		"tab between tokens":     func(m *MessagePublished) { m.Data = json.RawMessage("{\"a\":\t1}") },
-		"newline after data":     func(m *MessagePublished) { m.Data = json.RawMessage("{\"a\":1}\n") },
-		"line separator in data": func(m *MessagePublished) { m.Data = json.RawMessage("{\"a\":\"x\u2028y\u2029\"}") },
-		"other unicode in data":  func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"é€😀"}`) },
-		"escapes in data":        func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"q\"\\\n\u0001"}`) },
-		"scalar data":            func(m *MessagePublished) { m.Data = json.RawMessage(`42`) },
-		"quote in type":          func(m *MessagePublished) { m.Type = `a"b` },
-		"html in account":        func(m *MessagePublished) { m.AccountID = "a<b>&" },
-		"unicode in ID":          func(m *MessagePublished) { m.MessageID = "é" },
-		"control in ID":          func(m *MessagePublished) { m.MessageID = "a\tb" },
-		"invalid UTF-8 in type":  func(m *MessagePublished) { m.Type = "a\xffb" },
-		"empty strings":          func(m *MessagePublished) { m.MessageID, m.Type, m.AccountID = "", "", "" },
+		"test send":                            func(m *MessagePublished) { m.TestWebhookID = "wh_1" },
+		"whole seconds":                        func(m *MessagePublished) { m.PublishedAt = at.Truncate(time.Second) },
+		"zero time":                            func(m *MessagePublished) { m.PublishedAt = time.Time{} },
+		"year 10000":                           func(m *MessagePublished) { m.PublishedAt = at.AddDate(8000, 0, 0) },
+		"other zone":                           func(m *MessagePublished) { m.PublishedAt = at.In(time.FixedZone("x", 5*3600+30*60)) },
+		"offset of 25 hours":                   func(m *MessagePublished) { m.PublishedAt = at.In(time.FixedZone("y", 25*3600)) },
+		"no data":                              func(m *MessagePublished) { m.Data = nil },
+		"data with spaces":                     func(m *MessagePublished) { m.Data = json.RawMessage(`{ "a" : [1, 2] }`) },
+		"space inside a string":                func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"b c"}`) },
+		"space after a string":                 func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"b c" }`) },
+		"space after an escaped quote":         func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"\\" ,"b":1}`) },
+		"space after a string holding a quote": func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"\"" ,"b":1}`) },
+		"escaped quote then space":             func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"\" ","b":1}`) },
+		"html in data":                         func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"<b>&</b>"}`) },
+		"ampersand in data":                    func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"x&y"}`) },
+		"greater-than in data":                 func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"x>y"}`) },
+		"tab between tokens":                   func(m *MessagePublished) { m.Data = json.RawMessage("{\"a\":\t1}") },
+		"newline after data":                   func(m *MessagePublished) { m.Data = json.RawMessage("{\"a\":1}\n") },
+		"line separator in data":               func(m *MessagePublished) { m.Data = json.RawMessage("{\"a\":\"x\u2028y\u2029\"}") },
+		"other unicode in data":                func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"é€😀"}`) },
+		"escapes in data":                      func(m *MessagePublished) { m.Data = json.RawMessage(`{"a":"q\"\\\n\u0001"}`) },
+		"scalar data":                          func(m *MessagePublished) { m.Data = json.RawMessage(`42`) },
+		"quote in type":                        func(m *MessagePublished) { m.Type = `a"b` },
+		"html in account":                      func(m *MessagePublished) { m.AccountID = "a<b>&" },
+		"unicode in ID":                        func(m *MessagePublished) { m.MessageID = "é" },
+		"control in ID":                        func(m *MessagePublished) { m.MessageID = "a\tb" },
+		"invalid UTF-8 in type":                func(m *MessagePublished) { m.Type = "a\xffb" },
+		"empty strings":                        func(m *MessagePublished) { m.MessageID, m.Type, m.AccountID = "", "", "" },
 	}
 	for name, change := range variants {
 		t.Run(name, func(t *testing.T) {
