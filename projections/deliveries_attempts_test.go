@@ -212,8 +212,8 @@ func TestViewWithInlineAttemptsStillReads(t *testing.T) {
 	// Rewrite the stored view in the old layout, and store a second one
 	// like it whose stream the log does not hold.
 	err := env.ReadDB.Update(func(tx *bbolt.Tx) error {
-		var v deliveries.DeliveryView
-		if err := json.Unmarshal(tx.Bucket([]byte("deliveries")).Get([]byte("d1")), &v); err != nil {
+		v, err := deliveries.DecodeSummary(tx.Bucket([]byte("deliveries")).Get([]byte("d1")))
+		if err != nil {
 			return err
 		}
 		for n := 1; n <= 2; n++ {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/eventstore"
-	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
 	"github.com/webhookd/webhookd/projections/fanout"
 )
@@ -297,7 +296,7 @@ func attemptChanges(before, after DeliveryView, created bool) []projections.Chan
 }
 
 func putDelivery(b *bbolt.Bucket, id string, view DeliveryView) error {
-	raw, err := jsoncodec.Marshal(view)
+	raw, err := EncodeSummary(view)
 	if err != nil {
 		return err
 	}
@@ -441,6 +440,10 @@ func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	return view, found, err
 }
 
+// Summary returns delivery id's summary as stored, in tx: the due index
+// reads a finished delivery's facts from it.
+func Summary(tx *bbolt.Tx, id string) (DeliveryView, bool, error) { return getSummaryTx(tx, id) }
+
 // getSummaryTx returns delivery id as stored, without reading its attempt
 // rows: what folding an event and the indexes need.
 func getSummaryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
@@ -452,8 +455,8 @@ func getSummaryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	if raw == nil {
 		return DeliveryView{}, false, nil
 	}
-	var view DeliveryView
-	if err := jsoncodec.Unmarshal(raw, &view); err != nil {
+	view, err := DecodeSummary(raw)
+	if err != nil {
 		return DeliveryView{}, false, fmt.Errorf("read model: delivery %s: %w", id, err)
 	}
 	return view, true, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/webhookd/webhookd/eventstore"
 	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 // The due index holds every delivery attempt that is owed: first attempts
@@ -282,16 +283,8 @@ func deleteDue(tx *bbolt.Tx, t *batchState, deliveryID string) error {
 // findDelivery rebuilds the due entry of a finished delivery, whose own
 // entry was removed when it finished, from the deliveries read model.
 func findDelivery(tx *bbolt.Tx, deliveryID string) (DueEntry, []byte) {
-	b := tx.Bucket([]byte("deliveries"))
-	if b == nil {
-		return DueEntry{}, nil
-	}
-	raw := b.Get([]byte(deliveryID))
-	var d struct {
-		ID, MessageID, WebhookID, AccountID, EventType string
-		Test                                           bool
-	}
-	if raw == nil || jsoncodec.Unmarshal(raw, &d) != nil || d.ID == "" {
+	d, found, err := deliveries.Summary(tx, deliveryID)
+	if err != nil || !found || d.ID == "" {
 		return DueEntry{}, nil
 	}
 	return DueEntry{DeliveryID: d.ID, MessageID: d.MessageID, WebhookID: d.WebhookID, AccountID: d.AccountID, EventType: d.EventType, Test: d.Test}, []byte{}

@@ -9,6 +9,7 @@ import (
 	"github.com/webhookd/webhookd/domain"
 	"github.com/webhookd/webhookd/internal/jsoncodec"
 	"github.com/webhookd/webhookd/projections"
+	"github.com/webhookd/webhookd/projections/deliveries"
 )
 
 var _ projections.Pruner = Due{}
@@ -55,13 +56,8 @@ func (Due) Prune(tx *bbolt.Tx, r projections.Retention, now time.Time, limit int
 // createdAt reads a delivery's creation time from the deliveries read
 // model, which lists every delivery the due index owes.
 func createdAt(tx *bbolt.Tx, deliveryID string) (time.Time, bool) {
-	b := tx.Bucket([]byte("deliveries"))
-	if b == nil {
-		return time.Time{}, false
-	}
-	raw := b.Get([]byte(deliveryID))
-	var d struct{ CreatedAt time.Time }
-	if raw == nil || jsoncodec.Unmarshal(raw, &d) != nil || d.CreatedAt.IsZero() {
+	d, found, err := deliveries.Summary(tx, deliveryID)
+	if err != nil || !found || d.CreatedAt.IsZero() {
 		return time.Time{}, false
 	}
 	return d.CreatedAt, true
