@@ -99,18 +99,11 @@ type summaryReader struct {
 	err error
 }
 
-func (r *summaryReader) uvarint() uint64 {
-	n, size := binary.Uvarint(r.b)
-	if size <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[size:]
-	return n
-}
+func (r *summaryReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
+func (r *summaryReader) varint() int64   { return readVarint(r, binary.Varint) }
 
-func (r *summaryReader) varint() int64 {
-	n, size := binary.Varint(r.b)
+func readVarint[T uint64 | int64](r *summaryReader, read func([]byte) (T, int)) T {
+	n, size := read(r.b)
 	if size <= 0 {
 		r.fail()
 		return 0
