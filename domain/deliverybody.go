@@ -67,7 +67,9 @@ func plainJSONString(s string) bool {
 
 // compactAsIs tells whether compacting data (valid JSON) for a body, as
 // json.Marshal does with a RawMessage, leaves it as it is: no whitespace
-// between tokens, and no character it escapes anywhere.
+// between tokens, and no character it escapes anywhere. Any byte 0xE2 is
+// refused, since it may start U+2028 or U+2029; the other characters it
+// starts (U+2000–U+2FFF) merely take the slower path.
 func compactAsIs(data []byte) bool {
 	if len(data) == 0 {
 		return false // marshalled as null

@@ -132,7 +132,7 @@ func (d *Deliveries) view(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	if v, ok := d.batch[id]; ok {
 		return *v, true, nil
 	}
-	v, found, err := getSummaryTx(tx, id)
+	v, found, err := Summary(tx, id)
 	if len(v.Attempts) > 0 {
 		v.Attempts = nil
 	}
@@ -429,7 +429,7 @@ func parseIndexValue(val []byte) (created time.Time, test bool) {
 
 // getDeliveryTx returns delivery id with its attempt log, for readers.
 func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
-	view, found, err := getSummaryTx(tx, id)
+	view, found, err := Summary(tx, id)
 	if err != nil || !found || len(view.Attempts) > 0 {
 		return view, found, err // a view stored before attempt rows carries its log
 	}
@@ -440,13 +440,10 @@ func getDeliveryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	return view, found, err
 }
 
-// Summary returns delivery id's summary as stored, in tx: the due index
-// reads a finished delivery's facts from it.
-func Summary(tx *bbolt.Tx, id string) (DeliveryView, bool, error) { return getSummaryTx(tx, id) }
-
-// getSummaryTx returns delivery id as stored, without reading its attempt
-// rows: what folding an event and the indexes need.
-func getSummaryTx(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
+// Summary returns delivery id as stored, without reading its attempt
+// rows: what folding an event and the indexes need, and what the due
+// index reads of a finished delivery.
+func Summary(tx *bbolt.Tx, id string) (DeliveryView, bool, error) {
 	b := tx.Bucket(bucketDeliveries)
 	if b == nil {
 		return DeliveryView{}, false, nil

@@ -125,7 +125,7 @@ func webhookDeliveriesOwnedBy(tx *bbolt.Tx, account, webhookID string) (bool, er
 	if k == nil || !bytes.HasPrefix(k, prefix) {
 		return false, nil
 	}
-	view, ok, err := getSummaryTx(tx, string(k[len(prefix)+8:]))
+	view, ok, err := Summary(tx, string(k[len(prefix)+8:]))
 	return ok && view.AccountID == account, err
 }
 

@@ -58,7 +58,7 @@ func (*Deliveries) Prune(tx *bbolt.Tx, r projections.Retention, now time.Time, l
 
 // dropDelivery removes delivery id's detail and index entries.
 func dropDelivery(tx *bbolt.Tx, id string) error {
-	v, found, err := getSummaryTx(tx, id)
+	v, found, err := Summary(tx, id)
 	if err != nil || !found {
 		return err
 	}
